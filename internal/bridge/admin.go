@@ -1,0 +1,154 @@
+package bridge
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/agent-bridge/agent-bridge/internal/audit"
+)
+
+// Management use cases, for the CLI. They trust their caller (whoever can
+// read the database and key file) and are audited where they reveal
+// secrets or change state.
+
+// Overview summarises one conversation.
+type Overview struct {
+	Conversation Conversation
+	Expired      bool
+	States       [2]SessionState // a, b
+	Unread       [2]int          // waiting for a, for b
+	Messages     int
+}
+
+// Detail is a conversation with its states and every message.
+type Detail struct {
+	Overview
+	All []Message
+}
+
+func overview(tx Tx, c Conversation, now time.Time) (Overview, error) {
+	o := Overview{Conversation: c, Expired: c.Expired(now)}
+	for i, sess := range []Session{SessionA, SessionB} {
+		st, err := tx.State(c.ID, sess)
+		if err != nil {
+			return o, err
+		}
+		o.States[i] = st
+		if o.Unread[i], err = tx.UnreadCount(c.ID, sess); err != nil {
+			return o, err
+		}
+	}
+	return o, nil
+}
+
+// List returns every stored conversation, oldest first.
+func (s *Service) List(ctx context.Context) ([]Overview, error) {
+	var out []Overview
+	now := s.cfg.Now()
+	err := s.store.View(ctx, func(tx Tx) error {
+		convs, err := tx.Conversations()
+		if err != nil {
+			return err
+		}
+		for _, c := range convs {
+			o, err := overview(tx, c, now)
+			if err != nil {
+				return err
+			}
+			msgs, err := tx.Messages(c.ID)
+			if err != nil {
+				return err
+			}
+			o.Messages = len(msgs)
+			out = append(out, o)
+		}
+		return nil
+	})
+	return out, err
+}
+
+// Show returns one conversation with its messages (as stored, redacted).
+// It marks nothing read.
+func (s *Service) Show(ctx context.Context, id string) (Detail, error) {
+	var out Detail
+	now := s.cfg.Now()
+	err := s.store.View(ctx, func(tx Tx) error {
+		c, err := tx.Conversation(id)
+		if err != nil {
+			return err
+		}
+		if out.Overview, err = overview(tx, c, now); err != nil {
+			return err
+		}
+		out.All, err = tx.Messages(id)
+		out.Messages = len(out.All)
+		return err
+	})
+	return out, err
+}
+
+// Tokens recomputes both tokens of a conversation from the key. The
+// disclosure is audited.
+func (s *Service) Tokens(ctx context.Context, id string) (a, b string, err error) {
+	err = s.call(ctx, "cli:tokens", id, "", func(tx Tx, _ time.Time) (string, error) {
+		if !ValidConversationID(id) {
+			return "", Errorf(EInvalid, "%q is not a conversation id (conv_ followed by 16 hex digits)", id)
+		}
+		if _, err := tx.Conversation(id); err != nil {
+			return "", err
+		}
+		a, b = s.key.Derive(id, "a"), s.key.Derive(id, "b")
+		return "tokens disclosed to the command line", nil
+	})
+	return a, b, err
+}
+
+// Audit returns audit rows, oldest first.
+func (s *Service) Audit(ctx context.Context, f AuditFilter) ([]AuditEntry, error) {
+	var out []AuditEntry
+	err := s.store.View(ctx, func(tx Tx) (err error) {
+		out, err = tx.Audit(f)
+		return err
+	})
+	return out, err
+}
+
+// AuditReport is the result of VerifyAudit.
+type AuditReport struct {
+	Checked  int64
+	Problems []audit.Problem
+	HeadSeq  int64
+	Head     string
+}
+
+// OK reports whether the whole chain verified.
+func (r AuditReport) OK() bool { return len(r.Problems) == 0 }
+
+// VerifyAudit checks the whole audit chain and reports every break.
+func (s *Service) VerifyAudit(ctx context.Context) (AuditReport, error) {
+	v := audit.NewVerifier(s.auditKey)
+	err := s.store.View(ctx, func(tx Tx) error {
+		return tx.EachAudit(func(e AuditEntry) error {
+			v.Add(audit.Row{Record: auditRecord(e), Prev: e.PrevDigest, Digest: e.Digest})
+			return nil
+		})
+	})
+	if err != nil {
+		return AuditReport{}, err
+	}
+	seq, head := v.Head()
+	return AuditReport{Checked: v.Checked, Problems: v.Problems, HeadSeq: seq, Head: head}, nil
+}
+
+// Cleanup removes expired conversations with their messages and states.
+// Audit rows stay.
+func (s *Service) Cleanup(ctx context.Context) (Cleanup, error) {
+	var out Cleanup
+	err := s.call(ctx, "cli:cleanup", "", "", func(tx Tx, now time.Time) (string, error) {
+		var err error
+		out, err = tx.DeleteExpired(now)
+		return fmt.Sprintf("removed %d conversations, %d messages, %d statuses", out.Conversations, out.Messages, out.Statuses), err
+	})
+	return out, err
+}

@@ -1,0 +1,59 @@
+package bridge
+
+import (
+	"context"
+	"time"
+)
+
+// Store keeps the bridge's state. Update runs fn in a write transaction that
+// is serialised with every other writer, in this process and in every other
+// process sharing the store; it commits durably when fn returns nil and rolls
+// back otherwise. View runs fn in a read-only transaction.
+type Store interface {
+	Update(ctx context.Context, fn func(Tx) error) error
+	View(ctx context.Context, fn func(Tx) error) error
+	Close() error
+}
+
+// Tx is one transaction. Methods return *Error with ENotFound where noted;
+// any other error is a storage failure.
+type Tx interface {
+	CreateConversation(c Conversation) error
+	// Conversation returns ENotFound when id does not exist.
+	Conversation(id string) (Conversation, error)
+	Conversations() ([]Conversation, error)
+
+	// AddMessage stores m and sets its ID; IDs increase in insertion order.
+	AddMessage(m *Message) error
+	// TakeUnread returns the unread messages addressed to `to`, oldest
+	// first, and marks them read at now.
+	TakeUnread(conversationID string, to Session, now time.Time) ([]Message, error)
+	// Messages returns every message of a conversation, oldest first.
+	Messages(conversationID string) ([]Message, error)
+	UnreadCount(conversationID string, to Session) (int, error)
+
+	SetState(conversationID string, s Session, status string, at time.Time) error
+	// State returns StatusUnknown and a zero heartbeat when never set.
+	State(conversationID string, s Session) (SessionState, error)
+
+	// RequestTimes returns the accepted request times of subject at or
+	// after since, ascending.
+	RequestTimes(subject string, since time.Time) ([]time.Time, error)
+	// AddRequest records an accepted request and forgets the subject's
+	// requests before forgetBefore.
+	AddRequest(subject string, at, forgetBefore time.Time) error
+
+	// LastAudit returns the last audit row's sequence number and digest;
+	// 0 and "" when the trail is empty.
+	LastAudit() (int64, string, error)
+	AppendAudit(e AuditEntry) error
+	// Audit returns rows in ascending sequence order.
+	Audit(f AuditFilter) ([]AuditEntry, error)
+	// EachAudit calls fn for every row in ascending order, stopping at the
+	// first error.
+	EachAudit(fn func(AuditEntry) error) error
+
+	// DeleteExpired removes conversations expired at now with their
+	// messages and states; audit rows stay.
+	DeleteExpired(now time.Time) (Cleanup, error)
+}
