@@ -1,0 +1,240 @@
+// Package sqlite stores the bridge in one SQLite file shared by every
+// agent-bridge process on the machine (modernc.org/sqlite, pure Go).
+//
+// Many short-lived processes writing one file is the normal case. The
+// database runs in WAL mode with synchronous=FULL, so a committed write
+// survives kill -9 and power loss; every write transaction starts with
+// BEGIN IMMEDIATE, so writers queue on SQLite's lock (busy_timeout) instead
+// of failing when they upgrade from reading; the schema is versioned by
+// PRAGMA user_version and migrated under that same lock.
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+
+	_ "modernc.org/sqlite" // registers the "sqlite" driver
+
+	"github.com/agent-bridge/agent-bridge/internal/bridge"
+)
+
+// BusyTimeout is how long a transaction waits for another process's write
+// lock before failing, in milliseconds.
+const BusyTimeout = 10000
+
+// DB is an open bridge database. It implements bridge.Store.
+type DB struct {
+	path       string
+	writer     *sql.DB // BEGIN IMMEDIATE; one connection, so this process's writers queue here
+	reader     *sql.DB // deferred, query-only transactions
+	writeStmts *stmtCache
+	readStmts  *stmtCache
+}
+
+var _ bridge.Store = (*DB)(nil)
+
+// Open opens (creating if needed) the database at path and migrates it to
+// the current schema. A new file, and the WAL and SHM files SQLite creates
+// beside it, are readable by their owner only; a missing parent directory
+// is created with mode 0700.
+func Open(ctx context.Context, path string) (*DB, error) {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return nil, fmt.Errorf("open database %s: %w", path, err)
+	}
+	if err := os.MkdirAll(filepath.Dir(abs), 0o700); err != nil {
+		return nil, fmt.Errorf("open database: create directory: %w", err)
+	}
+	// Create the file ourselves: SQLite gives the -wal and -shm files the
+	// database file's permissions.
+	f, err := os.OpenFile(abs, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("open database: %w", err)
+	}
+	f.Close()
+
+	db := &DB{path: abs}
+	if db.writer, err = sql.Open("sqlite", dsn(abs, "immediate", false)); err != nil {
+		return nil, fmt.Errorf("open database %s: %w", abs, err)
+	}
+	db.writer.SetMaxOpenConns(1)
+	if db.reader, err = sql.Open("sqlite", dsn(abs, "deferred", true)); err != nil {
+		db.writer.Close()
+		return nil, fmt.Errorf("open database %s: %w", abs, err)
+	}
+	db.reader.SetMaxOpenConns(4)
+	db.writeStmts, db.readStmts = newStmtCache(db.writer), newStmtCache(db.reader)
+	if err := db.migrate(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open database %s: %w", abs, err)
+	}
+	return db, nil
+}
+
+// dsn builds a modernc.org/sqlite URI. journal_mode=WAL is persistent in the
+// file; the other pragmas apply to each connection.
+func dsn(path, txlock string, queryOnly bool) string {
+	r := strings.NewReplacer("%", "%25", "?", "%3f", "#", "%23")
+	q := []string{
+		fmt.Sprintf("_pragma=busy_timeout(%d)", BusyTimeout),
+		"_pragma=journal_mode(WAL)",
+		"_pragma=synchronous(FULL)",
+		"_pragma=foreign_keys(1)",
+		"_txlock=" + txlock,
+	}
+	if queryOnly {
+		q = append(q, "_pragma=query_only(1)")
+	}
+	return "file:" + r.Replace(path) + "?" + strings.Join(q, "&")
+}
+
+// Path returns the database file's absolute path.
+func (db *DB) Path() string { return db.path }
+
+// Close closes the database.
+func (db *DB) Close() error {
+	var errs []error
+	errs = append(errs, db.writeStmts.close(), db.readStmts.close())
+	if db.reader != nil {
+		errs = append(errs, db.reader.Close())
+	}
+	if db.writer != nil {
+		errs = append(errs, db.writer.Close())
+	}
+	return errors.Join(errs...)
+}
+
+// SchemaVersion is the schema version this build writes.
+func SchemaVersion() int { return len(migrations) }
+
+func (db *DB) migrate(ctx context.Context) error {
+	tx, err := db.writer.BeginTx(ctx, nil) // BEGIN IMMEDIATE: one migrator at a time
+	if err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	defer tx.Rollback()
+	var v int
+	if err := tx.QueryRowContext(ctx, "PRAGMA user_version").Scan(&v); err != nil {
+		return fmt.Errorf("migrate: read version: %w", err)
+	}
+	if v > len(migrations) {
+		return fmt.Errorf("database schema version %d is newer than this agent-bridge understands (%d): upgrade agent-bridge", v, len(migrations))
+	}
+	if v == len(migrations) {
+		return nil
+	}
+	for i := v; i < len(migrations); i++ {
+		if _, err := tx.ExecContext(ctx, migrations[i]); err != nil {
+			return fmt.Errorf("migrate to version %d: %w", i+1, err)
+		}
+	}
+	if _, err := tx.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", len(migrations))); err != nil {
+		return fmt.Errorf("migrate: set version: %w", err)
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("migrate: commit: %w", err)
+	}
+	return nil
+}
+
+// Update runs fn in a write transaction (BEGIN IMMEDIATE) and commits when
+// fn returns nil. The commit is durable when Update returns.
+func (db *DB) Update(ctx context.Context, fn func(bridge.Tx) error) error {
+	return db.run(ctx, db.writer, db.writeStmts, false, fn)
+}
+
+// View runs fn in a read-only transaction over one consistent snapshot.
+func (db *DB) View(ctx context.Context, fn func(bridge.Tx) error) error {
+	return db.run(ctx, db.reader, db.readStmts, true, fn)
+}
+
+func (db *DB) run(ctx context.Context, pool *sql.DB, stmts *stmtCache, readOnly bool, fn func(bridge.Tx) error) (err error) {
+	stx, err := pool.BeginTx(ctx, &sql.TxOptions{ReadOnly: readOnly})
+	if err != nil {
+		return fmt.Errorf("begin transaction: %w", err)
+	}
+	defer func() {
+		if p := recover(); p != nil {
+			stx.Rollback()
+			panic(p)
+		}
+	}()
+	defer stmts.prepareMissed(context.WithoutCancel(ctx))
+	if err := fn(&tx{ctx: ctx, tx: stx, stmts: stmts}); err != nil {
+		stx.Rollback()
+		return err
+	}
+	if err := stx.Commit(); err != nil {
+		return fmt.Errorf("commit: %w", err)
+	}
+	return nil
+}
+
+// stmtCache keeps one prepared statement per query text for a pool. A
+// query seen for the first time inside a transaction is prepared after that
+// transaction ends (see tx.prepared).
+type stmtCache struct {
+	pool    *sql.DB
+	mu      sync.Mutex
+	m       map[string]*sql.Stmt
+	pending map[string]bool
+}
+
+func newStmtCache(pool *sql.DB) *stmtCache {
+	return &stmtCache{pool: pool, m: map[string]*sql.Stmt{}, pending: map[string]bool{}}
+}
+
+func (c *stmtCache) lookup(query string) *sql.Stmt {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	s, ok := c.m[query]
+	if !ok && c.m != nil {
+		c.pending[query] = true
+	}
+	return s
+}
+
+// prepareMissed prepares the queries that missed the cache. Failures are
+// ignored: such a query keeps running unprepared.
+func (c *stmtCache) prepareMissed(ctx context.Context) {
+	c.mu.Lock()
+	var todo []string
+	for q := range c.pending {
+		todo = append(todo, q)
+	}
+	clear(c.pending)
+	c.mu.Unlock()
+	for _, q := range todo {
+		s, err := c.pool.PrepareContext(ctx, q)
+		if err != nil {
+			continue
+		}
+		c.mu.Lock()
+		if _, dup := c.m[q]; dup || c.m == nil {
+			s.Close()
+		} else {
+			c.m[q] = s
+		}
+		c.mu.Unlock()
+	}
+}
+
+func (c *stmtCache) close() error {
+	if c == nil {
+		return nil
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var errs []error
+	for _, s := range c.m {
+		errs = append(errs, s.Close())
+	}
+	c.m = nil
+	return errors.Join(errs...)
+}

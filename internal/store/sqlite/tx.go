@@ -1,0 +1,363 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/agent-bridge/agent-bridge/internal/bridge"
+)
+
+// tx implements bridge.Tx over one SQL transaction. Statements come from
+// its pool's cache, prepared once per connection rather than per call.
+type tx struct {
+	ctx   context.Context
+	tx    *sql.Tx
+	stmts *stmtCache
+}
+
+// prepared returns the cached statement for query bound to this
+// transaction, or nil on a miss (the query then runs unprepared and is
+// prepared after the transaction ends: preparing on the pool now could wait
+// for the very connection this transaction holds).
+func (t *tx) prepared(query string) *sql.Stmt {
+	s := t.stmts.lookup(query)
+	if s == nil {
+		return nil
+	}
+	return t.tx.StmtContext(t.ctx, s)
+}
+
+func (t *tx) query(query string, args ...any) (*sql.Rows, error) {
+	if s := t.prepared(query); s != nil {
+		return s.QueryContext(t.ctx, args...)
+	}
+	return t.tx.QueryContext(t.ctx, query, args...)
+}
+
+type scanner interface{ Scan(...any) error }
+
+func (t *tx) queryRow(query string, args ...any) *sql.Row {
+	if s := t.prepared(query); s != nil {
+		return s.QueryRowContext(t.ctx, args...)
+	}
+	return t.tx.QueryRowContext(t.ctx, query, args...)
+}
+
+func ms(t time.Time) int64 { return t.UnixMilli() }
+
+func fromMS(v int64) time.Time { return time.UnixMilli(v).UTC() }
+
+func (t *tx) exec(what, query string, args ...any) (sql.Result, error) {
+	var r sql.Result
+	var err error
+	if s := t.prepared(query); s != nil {
+		r, err = s.ExecContext(t.ctx, args...)
+	} else {
+		r, err = t.tx.ExecContext(t.ctx, query, args...)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", what, err)
+	}
+	return r, nil
+}
+
+func (t *tx) CreateConversation(c bridge.Conversation) error {
+	_, err := t.exec("create conversation",
+		`INSERT INTO conversations (id, role_a, role_b, created_at, expires_at) VALUES (?, ?, ?, ?, ?)`,
+		c.ID, c.RoleA, c.RoleB, ms(c.CreatedAt), ms(c.ExpiresAt))
+	return err
+}
+
+const conversationColumns = `id, role_a, role_b, created_at, expires_at`
+
+func scanConversation(row scanner) (bridge.Conversation, error) {
+	var c bridge.Conversation
+	var created, expires int64
+	err := row.Scan(&c.ID, &c.RoleA, &c.RoleB, &created, &expires)
+	c.CreatedAt, c.ExpiresAt = fromMS(created), fromMS(expires)
+	return c, err
+}
+
+func (t *tx) Conversation(id string) (bridge.Conversation, error) {
+	c, err := scanConversation(t.queryRow(`SELECT `+conversationColumns+` FROM conversations WHERE id = ?`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return c, bridge.ConversationNotFound(id)
+	}
+	if err != nil {
+		return c, fmt.Errorf("read conversation: %w", err)
+	}
+	return c, nil
+}
+
+func (t *tx) Conversations() ([]bridge.Conversation, error) {
+	rows, err := t.query(`SELECT ` + conversationColumns + ` FROM conversations ORDER BY created_at, id`)
+	if err != nil {
+		return nil, fmt.Errorf("list conversations: %w", err)
+	}
+	defer rows.Close()
+	var out []bridge.Conversation
+	for rows.Next() {
+		c, err := scanConversation(rows)
+		if err != nil {
+			return nil, fmt.Errorf("list conversations: %w", err)
+		}
+		out = append(out, c)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("list conversations: %w", err)
+	}
+	return out, nil
+}
+
+func (t *tx) AddMessage(m *bridge.Message) error {
+	files := m.Files
+	if files == nil {
+		files = []string{}
+	}
+	fj, err := json.Marshal(files)
+	if err != nil {
+		return fmt.Errorf("add message: encode files: %w", err)
+	}
+	var id int64
+	err = t.queryRow(`INSERT INTO messages (conversation_id, sender, action_type, body, files, created_at)
+		 VALUES (?, ?, ?, ?, ?, ?) RETURNING id`,
+		m.ConversationID, string(m.From), m.ActionType, m.Body, string(fj), ms(m.CreatedAt)).Scan(&id)
+	if err != nil {
+		return fmt.Errorf("add message: %w", err)
+	}
+	m.ID = id
+	return nil
+}
+
+const messageColumns = `id, conversation_id, sender, action_type, body, files, created_at, read_at`
+
+func scanMessages(rows *sql.Rows) ([]bridge.Message, error) {
+	defer rows.Close()
+	var out []bridge.Message
+	for rows.Next() {
+		var m bridge.Message
+		var from, files string
+		var created int64
+		var read sql.NullInt64
+		if err := rows.Scan(&m.ID, &m.ConversationID, &from, &m.ActionType, &m.Body, &files, &created, &read); err != nil {
+			return nil, err
+		}
+		m.From = bridge.Session(from)
+		if err := json.Unmarshal([]byte(files), &m.Files); err != nil {
+			return nil, fmt.Errorf("message %d: decode files: %w", m.ID, err)
+		}
+		m.CreatedAt = fromMS(created)
+		if read.Valid {
+			m.ReadAt = fromMS(read.Int64)
+		}
+		out = append(out, m)
+	}
+	return out, rows.Err()
+}
+
+func (t *tx) TakeUnread(conversationID string, to bridge.Session, now time.Time) ([]bridge.Message, error) {
+	// One statement finds and marks: no other transaction can take the
+	// same rows, in this process or another.
+	rows, err := t.query(`UPDATE messages SET read_at = ?
+		 WHERE conversation_id = ? AND sender = ? AND read_at IS NULL
+		 RETURNING `+messageColumns,
+		ms(now), conversationID, string(to.Partner()))
+	if err != nil {
+		return nil, fmt.Errorf("take unread messages: %w", err)
+	}
+	msgs, err := scanMessages(rows)
+	if err != nil {
+		return nil, fmt.Errorf("take unread messages: %w", err)
+	}
+	// RETURNING order is unspecified.
+	sort.Slice(msgs, func(i, j int) bool { return msgs[i].ID < msgs[j].ID })
+	return msgs, nil
+}
+
+func (t *tx) Messages(conversationID string) ([]bridge.Message, error) {
+	rows, err := t.query(`SELECT `+messageColumns+` FROM messages WHERE conversation_id = ? ORDER BY id`, conversationID)
+	if err != nil {
+		return nil, fmt.Errorf("read messages: %w", err)
+	}
+	msgs, err := scanMessages(rows)
+	if err != nil {
+		return nil, fmt.Errorf("read messages: %w", err)
+	}
+	return msgs, nil
+}
+
+func (t *tx) UnreadCount(conversationID string, to bridge.Session) (int, error) {
+	var n int
+	err := t.queryRow(`SELECT count(*) FROM messages WHERE conversation_id = ? AND sender = ? AND read_at IS NULL`,
+		conversationID, string(to.Partner())).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("count unread messages: %w", err)
+	}
+	return n, nil
+}
+
+func (t *tx) SetState(conversationID string, s bridge.Session, status string, at time.Time) error {
+	_, err := t.exec("set status",
+		`INSERT INTO statuses (conversation_id, session, status, heartbeat) VALUES (?, ?, ?, ?)
+		 ON CONFLICT (conversation_id, session) DO UPDATE SET status = excluded.status, heartbeat = excluded.heartbeat`,
+		conversationID, string(s), status, ms(at))
+	return err
+}
+
+func (t *tx) State(conversationID string, s bridge.Session) (bridge.SessionState, error) {
+	st := bridge.SessionState{Session: s, Status: bridge.StatusUnknown}
+	var hb int64
+	err := t.queryRow(`SELECT status, heartbeat FROM statuses WHERE conversation_id = ? AND session = ?`,
+		conversationID, string(s)).Scan(&st.Status, &hb)
+	if errors.Is(err, sql.ErrNoRows) {
+		return st, nil
+	}
+	if err != nil {
+		return st, fmt.Errorf("read status: %w", err)
+	}
+	st.Heartbeat = fromMS(hb)
+	return st, nil
+}
+
+func (t *tx) RequestTimes(subject string, since time.Time) ([]time.Time, error) {
+	rows, err := t.query(`SELECT at FROM rate_events WHERE subject = ? AND at >= ? ORDER BY at`, subject, ms(since))
+	if err != nil {
+		return nil, fmt.Errorf("read rate events: %w", err)
+	}
+	defer rows.Close()
+	var out []time.Time
+	for rows.Next() {
+		var at int64
+		if err := rows.Scan(&at); err != nil {
+			return nil, fmt.Errorf("read rate events: %w", err)
+		}
+		out = append(out, fromMS(at))
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("read rate events: %w", err)
+	}
+	return out, nil
+}
+
+func (t *tx) AddRequest(subject string, at, forgetBefore time.Time) error {
+	if _, err := t.exec("forget rate events", `DELETE FROM rate_events WHERE subject = ? AND at < ?`, subject, ms(forgetBefore)); err != nil {
+		return err
+	}
+	_, err := t.exec("add rate event", `INSERT INTO rate_events (subject, at) VALUES (?, ?)`, subject, ms(at))
+	return err
+}
+
+func (t *tx) LastAudit() (int64, string, error) {
+	var seq int64
+	var digest string
+	err := t.queryRow(`SELECT seq, digest FROM audit ORDER BY seq DESC LIMIT 1`).Scan(&seq, &digest)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, "", nil
+	}
+	if err != nil {
+		return 0, "", fmt.Errorf("read audit head: %w", err)
+	}
+	return seq, digest, nil
+}
+
+func (t *tx) AppendAudit(e bridge.AuditEntry) error {
+	_, err := t.exec("append audit row",
+		`INSERT INTO audit (seq, at, tool, conversation_id, session, outcome, error_kind, detail, prev_digest, digest)
+		 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		e.Seq, ms(e.At), e.Tool, e.ConversationID, e.Session, e.Outcome, string(e.ErrorKind), e.Detail, e.PrevDigest, e.Digest)
+	return err
+}
+
+const auditColumns = `seq, at, tool, conversation_id, session, outcome, error_kind, detail, prev_digest, digest`
+
+func (t *tx) queryAudit(fn func(bridge.AuditEntry) error, query string, args ...any) error {
+	rows, err := t.query(query, args...)
+	if err != nil {
+		return fmt.Errorf("read audit: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var e bridge.AuditEntry
+		var at int64
+		var kind string
+		if err := rows.Scan(&e.Seq, &at, &e.Tool, &e.ConversationID, &e.Session, &e.Outcome, &kind, &e.Detail, &e.PrevDigest, &e.Digest); err != nil {
+			return fmt.Errorf("read audit: %w", err)
+		}
+		e.At, e.ErrorKind = fromMS(at), bridge.ErrorKind(kind)
+		if err := fn(e); err != nil {
+			return err
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("read audit: %w", err)
+	}
+	return nil
+}
+
+func (t *tx) Audit(f bridge.AuditFilter) ([]bridge.AuditEntry, error) {
+	var where []string
+	var args []any
+	if f.ConversationID != "" {
+		where = append(where, "conversation_id = ?")
+		args = append(args, f.ConversationID)
+	}
+	q := `SELECT ` + auditColumns + ` FROM audit`
+	if len(where) > 0 {
+		q += ` WHERE ` + strings.Join(where, " AND ")
+	}
+	q += ` ORDER BY seq DESC`
+	if f.Limit > 0 {
+		q += ` LIMIT ?`
+		args = append(args, f.Limit)
+	}
+	var out []bridge.AuditEntry
+	err := t.queryAudit(func(e bridge.AuditEntry) error { out = append(out, e); return nil }, q, args...)
+	// Newest first from the query (so LIMIT keeps the last rows); callers
+	// want oldest first.
+	for i, j := 0, len(out)-1; i < j; i, j = i+1, j-1 {
+		out[i], out[j] = out[j], out[i]
+	}
+	return out, err
+}
+
+func (t *tx) EachAudit(fn func(bridge.AuditEntry) error) error {
+	return t.queryAudit(fn, `SELECT `+auditColumns+` FROM audit ORDER BY seq`)
+}
+
+func (t *tx) DeleteExpired(now time.Time) (bridge.Cleanup, error) {
+	var out bridge.Cleanup
+	const expired = `SELECT id FROM conversations WHERE expires_at <= ?`
+	counts := []struct {
+		n     *int
+		query string
+	}{
+		{&out.Messages, `SELECT count(*) FROM messages WHERE conversation_id IN (` + expired + `)`},
+		{&out.Statuses, `SELECT count(*) FROM statuses WHERE conversation_id IN (` + expired + `)`},
+	}
+	for _, c := range counts {
+		if err := t.queryRow(c.query, ms(now)).Scan(c.n); err != nil {
+			return out, fmt.Errorf("cleanup: count: %w", err)
+		}
+	}
+	if _, err := t.exec("cleanup: forget rate events",
+		`DELETE FROM rate_events WHERE substr(subject, 1, instr(subject, '/') - 1) IN (`+expired+`)`, ms(now)); err != nil {
+		return out, err
+	}
+	// Messages and statuses go with their conversation (ON DELETE CASCADE).
+	r, err := t.exec("cleanup: delete conversations", `DELETE FROM conversations WHERE expires_at <= ?`, ms(now))
+	if err != nil {
+		return out, err
+	}
+	n, err := r.RowsAffected()
+	if err != nil {
+		return out, fmt.Errorf("cleanup: %w", err)
+	}
+	out.Conversations = int(n)
+	return out, nil
+}
