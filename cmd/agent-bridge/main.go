@@ -1,0 +1,190 @@
+// Command agent-bridge lets AI coding agents talk to each other through a
+// shared conversation. Launched by an MCP client it serves the bridge's
+// tools over stdio; run by a person it manages the bridge's database.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"runtime/debug"
+	"strings"
+	"syscall"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, os.Args[1:], os.Getenv, os.Stdin, os.Stdout, os.Stderr)
+	stop()
+	if err != nil && !errors.Is(err, errHelpShown) {
+		var u usageError
+		if !errors.As(err, &u) || u.msg != "" {
+			fmt.Fprintln(os.Stderr, "agent-bridge:", err)
+		}
+		if errors.As(err, &u) {
+			os.Exit(2)
+		}
+		os.Exit(1)
+	}
+}
+
+// usageError is a mistake on the command line; it exits with status 2.
+type usageError struct{ msg string }
+
+func (e usageError) Error() string { return e.msg }
+
+func usagef(format string, v ...any) error { return usageError{fmt.Sprintf(format, v...)} }
+
+// env is the process environment as seen by run (os.Getenv in main).
+type env struct {
+	getenv func(string) string
+	stdin  io.Reader
+	stdout io.Writer
+	stderr io.Writer
+}
+
+type command struct {
+	name    string
+	summary string
+	usage   string // arguments after the command name
+	help    string // the full explanation; flags are listed after it
+	run     func(ctx context.Context, e env, args []string) error
+}
+
+func commands() []command {
+	return []command{serveCommand(), listCommand(), showCommand(), tokensCommand(), auditCommand(), cleanupCommand(), versionCommand()}
+}
+
+func findCommand(name string) (command, bool) {
+	for _, c := range commands() {
+		if c.name == name {
+			return c, true
+		}
+	}
+	return command{}, false
+}
+
+// run is main without the process: it takes the arguments (without the
+// program name), the environment and the standard streams.
+func run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
+	e := env{getenv: getenv, stdin: stdin, stdout: stdout, stderr: stderr}
+	if len(args) == 0 {
+		return serveCommand().run(ctx, e, nil)
+	}
+	switch first := args[0]; {
+	case first == "help" || first == "-h" || first == "--help" || first == "-help":
+		return help(e, args[1:])
+	case first == "--version" || first == "-version":
+		return versionCommand().run(ctx, e, nil)
+	case strings.HasPrefix(first, "-"):
+		// Flags without a command: serve (agent-bridge --db PATH).
+		return serveCommand().run(ctx, e, args)
+	default:
+		if c, ok := findCommand(first); ok {
+			return c.run(ctx, e, args[1:])
+		}
+		if looksLikePath(first) {
+			// The original's form: agent-bridge PATH.
+			return serveCommand().run(ctx, e, args)
+		}
+		return usagef("unknown command %q; run 'agent-bridge help' for the list", first)
+	}
+}
+
+// looksLikePath tells a database path from a mistyped command.
+func looksLikePath(s string) bool {
+	return strings.ContainsAny(s, "/.\\") || strings.HasSuffix(s, ".db")
+}
+
+const overview = `agent-bridge lets AI coding agents (Claude Code, Codex, any MCP client) talk to each other
+through conversations stored in one SQLite database shared by every agent on the machine.
+
+An MCP client launches it as a stdio server:
+  agent-bridge [serve] [--db PATH] [flags]
+  agent-bridge PATH                      (same as serve --db PATH)
+
+People manage the database with:
+`
+
+func help(e env, args []string) error {
+	if len(args) > 0 {
+		c, ok := findCommand(args[0])
+		if !ok {
+			return usagef("unknown command %q; run 'agent-bridge help' for the list", args[0])
+		}
+		fmt.Fprintf(e.stdout, "usage: agent-bridge %s %s\n\n%s\n", c.name, c.usage, c.help)
+		fs := newFlagSet(c.name)
+		defineFlags(c.name, fs)
+		fmt.Fprintln(e.stdout, "\nflags (those marked [$VAR] can also be set in the environment):")
+		fs.VisitAll(func(f *flag.Flag) {
+			kind, usage := flag.UnquoteUsage(f)
+			if kind != "" {
+				kind = " " + kind
+			}
+			def := ""
+			if f.DefValue != "" && f.DefValue != "false" && f.DefValue != "0" {
+				def = " (default " + f.DefValue + ")"
+			}
+			fmt.Fprintf(e.stdout, "  --%s%s\n      %s%s\n", f.Name, kind, usage, def)
+		})
+		return nil
+	}
+	fmt.Fprint(e.stdout, overview)
+	for _, c := range commands() {
+		fmt.Fprintf(e.stdout, "  %-8s %s\n", c.name, c.summary)
+	}
+	fmt.Fprint(e.stdout, `
+Run 'agent-bridge help COMMAND' for a command's flags. Every command takes --db PATH;
+without it the database is $AGENT_BRIDGE_DB, else $XDG_STATE_HOME/agent-bridge/bridge.db
+(~/.local/state/agent-bridge/bridge.db), so agents in different folders share it.
+`)
+	return nil
+}
+
+func versionCommand() command {
+	return command{
+		name: "version", summary: "print the version", usage: "",
+		help: "Prints agent-bridge's version and the database schema version it writes.",
+		run: func(ctx context.Context, e env, args []string) error {
+			if len(args) > 0 {
+				return usagef("version takes no arguments")
+			}
+			fmt.Fprintf(e.stdout, "agent-bridge %s\n", version())
+			return nil
+		},
+	}
+}
+
+// version is the module version, or the VCS revision of a development build.
+func version() string {
+	info, ok := debug.ReadBuildInfo()
+	if !ok {
+		return "dev"
+	}
+	if v := info.Main.Version; v != "" && v != "(devel)" {
+		return v
+	}
+	rev, dirty := "", false
+	for _, s := range info.Settings {
+		switch s.Key {
+		case "vcs.revision":
+			rev = s.Value
+		case "vcs.modified":
+			dirty = s.Value == "true"
+		}
+	}
+	if rev == "" {
+		return "dev"
+	}
+	if len(rev) > 12 {
+		rev = rev[:12]
+	}
+	if dirty {
+		rev += "-dirty"
+	}
+	return "dev-" + rev
+}
