@@ -53,14 +53,14 @@ func builtin() []rule {
 		// Assignments in code, .env, YAML, JSON and shell. The key names
 		// the kind; the value must look like a credential.
 		newRule("password", []string{"pass", "pwd"},
-			`(?i)[A-Za-z0-9_.-]*(?:password|passwd|passphrase|pwd)[A-Za-z0-9_.-]*`+assign+value, looksSecret(6)),
+			`(?i)(?:password|passwd|passphrase|pwd)[A-Za-z0-9_.-]*`+assign+value, looksSecret(6)),
 		newRule("password", []string{"pass", "pwd"},
 			`(?i)\b(?:password|passwd|passphrase)\s+(?:is|was|=)\s+["']?`+value, looksSecret(6)),
 		newRule("password", []string{"--password", "-p"},
 			`(?:--password[= ]|\s-p)["']?(?P<secret>[^\s"']{6,})`, looksSecret(6)),
 		newRule("api-key", []string{"key"},
-			`(?i)[A-Za-z0-9_.-]*(?:api[_-]?key|apikey|access[_-]?key|secret[_-]?key|private[_-]?key)[A-Za-z0-9_.-]*`+assign+value, looksSecret(8)),
+			`(?i)(?:api[_-]?key|apikey|access[_-]?key|secret[_-]?key|private[_-]?key)[A-Za-z0-9_.-]*`+assign+value, looksSecret(8)),
 		newRule("secret", []string{"secret", "token", "credential", "auth"},
-			`(?i)[A-Za-z0-9_.-]*(?:secret|token|credential|auth)[A-Za-z0-9_.-]*`+assign+value, looksSecret(8)),
+			`(?i)(?:secret|token|credential|auth)[A-Za-z0-9_.-]*`+assign+value, looksSecret(8)),
 	}
 }

@@ -1,0 +1,152 @@
+package bridge_test
+
+import (
+	"context"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/agent-bridge/agent-bridge/internal/bridge"
+	"github.com/agent-bridge/agent-bridge/internal/limit"
+	"github.com/agent-bridge/agent-bridge/internal/store/sqlite"
+	"github.com/agent-bridge/agent-bridge/internal/token"
+)
+
+func newService(t *testing.T, tune func(*bridge.Config)) (*bridge.Service, *time.Time) {
+	t.Helper()
+	db, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "b.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	now := time.Date(2026, 11, 24, 12, 0, 0, 0, time.UTC)
+	cfg := bridge.DefaultConfig()
+	cfg.Now = func() time.Time { return now }
+	if tune != nil {
+		tune(&cfg)
+	}
+	var key token.Key
+	key[0] = 7
+	return bridge.NewService(db, key, nil, cfg, nil), &now
+}
+
+func TestRateLimitNamesWindowAndRetryTime(t *testing.T) {
+	ctx := context.Background()
+	svc, now := newService(t, func(c *bridge.Config) {
+		c.SessionLimits = []limit.Window{{Max: 2, Period: time.Minute}, {Max: 3, Period: time.Hour}}
+	})
+	c, err := svc.CreateConversation(ctx, "backend", "frontend")
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := bridge.Caller{ConversationID: c.Conversation.ID, Session: "a", Token: c.TokenA}
+	for i := 0; i < 2; i++ {
+		if _, err := svc.CheckMessages(ctx, a); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_, err = svc.CheckMessages(ctx, a)
+	var be *bridge.Error
+	if bridge.KindOf(err) != bridge.ERateLimited || !strings.Contains(bridge.MessageOf(err), "2 requests per minute") {
+		t.Fatalf("third call in a minute: %v", err)
+	}
+	if ok := asError(err, &be); !ok || be.RetryAfter != time.Minute {
+		t.Fatalf("retry after %v", be)
+	}
+	*now = now.Add(time.Minute)
+	if _, err := svc.CheckMessages(ctx, a); err != nil {
+		t.Fatalf("after the minute: %v", err)
+	}
+	*now = now.Add(time.Minute)
+	_, err = svc.CheckMessages(ctx, a)
+	if !strings.Contains(bridge.MessageOf(err), "3 requests per hour") {
+		t.Fatalf("fourth call in the hour: %v", err)
+	}
+}
+
+func asError(err error, target **bridge.Error) bool {
+	e, ok := err.(*bridge.Error)
+	*target = e
+	return ok
+}
+
+func TestCreateLimitAcrossStore(t *testing.T) {
+	ctx := context.Background()
+	svc, _ := newService(t, func(c *bridge.Config) { c.CreateLimits = []limit.Window{{Max: 2, Period: time.Hour}} })
+	for i := 0; i < 2; i++ {
+		if _, err := svc.CreateConversation(ctx, "backend", "frontend"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_, err := svc.CreateConversation(ctx, "backend", "frontend")
+	if bridge.KindOf(err) != bridge.ERateLimited {
+		t.Fatalf("third create: %v", err)
+	}
+	list, _ := svc.List(ctx)
+	if len(list) != 2 {
+		t.Fatalf("%d conversations", len(list))
+	}
+}
+
+// Every call leaves one audit row, accepted or refused, and the chain
+// verifies; refusals record the error kind and never the token.
+func TestAuditRecordsEveryCall(t *testing.T) {
+	ctx := context.Background()
+	svc, _ := newService(t, nil)
+	c, _ := svc.CreateConversation(ctx, "backend", "frontend")
+	a := bridge.Caller{ConversationID: c.Conversation.ID, Session: "a", Token: c.TokenA}
+	bad := a
+	bad.Token = c.TokenB
+	svc.Send(ctx, a, bridge.SendInput{Message: "the password is hunter2"})
+	svc.Send(ctx, bad, bridge.SendInput{Message: "hi"})
+	svc.UpdateStatus(ctx, a, "sleeping")
+	rows, err := svc.Audit(ctx, bridge.AuditFilter{})
+	if err != nil || len(rows) != 4 {
+		t.Fatalf("%d rows, %v", len(rows), err)
+	}
+	want := []struct {
+		tool, outcome string
+		kind          bridge.ErrorKind
+	}{
+		{"create_conversation", "ok", ""},
+		{"send_to_partner", "ok", ""},
+		{"send_to_partner", "refused", bridge.EUnauthorized},
+		{"update_my_status", "refused", bridge.EInvalid},
+	}
+	for i, w := range want {
+		r := rows[i]
+		if r.Tool != w.tool || r.Outcome != w.outcome || r.ErrorKind != w.kind || r.Seq != int64(i+1) {
+			t.Errorf("row %d: %+v, want %+v", i, r, w)
+		}
+		for _, secret := range []string{c.TokenA, c.TokenB, "hunter2"} {
+			if strings.Contains(r.Detail, secret) {
+				t.Errorf("row %d detail leaks a secret: %q", i, r.Detail)
+			}
+		}
+	}
+	if rows[0].ConversationID != c.Conversation.ID || rows[2].Session != "a" {
+		t.Errorf("rows do not name the conversation and session: %+v", rows)
+	}
+	rep, err := svc.VerifyAudit(ctx)
+	if err != nil || !rep.OK() || rep.Checked != 4 || rep.HeadSeq != 4 {
+		t.Fatalf("verify: %+v %v", rep, err)
+	}
+}
+
+func TestTokensAreAudited(t *testing.T) {
+	ctx := context.Background()
+	svc, _ := newService(t, nil)
+	c, _ := svc.CreateConversation(ctx, "backend", "frontend")
+	a, b, err := svc.Tokens(ctx, c.Conversation.ID)
+	if err != nil || a != c.TokenA || b != c.TokenB {
+		t.Fatalf("tokens %v", err)
+	}
+	if _, _, err := svc.Tokens(ctx, "conv_ffffffffffffffff"); !bridge.IsNotFound(err) {
+		t.Fatalf("unknown conversation: %v", err)
+	}
+	rows, _ := svc.Audit(ctx, bridge.AuditFilter{Limit: 2})
+	if rows[0].Tool != "cli:tokens" || rows[0].Outcome != "ok" || rows[1].ErrorKind != bridge.ENotFound {
+		t.Fatalf("rows %+v", rows)
+	}
+}
