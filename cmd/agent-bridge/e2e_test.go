@@ -316,7 +316,7 @@ func TestKill9LosesNoAcknowledgedMessage(t *testing.T) {
 // exactly once and in order, even with two processes of the same receiving
 // session checking at once.
 func TestConcurrentPairsExactlyOnce(t *testing.T) {
-	const pairs, perPair = 3, 60
+	const pairs, perPair = 5, 200
 	home, db := t.TempDir(), filepath.Join(t.TempDir(), "b.db")
 	type pair struct {
 		mu  sync.Mutex
