@@ -291,42 +291,35 @@ type panicStore struct{ bridge.Store }
 
 func (panicStore) Update(context.Context, func(bridge.Tx) error) error { panic("boom") }
 
-func TestPanicBecomesErrorResult(t *testing.T) {
-	h := newHarness(t, nil)
-	svc := bridge.NewService(panicStore{h.db}, token.Key{}, nil, bridge.DefaultConfig(), nil)
-	c := connect(t, mcpserver.New(svc, "test", nil))
-	req := mcp.CallToolRequest{}
-	req.Params.Name = "create_conversation"
-	req.Params.Arguments = map[string]any{"my_role": "backend", "partner_role": "frontend"}
-	res, err := c.CallTool(context.Background(), req)
-	if err != nil {
-		t.Fatalf("panic reached the protocol: %v", err)
-	}
-	if !res.IsError || !strings.Contains(text(res), "internal error") || strings.Contains(text(res), "boom") {
-		t.Fatalf("panic result: %s", text(res))
-	}
-	// The server still works afterwards.
-	if _, err := c.ListTools(context.Background(), mcp.ListToolsRequest{}); err != nil {
-		t.Fatal(err)
-	}
-}
-
-var errStore = errors.New("disk on fire")
-
-// failStore fails every write.
+// failStore fails every write, as a full disk would.
 type failStore struct{ bridge.Store }
 
-func (failStore) Update(context.Context, func(bridge.Tx) error) error { return errStore }
+func (failStore) Update(context.Context, func(bridge.Tx) error) error {
+	return errors.New("disk on fire")
+}
 
-func TestStorageFailureIsReportedWithoutDetails(t *testing.T) {
+// A bug or a storage failure reaches the client as an error result that
+// reveals nothing of it, and the server keeps working.
+func TestFailuresBecomeOpaqueErrorResults(t *testing.T) {
 	h := newHarness(t, nil)
-	svc := bridge.NewService(failStore{h.db}, token.Key{}, nil, bridge.DefaultConfig(), nil)
-	c := connect(t, mcpserver.New(svc, "test", nil))
-	req := mcp.CallToolRequest{}
-	req.Params.Name = "create_conversation"
-	req.Params.Arguments = map[string]any{"my_role": "backend", "partner_role": "frontend"}
-	res, err := c.CallTool(context.Background(), req)
-	if err != nil || !res.IsError || strings.Contains(text(res), "fire") || !strings.Contains(text(res), "nothing was stored") {
-		t.Fatalf("got %v, %s", err, text(res))
+	for name, store := range map[string]bridge.Store{"panic": panicStore{h.db}, "storage": failStore{h.db}} {
+		t.Run(name, func(t *testing.T) {
+			svc := bridge.NewService(store, token.Key{}, nil, bridge.DefaultConfig(), nil)
+			c := connect(t, mcpserver.New(svc, "test", nil))
+			req := mcp.CallToolRequest{}
+			req.Params.Name = "create_conversation"
+			req.Params.Arguments = map[string]any{"my_role": "backend", "partner_role": "frontend"}
+			res, err := c.CallTool(context.Background(), req)
+			if err != nil {
+				t.Fatalf("failure reached the protocol: %v", err)
+			}
+			if got := text(res); !res.IsError || !strings.Contains(got, "internal error; nothing was stored") ||
+				strings.Contains(got, "boom") || strings.Contains(got, "fire") {
+				t.Fatalf("result: %s", got)
+			}
+			if _, err := c.ListTools(context.Background(), mcp.ListToolsRequest{}); err != nil {
+				t.Fatal(err)
+			}
+		})
 	}
 }
