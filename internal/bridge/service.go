@@ -216,8 +216,15 @@ func (s *Service) checkCaller(c Caller) error {
 		return Errorf(EInvalid, `session_id must be "a" or "b": "a" if you called create_conversation, "b" if your partner gave you the conversation.`)
 	}
 	if len(c.Token) != token.Size || !isLowerHex(c.Token) {
-		return Errorf(EInvalid, "token must be exactly %d lower-case hex characters (it has %d characters%s). Pass your session's token from create_conversation unchanged.",
-			token.Size, utf8.RuneCountInString(c.Token), map[bool]string{true: "", false: ", not all lower-case hex"}[isLowerHex(c.Token)])
+		n, what := utf8.RuneCountInString(c.Token), "characters"
+		if n == 1 {
+			what = "character"
+		}
+		if !isLowerHex(c.Token) {
+			what += ", not all lower-case hex"
+		}
+		return Errorf(EInvalid, "token must be exactly %d lower-case hex characters (it has %d %s). Pass your session's token from create_conversation unchanged.",
+			token.Size, n, what)
 	}
 	if !s.key.Verify(c.ConversationID, string(c.Session), c.Token) {
 		return Errorf(EUnauthorized, "Invalid session token for session %s of %s. Use the token create_conversation returned for session %s of this conversation; a token works only for its own conversation and session, and is never valid for the partner's session.",
