@@ -3,6 +3,7 @@ module github.com/agent-bridge/agent-bridge
 go 1.26.8
 
 require (
+	github.com/fsnotify/fsnotify v1.10.1
 	github.com/mark3labs/mcp-go v1.2.1
 	modernc.org/sqlite v1.62.0
 )

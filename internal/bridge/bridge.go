@@ -90,6 +90,13 @@ type SessionState struct {
 	Heartbeat time.Time // zero when never reported
 }
 
+// Receipt tells a sender what became of its messages.
+type Receipt struct {
+	Unread     int       // sent and not read yet
+	LastReadID int64     // the newest message read; 0 when none
+	LastReadAt time.Time // when it was read; zero when none
+}
+
 // AuditEntry is one row of the audit trail. It never holds a message body,
 // a token or a secret.
 type AuditEntry struct {

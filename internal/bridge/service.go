@@ -2,8 +2,6 @@ package bridge
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -27,6 +25,8 @@ type Config struct {
 	MaxFileChars    int            // characters per files_involved entry
 	MinRoleChars    int            // characters per role, at least
 	MaxRoleChars    int            // characters per role, at most
+	MaxWait         time.Duration  // longest check_messages wait
+	MaxHistory      int            // messages per history page, at most
 	SessionLimits   []limit.Window // per session, on every tool call
 	CreateLimits    []limit.Window // conversations created, across the store
 	Now             func() time.Time
@@ -42,6 +42,8 @@ func DefaultConfig() Config {
 		MaxFileChars:    4096,
 		MinRoleChars:    3,
 		MaxRoleChars:    100,
+		MaxWait:         600 * time.Second,
+		MaxHistory:      200,
 		SessionLimits: []limit.Window{
 			{Max: 10, Period: time.Minute},
 			{Max: 100, Period: time.Hour},
@@ -94,6 +96,9 @@ type Caller struct {
 func (s *Service) call(ctx context.Context, tool, conv string, sess Session, fn func(tx Tx, now time.Time) (detail string, err error)) error {
 	now := s.cfg.Now()
 	var detail string
+	// A transaction, once begun, runs to its end even if the caller goes
+	// away: a send either commits or never happened.
+	ctx = context.WithoutCancel(ctx)
 	err := s.store.Update(ctx, func(tx Tx) error {
 		var err error
 		if detail, err = fn(tx, now); err != nil {
@@ -103,10 +108,6 @@ func (s *Service) call(ctx context.Context, tool, conv string, sess Session, fn 
 	})
 	if err == nil {
 		return nil
-	}
-	if ctx.Err() != nil {
-		// The caller is gone; record the refusal anyway.
-		ctx = context.WithoutCancel(ctx)
 	}
 	if tool == "create_conversation" {
 		conv = "" // a refused create made no conversation
@@ -169,12 +170,20 @@ func (s *Service) authorize(tx Tx, c Caller, now time.Time) (Conversation, error
 		return Conversation{}, err
 	}
 	if conv.Expired(now) {
-		return Conversation{}, Errorf(EExpired, "conversation %s expired at %s. Expired conversations cannot be used; call create_conversation to start a new one and share its id and session b's token with your partner.", conv.ID, FormatTime(conv.ExpiresAt))
+		return Conversation{}, s.expired(conv)
 	}
 	if err := s.take(tx, c.ConversationID+"/"+string(c.Session), s.cfg.SessionLimits, now, "this session"); err != nil {
 		return Conversation{}, err
 	}
+	// Any authenticated call shows the session is alive.
+	if err := tx.Touch(c.ConversationID, c.Session, now.UTC().Truncate(time.Millisecond)); err != nil {
+		return Conversation{}, err
+	}
 	return conv, nil
+}
+
+func (s *Service) expired(conv Conversation) error {
+	return Errorf(EExpired, "conversation %s expired at %s. Expired conversations cannot be used; call create_conversation to start a new one and share its id and session b's token with your partner.", conv.ID, FormatTime(conv.ExpiresAt))
 }
 
 // take records one request of subject if every window allows it.
@@ -258,253 +267,6 @@ func quoteList(set []string) string {
 		q[i] = `"` + v + `"`
 	}
 	return strings.Join(q, ", ")
-}
-
-func newConversationID() (string, error) {
-	var b [8]byte
-	if _, err := rand.Read(b[:]); err != nil {
-		return "", fmt.Errorf("conversation id: %w", err)
-	}
-	return "conv_" + hex.EncodeToString(b[:]), nil
-}
-
-// Created is the result of CreateConversation. The tokens are secrets.
-type Created struct {
-	Conversation Conversation
-	TokenA       string
-	TokenB       string
-}
-
-// CreateConversation starts a conversation; the caller becomes session a.
-func (s *Service) CreateConversation(ctx context.Context, myRole, partnerRole string) (Created, error) {
-	var out Created
-	id, err := newConversationID()
-	if err != nil {
-		return out, err
-	}
-	err = s.call(ctx, "create_conversation", id, "", func(tx Tx, now time.Time) (string, error) {
-		if err := s.checkRole("my_role", myRole); err != nil {
-			return "", err
-		}
-		if err := s.checkRole("partner_role", partnerRole); err != nil {
-			return "", err
-		}
-		if err := s.take(tx, "create_conversation", s.cfg.CreateLimits, now, "creating conversations on this bridge"); err != nil {
-			return "", err
-		}
-		// 64 random bits: a collision is a broken random source, not bad luck.
-		if _, err := tx.Conversation(id); KindOf(err) != ENotFound {
-			if err != nil {
-				return "", err
-			}
-			return "", fmt.Errorf("conversation id %s drawn twice", id)
-		}
-		c := Conversation{
-			ID:        id,
-			RoleA:     s.clean(myRole),
-			RoleB:     s.clean(partnerRole),
-			CreatedAt: now.UTC().Truncate(time.Millisecond),
-			ExpiresAt: now.Add(s.cfg.TTL).UTC().Truncate(time.Second),
-		}
-		if err := tx.CreateConversation(c); err != nil {
-			return "", err
-		}
-		out = Created{Conversation: c, TokenA: s.key.Derive(c.ID, "a"), TokenB: s.key.Derive(c.ID, "b")}
-		return "created, expires " + FormatTime(c.ExpiresAt), nil
-	})
-	return out, err
-}
-
-func (s *Service) checkRole(name, v string) error {
-	n := utf8.RuneCountInString(v)
-	if strings.TrimSpace(v) == "" || n < s.cfg.MinRoleChars || n > s.cfg.MaxRoleChars {
-		return Errorf(EInvalid, "%s must be %d to %d characters describing the session's role (e.g. \"backend_developer\"); it has %d.", name, s.cfg.MinRoleChars, s.cfg.MaxRoleChars, n)
-	}
-	return nil
-}
-
-// SendInput is a message to the partner, before redaction.
-type SendInput struct {
-	Message    string
-	ActionType string // "" means "info"
-	Files      []string
-}
-
-// Sent is the result of Send.
-type Sent struct {
-	Message  Message        // as stored (redacted)
-	Redacted []redact.Count // kinds removed from the message and files
-}
-
-// Send stores a message for the partner, redacted, durably, before returning.
-func (s *Service) Send(ctx context.Context, c Caller, in SendInput) (Sent, error) {
-	var out Sent
-	err := s.call(ctx, "send_to_partner", c.ConversationID, c.Session, func(tx Tx, now time.Time) (string, error) {
-		if err := s.checkCaller(c); err != nil {
-			return "", err
-		}
-		if err := s.checkSend(&in); err != nil {
-			return "", err
-		}
-		if _, err := s.authorize(tx, c, now); err != nil {
-			return "", err
-		}
-		body, findings := s.redactor.Redact(in.Message)
-		files := make([]string, len(in.Files))
-		for i, f := range in.Files {
-			var ff []redact.Finding
-			files[i], ff = s.redactor.Redact(f)
-			findings = append(findings, ff...)
-		}
-		m := Message{
-			ConversationID: c.ConversationID, From: c.Session, ActionType: in.ActionType,
-			Body: body, Files: files, CreatedAt: now.UTC().Truncate(time.Millisecond),
-		}
-		if err := tx.AddMessage(&m); err != nil {
-			return "", err
-		}
-		out = Sent{Message: m, Redacted: redact.Counts(findings)}
-		detail := fmt.Sprintf("message %d, %s, %d chars, %d files", m.ID, m.ActionType, utf8.RuneCountInString(body), len(files))
-		if len(out.Redacted) > 0 {
-			detail += ", redacted " + countsText(out.Redacted)
-		}
-		return detail, nil
-	})
-	return out, err
-}
-
-func (s *Service) checkSend(in *SendInput) error {
-	if n := utf8.RuneCountInString(in.Message); n > s.cfg.MaxMessageChars {
-		return Errorf(ETooLarge, "message is %s characters; the limit is %s. Shorten it or split it into several messages.", thousands(n), thousands(s.cfg.MaxMessageChars))
-	}
-	if strings.TrimSpace(in.Message) == "" {
-		return Errorf(EInvalid, "message is empty: write the text you want your partner to read.")
-	}
-	if !utf8.ValidString(in.Message) {
-		return Errorf(EInvalid, "message is not valid UTF-8 text.")
-	}
-	if in.ActionType == "" {
-		in.ActionType = "info"
-	}
-	if !oneOf(in.ActionType, ActionTypes) {
-		return Errorf(EInvalid, "action_type must be one of %s (default \"info\").", quoteList(ActionTypes))
-	}
-	if len(in.Files) > s.cfg.MaxFiles {
-		return Errorf(ETooLarge, "files_involved has %d entries; the limit is %d. List the most relevant paths only.", len(in.Files), s.cfg.MaxFiles)
-	}
-	for i, f := range in.Files {
-		if n := utf8.RuneCountInString(f); n > s.cfg.MaxFileChars {
-			return Errorf(ETooLarge, "files_involved[%d] is %d characters; the limit is %d per entry.", i, n, s.cfg.MaxFileChars)
-		}
-		if strings.TrimSpace(f) == "" || !utf8.ValidString(f) {
-			return Errorf(EInvalid, "files_involved[%d] is empty or not valid text: give a file path.", i)
-		}
-	}
-	return nil
-}
-
-func thousands(n int) string {
-	s := fmt.Sprint(n)
-	for i := len(s) - 3; i > 0; i -= 3 {
-		s = s[:i] + "," + s[i:]
-	}
-	return s
-}
-
-func countsText(cs []redact.Count) string {
-	parts := make([]string, len(cs))
-	for i, c := range cs {
-		parts[i] = fmt.Sprintf("%s x%d", c.Kind, c.N)
-	}
-	return strings.Join(parts, ", ")
-}
-
-// Inbox is the result of CheckMessages.
-type Inbox struct {
-	Conversation Conversation
-	Messages     []Message
-}
-
-// CheckMessages returns the caller's unread messages, oldest first, and
-// marks them read in the same transaction: each is delivered exactly once.
-func (s *Service) CheckMessages(ctx context.Context, c Caller) (Inbox, error) {
-	var out Inbox
-	err := s.call(ctx, "check_messages", c.ConversationID, c.Session, func(tx Tx, now time.Time) (string, error) {
-		if err := s.checkCaller(c); err != nil {
-			return "", err
-		}
-		conv, err := s.authorize(tx, c, now)
-		if err != nil {
-			return "", err
-		}
-		msgs, err := tx.TakeUnread(c.ConversationID, c.Session, now.UTC().Truncate(time.Millisecond))
-		if err != nil {
-			return "", err
-		}
-		out = Inbox{Conversation: conv, Messages: msgs}
-		if len(msgs) == 0 {
-			return "delivered 0 messages", nil
-		}
-		return fmt.Sprintf("delivered %d messages (ids %d..%d)", len(msgs), msgs[0].ID, msgs[len(msgs)-1].ID), nil
-	})
-	return out, err
-}
-
-// UpdateStatus records the caller's status with a heartbeat at now.
-func (s *Service) UpdateStatus(ctx context.Context, c Caller, status string) (SessionState, error) {
-	var out SessionState
-	err := s.call(ctx, "update_my_status", c.ConversationID, c.Session, func(tx Tx, now time.Time) (string, error) {
-		if err := s.checkCaller(c); err != nil {
-			return "", err
-		}
-		if !oneOf(status, Statuses) {
-			return "", Errorf(EInvalid, "status must be one of %s.", quoteList(Statuses))
-		}
-		if _, err := s.authorize(tx, c, now); err != nil {
-			return "", err
-		}
-		at := now.UTC().Truncate(time.Millisecond)
-		if err := tx.SetState(c.ConversationID, c.Session, status, at); err != nil {
-			return "", err
-		}
-		out = SessionState{Session: c.Session, Status: status, Heartbeat: at}
-		return "status " + status, nil
-	})
-	return out, err
-}
-
-// PartnerState is the result of PartnerStatus.
-type PartnerState struct {
-	SessionState
-	Role  string
-	Since time.Duration // age of the heartbeat; meaningless when never reported
-	Alive bool
-}
-
-// PartnerStatus reports the partner's last status and whether it is alive.
-func (s *Service) PartnerStatus(ctx context.Context, c Caller) (PartnerState, error) {
-	var out PartnerState
-	err := s.call(ctx, "check_partner_status", c.ConversationID, c.Session, func(tx Tx, now time.Time) (string, error) {
-		if err := s.checkCaller(c); err != nil {
-			return "", err
-		}
-		conv, err := s.authorize(tx, c, now)
-		if err != nil {
-			return "", err
-		}
-		p := c.Session.Partner()
-		st, err := tx.State(c.ConversationID, p)
-		if err != nil {
-			return "", err
-		}
-		out = PartnerState{SessionState: st, Role: conv.Role(p)}
-		if !st.Heartbeat.IsZero() {
-			out.Since = max(now.Sub(st.Heartbeat), 0)
-			out.Alive = out.Since < s.cfg.AliveWindow
-		}
-		return "partner " + st.Status, nil
-	})
-	return out, err
 }
 
 // ConversationNotFound is the error stores return for an unknown id.

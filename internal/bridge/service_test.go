@@ -42,11 +42,11 @@ func TestRateLimitNamesWindowAndRetryTime(t *testing.T) {
 	}
 	a := bridge.Caller{ConversationID: c.Conversation.ID, Session: "a", Token: c.TokenA}
 	for i := 0; i < 2; i++ {
-		if _, err := svc.CheckMessages(ctx, a); err != nil {
+		if _, err := svc.CheckMessages(ctx, a, bridge.CheckInput{}); err != nil {
 			t.Fatal(err)
 		}
 	}
-	_, err = svc.CheckMessages(ctx, a)
+	_, err = svc.CheckMessages(ctx, a, bridge.CheckInput{})
 	var be *bridge.Error
 	if bridge.KindOf(err) != bridge.ERateLimited || !strings.Contains(bridge.MessageOf(err), "2 requests per minute") {
 		t.Fatalf("third call in a minute: %v", err)
@@ -55,11 +55,11 @@ func TestRateLimitNamesWindowAndRetryTime(t *testing.T) {
 		t.Fatalf("retry after %v", be)
 	}
 	*now = now.Add(time.Minute)
-	if _, err := svc.CheckMessages(ctx, a); err != nil {
+	if _, err := svc.CheckMessages(ctx, a, bridge.CheckInput{}); err != nil {
 		t.Fatalf("after the minute: %v", err)
 	}
 	*now = now.Add(time.Minute)
-	_, err = svc.CheckMessages(ctx, a)
+	_, err = svc.CheckMessages(ctx, a, bridge.CheckInput{})
 	if !strings.Contains(bridge.MessageOf(err), "3 requests per hour") {
 		t.Fatalf("fourth call in the hour: %v", err)
 	}

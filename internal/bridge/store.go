@@ -12,6 +12,11 @@ import (
 type Store interface {
 	Update(ctx context.Context, fn func(Tx) error) error
 	View(ctx context.Context, fn func(Tx) error) error
+	// Changed returns a channel that is closed after the next write to the
+	// store, by this process or any other. It may also close without a
+	// relevant write (waiters re-check), and never stays open for long when
+	// one happened. Take the channel before reading, so no write is missed.
+	Changed() <-chan struct{}
 	Close() error
 }
 
@@ -31,10 +36,24 @@ type Tx interface {
 	// Messages returns every message of a conversation, oldest first.
 	Messages(conversationID string) ([]Message, error)
 	UnreadCount(conversationID string, to Session) (int, error)
+	// PeekUnread returns the unread messages addressed to `to`, oldest
+	// first, without marking them read.
+	PeekUnread(conversationID string, to Session) ([]Message, error)
+	// History returns messages addressed to `to`, read or not, with an id
+	// above afterID and created at or after since, oldest first, at most
+	// limit of them.
+	History(conversationID string, to Session, afterID int64, since time.Time, limit int) ([]Message, error)
+	// Receipt reports on the messages sent by `from`: how many its partner
+	// has not read, and the newest one read and when (0 and zero time when
+	// none).
+	Receipt(conversationID string, from Session) (Receipt, error)
 
 	SetState(conversationID string, s Session, status string, at time.Time) error
 	// State returns StatusUnknown and a zero heartbeat when never set.
 	State(conversationID string, s Session) (SessionState, error)
+	// Touch records a heartbeat at `at` and keeps the status (StatusUnknown
+	// for a session that never set one).
+	Touch(conversationID string, s Session, at time.Time) error
 
 	// RequestTimes returns the accepted request times of subject at or
 	// after since, ascending.

@@ -3,6 +3,7 @@ package mcpserver
 import (
 	"encoding/json"
 	"fmt"
+	"math"
 	"strings"
 
 	"github.com/mark3labs/mcp-go/mcp"
@@ -17,43 +18,54 @@ import (
 type param struct {
 	name     string
 	desc     string
-	array    bool // an array of strings; otherwise a string
+	kind     string // "string" (when empty), "array" (of strings), "integer" or "boolean"
 	required bool
 	enum     []string
-	def      string
+	def      any
 	pattern  string
 	minLen   int // characters; 0 = none
 	maxLen   int // characters (per item for arrays); 0 = none
 	maxItems int
+	min, max int // integers: inclusive bounds
+	format   string
 }
 
 func (p param) schema() map[string]any {
 	s := map[string]any{"description": p.desc}
-	str := map[string]any{"type": "string"}
-	if len(p.enum) > 0 {
-		str["enum"] = p.enum
-	}
-	if p.pattern != "" {
-		str["pattern"] = p.pattern
-	}
-	if p.minLen > 0 {
-		str["minLength"] = p.minLen
-	}
-	if p.maxLen > 0 {
-		str["maxLength"] = p.maxLen
-	}
-	if p.array {
-		s["type"] = "array"
-		s["items"] = str
-		if p.maxItems > 0 {
-			s["maxItems"] = p.maxItems
+	switch p.kind {
+	case "integer":
+		s["type"], s["minimum"], s["maximum"] = "integer", p.min, p.max
+	case "boolean":
+		s["type"] = "boolean"
+	default:
+		str := map[string]any{"type": "string"}
+		if len(p.enum) > 0 {
+			str["enum"] = p.enum
 		}
-	} else {
-		for k, v := range str {
-			s[k] = v
+		if p.pattern != "" {
+			str["pattern"] = p.pattern
+		}
+		if p.format != "" {
+			str["format"] = p.format
+		}
+		if p.minLen > 0 {
+			str["minLength"] = p.minLen
+		}
+		if p.maxLen > 0 {
+			str["maxLength"] = p.maxLen
+		}
+		if p.kind == "array" {
+			s["type"], s["items"] = "array", str
+			if p.maxItems > 0 {
+				s["maxItems"] = p.maxItems
+			}
+		} else {
+			for k, v := range str {
+				s[k] = v
+			}
 		}
 	}
-	if p.def != "" {
+	if p.def != nil {
 		s["default"] = p.def
 	}
 	return s
@@ -168,7 +180,8 @@ func (a *args) String(name string) string {
 		if p.required {
 			a.fail("missing required argument %s: %s", name, p.desc)
 		}
-		return p.def
+		def, _ := p.def.(string)
+		return def
 	}
 	s, ok := v.(string)
 	if !ok {
@@ -203,6 +216,62 @@ func (a *args) Strings(name string) []string {
 		out[i] = s
 	}
 	return out
+}
+
+// Int reads an integer argument and checks its bounds.
+func (a *args) Int(name string) int {
+	p := a.param(name)
+	v, ok := a.lookup(name)
+	if !ok {
+		if p.required {
+			a.fail("missing required argument %s: %s", name, p.desc)
+		}
+		def, _ := p.def.(int)
+		return def
+	}
+	var f float64
+	switch n := v.(type) {
+	case float64:
+		f = n
+	case int:
+		f = float64(n)
+	case int64:
+		f = float64(n)
+	case json.Number:
+		f, ok = 0, false
+		if x, err := n.Float64(); err == nil {
+			f, ok = x, true
+		}
+	default:
+		ok = false
+	}
+	if !ok || f != math.Trunc(f) {
+		a.fail("%s must be a whole number; got %s", name, jsonType(v))
+		return 0
+	}
+	if f < float64(p.min) || f > float64(p.max) {
+		a.fail("%s must be %d to %d; got %v", name, p.min, p.max, f)
+		return 0
+	}
+	return int(f)
+}
+
+// Bool reads a boolean argument.
+func (a *args) Bool(name string) bool {
+	p := a.param(name)
+	v, ok := a.lookup(name)
+	if !ok {
+		if p.required {
+			a.fail("missing required argument %s: %s", name, p.desc)
+		}
+		def, _ := p.def.(bool)
+		return def
+	}
+	b, ok := v.(bool)
+	if !ok {
+		a.fail("%s must be true or false; got %s", name, jsonType(v))
+	}
+	return b
 }
 
 func jsonType(v any) string {

@@ -86,7 +86,7 @@ func BenchmarkCheckMessages(b *testing.B) {
 					b.Fatal(err)
 				}
 			}
-			if _, err := h.svc.CheckMessages(ctx, bridge.Caller{ConversationID: c.id, Session: "b", Token: c.tokB}); err != nil {
+			if _, err := h.svc.CheckMessages(ctx, bridge.Caller{ConversationID: c.id, Session: "b", Token: c.tokB}, bridge.CheckInput{}); err != nil {
 				b.Fatal(err)
 			}
 			req := mcp.CallToolRequest{}

@@ -34,6 +34,7 @@ func (h *handlers) createConversation() tool {
 			"my_role":         str("Your role, as stored (redacted)."),
 			"partner_role":    str("Your partner's role, as stored (redacted)."),
 			"expires_at":      str("When the conversation expires (RFC 3339, UTC)."),
+			"unread_messages": unreadSchema,
 		})),
 		annotations("Create conversation", false, false),
 	)
@@ -42,9 +43,9 @@ func (h *handlers) createConversation() tool {
 		a := newArgs(name, params, req.GetArguments())
 		mine, theirs := a.String("my_role"), a.String("partner_role")
 		if err := a.Err(); err != nil {
-			return h.fail(name, h.svc.Refuse(detached(ctx), name, "", "", err)), nil
+			return h.fail(name, h.svc.Refuse(ctx, name, "", "", err)), nil
 		}
-		c, err := h.svc.CreateConversation(detached(ctx), mine, theirs)
+		c, err := h.svc.CreateConversation(ctx, mine, theirs)
 		if err != nil {
 			return h.fail(name, err), nil
 		}
@@ -69,6 +70,7 @@ The conversation expires at %s (in %s).`,
 			"my_role":         conv.RoleA,
 			"partner_role":    conv.RoleB,
 			"expires_at":      bridge.FormatTime(conv.ExpiresAt),
+			"unread_messages": 0,
 		}, text), nil
 	}}
 }

@@ -115,11 +115,6 @@ func (h *handlers) fail(toolName string, err error) *mcp.CallToolResult {
 	return errorResult(toolName, err)
 }
 
-// detached keeps a call's transaction running to the end when the client
-// goes away mid-call: a send either commits or never happened, and the
-// transport still waits for the answer before it exits.
-func detached(ctx context.Context) context.Context { return context.WithoutCancel(ctx) }
-
 // outputSchema returns a JSON Schema object with the given properties, all
 // required.
 func outputSchema(props map[string]any) json.RawMessage {

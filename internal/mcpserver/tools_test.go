@@ -130,10 +130,18 @@ func TestConversationRoundTrip(t *testing.T) {
 		t.Fatalf("messages delivered twice: %v", again)
 	}
 
-	// Partner status: unknown until reported, then alive, then not alive.
-	st := h.ok("check_partner_status", c.as("b", nil))
+	// Partner status: a partner that never called is unknown and not alive.
+	d := h.create()
+	st := h.ok("check_partner_status", d.as("a", nil))
 	if st["status"] != "unknown" || st["alive"] != false || st["last_heartbeat"] != nil || st["seconds_since"] != nil {
-		t.Fatalf("never-reported partner: %v", st)
+		t.Fatalf("never-seen partner: %v", st)
+	}
+	// Any call is a heartbeat; the status stays unknown until set.
+	h.clock.Advance(10 * time.Second)
+	h.ok("check_messages", d.as("b", nil))
+	st = h.ok("check_partner_status", d.as("a", nil))
+	if st["status"] != "unknown" || st["alive"] != true || st["seconds_since"] != 0.0 {
+		t.Fatalf("partner that called: %v", st)
 	}
 	up := h.ok("update_my_status", c.as("a", map[string]any{"status": "working"}))
 	if up["status"] != "working" {
@@ -145,8 +153,73 @@ func TestConversationRoundTrip(t *testing.T) {
 		t.Fatalf("partner status: %v", st)
 	}
 	h.clock.Advance(91 * time.Second)
-	if st = h.ok("check_partner_status", c.as("b", nil)); st["alive"] != false {
-		t.Fatalf("partner silent for 121s is still alive: %v", st)
+	if st = h.ok("check_partner_status", c.as("b", nil)); st["alive"] != false || st["status"] != "working" {
+		t.Fatalf("partner silent for 121s: %v", st)
+	}
+}
+
+func TestUnreadCountInEveryResult(t *testing.T) {
+	h := newHarness(t, nil)
+	c := h.create()
+	h.ok("send_to_partner", c.as("a", map[string]any{"message": "one"}))
+	h.ok("send_to_partner", c.as("a", map[string]any{"message": "two"}))
+	for _, call := range []struct {
+		tool string
+		args map[string]any
+	}{
+		{"update_my_status", c.as("b", map[string]any{"status": "working"})},
+		{"check_partner_status", c.as("b", nil)},
+		{"send_to_partner", c.as("b", map[string]any{"message": "hi"})},
+		{"check_messages", c.as("b", map[string]any{"peek": true})},
+	} {
+		res := h.call(call.tool, call.args)
+		if got := structured(t, res)["unread_messages"]; got != 2.0 {
+			t.Errorf("%s: unread_messages %v, want 2", call.tool, got)
+		}
+		if call.tool != "check_messages" && !strings.Contains(text(res), "2 unread messages from your partner are waiting") {
+			t.Errorf("%s text does not mention the waiting messages: %s", call.tool, text(res))
+		}
+	}
+	if got := h.ok("check_messages", c.as("b", nil)); len(got["messages"].([]any)) != 2 || got["unread_messages"] != 0.0 {
+		t.Fatalf("peek marked messages read, or take failed: %v", got)
+	}
+}
+
+func TestHistoryAndReceipts(t *testing.T) {
+	h := newHarness(t, nil)
+	c := h.create()
+	for _, m := range []string{"m1", "m2", "m3"} {
+		h.ok("send_to_partner", c.as("a", map[string]any{"message": m}))
+		h.clock.Advance(time.Second)
+	}
+	r := h.ok("check_partner_status", c.as("a", nil))
+	if r["your_messages_unread"] != 3.0 || r["last_read_message_id"] != nil {
+		t.Fatalf("receipt before reading: %v", r)
+	}
+	got := h.ok("check_messages", c.as("b", nil))["messages"].([]any)
+	lastID := got[2].(map[string]any)["id"]
+	h.ok("send_to_partner", c.as("a", map[string]any{"message": "m4"}))
+	r = h.ok("check_partner_status", c.as("a", nil))
+	if r["your_messages_unread"] != 1.0 || r["last_read_message_id"] != lastID || r["last_read_at"] == nil {
+		t.Fatalf("receipt after reading: %v", r)
+	}
+
+	// History pages through read and unread messages and marks nothing.
+	page := h.ok("check_messages", c.as("b", map[string]any{"history": true, "limit": 2}))["messages"].([]any)
+	if len(page) != 2 || page[0].(map[string]any)["message"] != "m1" || page[0].(map[string]any)["read_at"] == nil {
+		t.Fatalf("first page: %v", page)
+	}
+	after := page[1].(map[string]any)["id"]
+	page = h.ok("check_messages", c.as("b", map[string]any{"history": true, "after_id": after}))["messages"].([]any)
+	if len(page) != 2 || page[1].(map[string]any)["message"] != "m4" || page[1].(map[string]any)["read_at"] != nil {
+		t.Fatalf("second page: %v", page)
+	}
+	since := h.ok("check_messages", c.as("b", map[string]any{"history": true, "since": "2026-11-24T12:00:02Z"}))["messages"].([]any)
+	if len(since) != 2 {
+		t.Fatalf("since: %v", since)
+	}
+	if got := h.ok("check_messages", c.as("b", nil))["messages"].([]any); len(got) != 1 {
+		t.Fatalf("history marked m4 read: %v", got)
 	}
 }
 
@@ -229,6 +302,13 @@ func TestBadInputsAreRefusedAndChangeNothing(t *testing.T) {
 		{"too many files", "send_to_partner", c.as("a", map[string]any{"message": "hi", "files_involved": files21}), "files_involved has 21 entries; the limit is 20"},
 		{"file too long", "send_to_partner", c.as("a", map[string]any{"message": "hi", "files_involved": []any{strings.Repeat("d/", 2049)}}), "files_involved[0] is 4098 characters"},
 		{"unknown status", "update_my_status", c.as("a", map[string]any{"status": "sleeping"}), "status must be one of"},
+		{"wait too long", "check_messages", c.as("a", map[string]any{"wait_seconds": 601}), "wait_seconds must be 0 to 600"},
+		{"wait not whole", "check_messages", c.as("a", map[string]any{"wait_seconds": 1.5}), "wait_seconds must be a whole number"},
+		{"peek wrong type", "check_messages", c.as("a", map[string]any{"peek": "yes"}), "peek must be true or false"},
+		{"paging without history", "check_messages", c.as("a", map[string]any{"after_id": 3}), "pass history true"},
+		{"peek and history", "check_messages", c.as("a", map[string]any{"peek": true, "history": true}), "cannot be combined"},
+		{"bad since", "check_messages", c.as("a", map[string]any{"history": true, "since": "yesterday"}), "since must be an RFC 3339 time"},
+		{"limit too big", "check_messages", c.as("a", map[string]any{"history": true, "limit": 500}), "limit must be 1 to 200"},
 		{"unknown argument", "check_messages", c.as("a", map[string]any{"verbose": true}), `unknown argument "verbose"`},
 		{"short role", "create_conversation", map[string]any{"my_role": "ab", "partner_role": "frontend"}, "my_role must be 3 to 100 characters"},
 		{"long role", "create_conversation", map[string]any{"my_role": "backend", "partner_role": strings.Repeat("r", 101)}, "partner_role must be 3 to 100 characters"},

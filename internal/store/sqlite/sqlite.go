@@ -35,6 +35,7 @@ type DB struct {
 	reader     *sql.DB // deferred, query-only transactions
 	writeStmts *stmtCache
 	readStmts  *stmtCache
+	notify     *notifier
 }
 
 var _ bridge.Store = (*DB)(nil)
@@ -60,11 +61,16 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	f.Close()
 
 	db := &DB{path: abs}
+	if db.notify, err = newNotifier(abs); err != nil {
+		return nil, fmt.Errorf("open database %s: %w", abs, err)
+	}
 	if db.writer, err = sql.Open("sqlite", dsn(abs, "immediate", false)); err != nil {
+		db.notify.close()
 		return nil, fmt.Errorf("open database %s: %w", abs, err)
 	}
 	db.writer.SetMaxOpenConns(1)
 	if db.reader, err = sql.Open("sqlite", dsn(abs, "deferred", true)); err != nil {
+		db.notify.close()
 		db.writer.Close()
 		return nil, fmt.Errorf("open database %s: %w", abs, err)
 	}
@@ -99,6 +105,7 @@ func (db *DB) Path() string { return db.path }
 
 // Close closes the database.
 func (db *DB) Close() error {
+	db.notify.close()
 	var errs []error
 	errs = append(errs, db.writeStmts.close(), db.readStmts.close())
 	if db.reader != nil {
@@ -146,8 +153,16 @@ func (db *DB) migrate(ctx context.Context) error {
 // Update runs fn in a write transaction (BEGIN IMMEDIATE) and commits when
 // fn returns nil. The commit is durable when Update returns.
 func (db *DB) Update(ctx context.Context, fn func(bridge.Tx) error) error {
-	return db.run(ctx, db.writer, db.writeStmts, false, fn)
+	err := db.run(ctx, db.writer, db.writeStmts, false, fn)
+	if err == nil {
+		db.notify.committed()
+	}
+	return err
 }
+
+// Changed returns a channel closed after the next write by any process
+// (see notifier).
+func (db *DB) Changed() <-chan struct{} { return db.notify.changed() }
 
 // View runs fn in a read-only transaction over one consistent snapshot.
 func (db *DB) View(ctx context.Context, fn func(bridge.Tx) error) error {

@@ -361,3 +361,60 @@ func (t *tx) DeleteExpired(now time.Time) (bridge.Cleanup, error) {
 	out.Conversations = int(n)
 	return out, nil
 }
+
+func (t *tx) PeekUnread(conversationID string, to bridge.Session) ([]bridge.Message, error) {
+	rows, err := t.query(`SELECT `+messageColumns+` FROM messages
+		WHERE conversation_id = ? AND sender = ? AND read_at IS NULL ORDER BY id`,
+		conversationID, string(to.Partner()))
+	if err != nil {
+		return nil, fmt.Errorf("peek unread messages: %w", err)
+	}
+	msgs, err := scanMessages(rows)
+	if err != nil {
+		return nil, fmt.Errorf("peek unread messages: %w", err)
+	}
+	return msgs, nil
+}
+
+func (t *tx) History(conversationID string, to bridge.Session, afterID int64, since time.Time, limit int) ([]bridge.Message, error) {
+	rows, err := t.query(`SELECT `+messageColumns+` FROM messages
+		WHERE conversation_id = ? AND sender = ? AND id > ? AND created_at >= ? ORDER BY id LIMIT ?`,
+		conversationID, string(to.Partner()), afterID, ms(since), limit)
+	if err != nil {
+		return nil, fmt.Errorf("read message history: %w", err)
+	}
+	msgs, err := scanMessages(rows)
+	if err != nil {
+		return nil, fmt.Errorf("read message history: %w", err)
+	}
+	return msgs, nil
+}
+
+func (t *tx) Receipt(conversationID string, from bridge.Session) (bridge.Receipt, error) {
+	var r bridge.Receipt
+	err := t.queryRow(`SELECT count(*) FROM messages WHERE conversation_id = ? AND sender = ? AND read_at IS NULL`,
+		conversationID, string(from)).Scan(&r.Unread)
+	if err != nil {
+		return r, fmt.Errorf("read receipt: %w", err)
+	}
+	var readAt int64
+	err = t.queryRow(`SELECT id, read_at FROM messages
+		WHERE conversation_id = ? AND sender = ? AND read_at IS NOT NULL ORDER BY id DESC LIMIT 1`,
+		conversationID, string(from)).Scan(&r.LastReadID, &readAt)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return r, nil
+	case err != nil:
+		return r, fmt.Errorf("read receipt: %w", err)
+	}
+	r.LastReadAt = fromMS(readAt)
+	return r, nil
+}
+
+func (t *tx) Touch(conversationID string, s bridge.Session, at time.Time) error {
+	_, err := t.exec("record heartbeat",
+		`INSERT INTO statuses (conversation_id, session, status, heartbeat) VALUES (?, ?, ?, ?)
+		 ON CONFLICT (conversation_id, session) DO UPDATE SET heartbeat = max(heartbeat, excluded.heartbeat)`,
+		conversationID, string(s), bridge.StatusUnknown, ms(at))
+	return err
+}
