@@ -33,6 +33,30 @@ func adminRun(name string, minPos, maxPos int, fn func(ctx context.Context, e en
 	}
 }
 
+// messageJSON is a message as the CLI prints it.
+type messageJSON struct {
+	ID         int64    `json:"id"`
+	From       string   `json:"from"`
+	ActionType string   `json:"action_type"`
+	Message    string   `json:"message"`
+	Files      []string `json:"files_involved"`
+	CreatedAt  string   `json:"created_at"`
+	ReadAt     string   `json:"read_at,omitempty"`
+}
+
+func messageJSONOf(m bridge.Message) messageJSON {
+	files := m.Files
+	if files == nil {
+		files = []string{}
+	}
+	return messageJSON{m.ID, string(m.From), m.ActionType, m.Body, files, bridge.FormatTime(m.CreatedAt), bridge.FormatTime(m.ReadAt)}
+}
+
+// printJSONLine prints v as one line of JSON (for streams).
+func printJSONLine(e env, v any) error {
+	return json.NewEncoder(e.stdout).Encode(v)
+}
+
 func printJSON(w io.Writer, v any) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
@@ -113,22 +137,9 @@ func showCommand() command {
 			if err != nil {
 				return err
 			}
-			type messageJSON struct {
-				ID         int64    `json:"id"`
-				From       string   `json:"from"`
-				ActionType string   `json:"action_type"`
-				Message    string   `json:"message"`
-				Files      []string `json:"files_involved"`
-				CreatedAt  string   `json:"created_at"`
-				ReadAt     string   `json:"read_at,omitempty"`
-			}
 			msgs := make([]messageJSON, len(d.All))
 			for i, m := range d.All {
-				files := m.Files
-				if files == nil {
-					files = []string{}
-				}
-				msgs[i] = messageJSON{m.ID, string(m.From), m.ActionType, m.Body, files, bridge.FormatTime(m.CreatedAt), bridge.FormatTime(m.ReadAt)}
+				msgs[i] = messageJSONOf(m)
 			}
 			if o.json {
 				return printJSON(e.stdout, struct {

@@ -33,6 +33,10 @@ type options struct {
 	json   bool
 	n      int
 	verify bool
+
+	// watch and hook
+	conversation, session, tokenFile string
+	wait                             time.Duration
 }
 
 // envName is the environment variable that sets a flag when the command
@@ -72,6 +76,15 @@ func defineFlags(command string, fs *flag.FlagSet) *options {
 		fs.StringVar(&o.logLevel, "log-level", "info", "log level on stderr: debug, info, warn or error")
 	case "list", "show", "tokens", "cleanup":
 		fs.BoolVar(&o.json, "json", false, "print JSON for scripts")
+	case "watch":
+		fs.BoolVar(&o.json, "json", false, "print one JSON object per message")
+		fs.StringVar(&o.conversation, "conversation", "", "the conversation `ID` to watch")
+		fs.StringVar(&o.session, "session", "", "the session to watch for, `a` or b (messages addressed to it)")
+		fs.StringVar(&o.tokenFile, "token-file", "", "`file` holding the session's token (else $AGENT_BRIDGE_TOKEN; never a flag, which ps would show)")
+	case "hook":
+		fs.StringVar(&o.conversation, "conversation", "", "only this conversation `ID` (default: every conversation this project's agent joined)")
+		fs.StringVar(&o.session, "session", "", "with --conversation: the agent's session, `a` or b")
+		fs.DurationVar(&o.wait, "wait", 0, "on Stop: wait up to this long for a partner message before letting the agent stop (0 = do not wait)")
 	case "audit":
 		fs.BoolVar(&o.json, "json", false, "print JSON for scripts")
 		fs.IntVar(&o.n, "n", 50, "show the last `N` rows (0 = all)")
@@ -220,6 +233,9 @@ func openForServe(ctx context.Context, o *options, getenv func(string) string, l
 	if err != nil {
 		db.Close()
 		return bridgeDeps{}, err
+	}
+	if wd, err := os.Getwd(); err == nil {
+		cfg.Workdir = wd // lets hooks in this project find the agent's sessions
 	}
 	return bridgeDeps{db: db, svc: bridge.NewService(db, key, red, cfg, log)}, nil
 }

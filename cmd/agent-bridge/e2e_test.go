@@ -422,16 +422,21 @@ func TestStdoutCarriesOnlyFrames(t *testing.T) {
 		`not json at all`,
 		`{"jsonrpc":"2.0","id":6,"method":"tools/call","params":{"name":"create_conversation","arguments":{"my_role":"backend","partner_role":"frontend"}}}`,
 	}, "\n") + "\n"
-	cmd.Stdin = strings.NewReader(in)
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	if err := cmd.Run(); err != nil {
-		t.Fatalf("%v\n%s", err, stderr.String())
+	// Like a real client, keep stdin open until every answer is in.
+	stdin, _ := cmd.StdinPipe()
+	pipe, _ := cmd.StdoutPipe()
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
 	}
+	io.WriteString(stdin, in)
 	ids := map[float64]bool{}
-	sc := bufio.NewScanner(&stdout)
+	sc := bufio.NewScanner(pipe)
 	sc.Buffer(nil, 1<<20)
-	for sc.Scan() {
+	timeout := time.AfterFunc(20*time.Second, func() { cmd.Process.Kill() })
+	defer timeout.Stop()
+	for len(ids) < 6 && sc.Scan() {
 		var frame struct {
 			JSONRPC string   `json:"jsonrpc"`
 			ID      *float64 `json:"id"`
@@ -442,6 +447,13 @@ func TestStdoutCarriesOnlyFrames(t *testing.T) {
 		if frame.ID != nil {
 			ids[*frame.ID] = true
 		}
+	}
+	stdin.Close()
+	if rest, _ := io.ReadAll(pipe); len(bytes.TrimSpace(rest)) > 0 {
+		t.Errorf("more on stdout after the answers: %q", rest)
+	}
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("%v\n%s", err, stderr.String())
 	}
 	for _, id := range []float64{1, 2, 3, 4, 5, 6} {
 		if !ids[id] {

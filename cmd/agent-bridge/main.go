@@ -56,7 +56,7 @@ type command struct {
 }
 
 func commands() []command {
-	return []command{serveCommand(), listCommand(), showCommand(), tokensCommand(), auditCommand(), cleanupCommand(), versionCommand()}
+	return []command{serveCommand(), listCommand(), showCommand(), watchCommand(), hookCommand(), tokensCommand(), auditCommand(), cleanupCommand(), versionCommand()}
 }
 
 func findCommand(name string) (command, bool) {

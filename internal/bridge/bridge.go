@@ -90,6 +90,15 @@ type SessionState struct {
 	Heartbeat time.Time // zero when never reported
 }
 
+// Endpoint is where a session's agent runs: the working directory of the
+// server process it calls through.
+type Endpoint struct {
+	Workdir        string
+	ConversationID string
+	Session        Session
+	SeenAt         time.Time
+}
+
 // Receipt tells a sender what became of its messages.
 type Receipt struct {
 	Unread     int       // sent and not read yet

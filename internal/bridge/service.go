@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -27,6 +28,7 @@ type Config struct {
 	MaxRoleChars    int            // characters per role, at most
 	MaxWait         time.Duration  // longest check_messages wait
 	MaxHistory      int            // messages per history page, at most
+	Workdir         string         // where this process's agent runs ("" = do not record)
 	SessionLimits   []limit.Window // per session, on every tool call
 	CreateLimits    []limit.Window // conversations created, across the store
 	Now             func() time.Time
@@ -56,6 +58,7 @@ func DefaultConfig() Config {
 
 // Service applies the bridge's rules. It is safe for concurrent use.
 type Service struct {
+	seen     seenCache // endpoints recorded recently by this process
 	store    Store
 	key      token.Key
 	auditKey []byte
@@ -179,7 +182,32 @@ func (s *Service) authorize(tx Tx, c Caller, now time.Time) (Conversation, error
 	if err := tx.Touch(c.ConversationID, c.Session, now.UTC().Truncate(time.Millisecond)); err != nil {
 		return Conversation{}, err
 	}
+	if s.cfg.Workdir != "" && s.seen.due(c.ConversationID+"/"+string(c.Session), now) {
+		e := Endpoint{Workdir: s.cfg.Workdir, ConversationID: c.ConversationID, Session: c.Session, SeenAt: now.UTC().Truncate(time.Millisecond)}
+		if err := tx.SeeEndpoint(e); err != nil {
+			return Conversation{}, err
+		}
+	}
 	return conv, nil
+}
+
+// seenCache limits endpoint writes to one per session a minute.
+type seenCache struct {
+	mu   sync.Mutex
+	last map[string]time.Time
+}
+
+func (c *seenCache) due(key string, now time.Time) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.last == nil {
+		c.last = map[string]time.Time{}
+	}
+	if t, ok := c.last[key]; ok && now.Sub(t) < time.Minute && !now.Before(t) {
+		return false
+	}
+	c.last[key] = now
+	return true
 }
 
 func (s *Service) expired(conv Conversation) error {

@@ -62,6 +62,12 @@ type Tx interface {
 	// requests before forgetBefore.
 	AddRequest(subject string, at, forgetBefore time.Time) error
 
+	// SeeEndpoint records that a session's agent works in e.Workdir.
+	SeeEndpoint(e Endpoint) error
+	// Endpoints returns the sessions seen in workdir at or after since,
+	// most recent first.
+	Endpoints(workdir string, since time.Time) ([]Endpoint, error)
+
 	// LastAudit returns the last audit row's sequence number and digest;
 	// 0 and "" when the trail is empty.
 	LastAudit() (int64, string, error)

@@ -418,3 +418,35 @@ func (t *tx) Touch(conversationID string, s bridge.Session, at time.Time) error 
 		conversationID, string(s), bridge.StatusUnknown, ms(at))
 	return err
 }
+
+func (t *tx) SeeEndpoint(e bridge.Endpoint) error {
+	_, err := t.exec("record endpoint",
+		`INSERT INTO endpoints (workdir, conversation_id, session, seen_at) VALUES (?, ?, ?, ?)
+		 ON CONFLICT (workdir, conversation_id, session) DO UPDATE SET seen_at = max(seen_at, excluded.seen_at)`,
+		e.Workdir, e.ConversationID, string(e.Session), ms(e.SeenAt))
+	return err
+}
+
+func (t *tx) Endpoints(workdir string, since time.Time) ([]bridge.Endpoint, error) {
+	rows, err := t.query(`SELECT workdir, conversation_id, session, seen_at FROM endpoints
+		WHERE workdir = ? AND seen_at >= ? ORDER BY seen_at DESC`, workdir, ms(since))
+	if err != nil {
+		return nil, fmt.Errorf("read endpoints: %w", err)
+	}
+	defer rows.Close()
+	var out []bridge.Endpoint
+	for rows.Next() {
+		var e bridge.Endpoint
+		var sess string
+		var seen int64
+		if err := rows.Scan(&e.Workdir, &e.ConversationID, &sess, &seen); err != nil {
+			return nil, fmt.Errorf("read endpoints: %w", err)
+		}
+		e.Session, e.SeenAt = bridge.Session(sess), fromMS(seen)
+		out = append(out, e)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("read endpoints: %w", err)
+	}
+	return out, nil
+}

@@ -1,0 +1,91 @@
+package bridge
+
+import (
+	"context"
+	"time"
+)
+
+// Pending is a session with messages waiting for it, as a local hook sees
+// it. Hooks run as the person who runs the agents, with the database and
+// key file: they need no token.
+type Pending struct {
+	Conversation Conversation
+	Session      Session
+	Unread       int
+}
+
+// PendingQuery selects the sessions a hook reports on: one session, or the
+// sessions whose agents run in Workdir.
+type PendingQuery struct {
+	Workdir        string
+	ConversationID string
+	Session        Session
+}
+
+// Pending returns, for the selected sessions of live conversations, how
+// many messages wait for each (sessions with none included).
+func (s *Service) Pending(ctx context.Context, q PendingQuery) ([]Pending, error) {
+	var out []Pending
+	now := s.cfg.Now()
+	err := s.store.View(ctx, func(tx Tx) error {
+		var eps []Endpoint
+		if q.ConversationID != "" {
+			eps = []Endpoint{{ConversationID: q.ConversationID, Session: q.Session}}
+		} else {
+			var err error
+			if eps, err = tx.Endpoints(q.Workdir, now.Add(-s.cfg.TTL)); err != nil {
+				return err
+			}
+		}
+		for _, e := range eps {
+			conv, err := tx.Conversation(e.ConversationID)
+			if IsNotFound(err) {
+				continue
+			}
+			if err != nil {
+				return err
+			}
+			if conv.Expired(now) {
+				continue
+			}
+			n, err := tx.UnreadCount(e.ConversationID, e.Session)
+			if err != nil {
+				return err
+			}
+			out = append(out, Pending{Conversation: conv, Session: e.Session, Unread: n})
+		}
+		return nil
+	})
+	return out, err
+}
+
+// WaitPending blocks until a selected session has a message waiting, the
+// wait ends or ctx is done, and returns what Pending returns then.
+func (s *Service) WaitPending(ctx context.Context, q PendingQuery, wait time.Duration) ([]Pending, error) {
+	deadline := s.cfg.Now().Add(wait)
+	for {
+		changed := s.store.Changed()
+		ps, err := s.Pending(ctx, q)
+		if err != nil || len(ps) == 0 {
+			return ps, err // nothing to wait for
+		}
+		for _, p := range ps {
+			if p.Unread > 0 {
+				return ps, nil
+			}
+		}
+		left := deadline.Sub(s.cfg.Now())
+		if left <= 0 {
+			return ps, nil
+		}
+		timer := time.NewTimer(left)
+		select {
+		case <-changed:
+		case <-timer.C:
+		case <-ctx.Done():
+			timer.Stop()
+			return ps, ctx.Err()
+		}
+		timer.Stop()
+	}
+}

@@ -1,0 +1,63 @@
+package bridge
+
+import (
+	"context"
+	"fmt"
+	"time"
+)
+
+// Watch authenticates the caller once, then calls fn for every message
+// addressed to the caller with an id above afterID, as it arrives, oldest
+// first, until ctx is done or the conversation expires or is removed. It
+// marks nothing read: the agent still receives each message from
+// check_messages. It is for people and scripts watching a session; it is
+// audited once and takes one request from the session's rate limit.
+func (s *Service) Watch(ctx context.Context, c Caller, afterID int64, fn func(Message) error) error {
+	err := s.call(ctx, "cli:watch", c.ConversationID, c.Session, func(tx Tx, now time.Time) (string, error) {
+		if err := s.checkCaller(c); err != nil {
+			return "", err
+		}
+		_, err := s.authorize(tx, c, now)
+		return "watching", err
+	})
+	if err != nil {
+		return err
+	}
+	for {
+		changed := s.store.Changed()
+		now := s.cfg.Now()
+		var conv Conversation
+		var msgs []Message
+		err := s.store.View(context.WithoutCancel(ctx), func(tx Tx) (err error) {
+			if conv, err = tx.Conversation(c.ConversationID); err != nil {
+				return err
+			}
+			if conv.Expired(now) {
+				return s.expired(conv)
+			}
+			msgs, err = tx.History(c.ConversationID, c.Session, afterID, time.Time{}, s.cfg.MaxHistory)
+			return err
+		})
+		if err != nil {
+			return err
+		}
+		for _, m := range msgs {
+			if err := fn(m); err != nil {
+				return fmt.Errorf("watch: %w", err)
+			}
+			afterID = m.ID
+		}
+		if len(msgs) == s.cfg.MaxHistory {
+			continue // more are waiting
+		}
+		timer := time.NewTimer(max(conv.ExpiresAt.Sub(now), 0))
+		select {
+		case <-changed:
+		case <-timer.C:
+		case <-ctx.Done():
+			timer.Stop()
+			return ctx.Err()
+		}
+		timer.Stop()
+	}
+}
