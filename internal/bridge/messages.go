@@ -293,3 +293,30 @@ func (s *Service) wait(ctx context.Context, c Caller, conv Conversation, deadlin
 		timer.Stop()
 	}
 }
+
+// Peek returns the caller's unread messages without marking them read,
+// taking nothing from its rate limit and writing nothing: it serves MCP
+// resource reads and update notifications, which clients make on their own.
+func (s *Service) Peek(ctx context.Context, c Caller) (Inbox, error) {
+	if err := s.checkCaller(c); err != nil {
+		return Inbox{}, err
+	}
+	var out Inbox
+	now := s.cfg.Now()
+	err := s.store.View(ctx, func(tx Tx) (err error) {
+		if out.Conversation, err = tx.Conversation(c.ConversationID); err != nil {
+			return err
+		}
+		if out.Conversation.Expired(now) {
+			return s.expired(out.Conversation)
+		}
+		out.Messages, err = tx.PeekUnread(c.ConversationID, c.Session)
+		out.Unread = len(out.Messages)
+		return err
+	})
+	return out, err
+}
+
+// Changed returns a channel closed after the next write to the store (see
+// Store.Changed).
+func (s *Service) Changed() <-chan struct{} { return s.store.Changed() }

@@ -44,8 +44,14 @@ func New(svc *bridge.Service, version string, log *slog.Logger, extra ...server.
 		log = slog.New(slog.DiscardHandler)
 	}
 	h := &handlers{svc: svc, log: log}
+	h.inbox = &inboxes{svc: svc, log: log, known: map[string]bridge.Caller{}, subs: map[string]int64{}}
+	hooks := &server.Hooks{}
+	hooks.AddAfterSubscribe(h.inbox.subscribe)
+	hooks.AddAfterUnsubscribe(h.inbox.unsubscribe)
 	opts := append([]server.ServerOption{
 		server.WithToolCapabilities(false),
+		server.WithResourceCapabilities(true, true),
+		server.WithHooks(hooks),
 		server.WithInstructions(Instructions),
 		server.WithToolHandlerMiddleware(h.observe),
 	}, extra...)
@@ -53,6 +59,7 @@ func New(svc *bridge.Service, version string, log *slog.Logger, extra ...server.
 	for _, t := range h.tools() {
 		s.AddTool(t.def, t.handler)
 	}
+	h.inbox.register(s)
 	return s
 }
 
@@ -66,8 +73,9 @@ func Serve(ctx context.Context, s *server.MCPServer, stdin io.Reader, stdout io.
 }
 
 type handlers struct {
-	svc *bridge.Service
-	log *slog.Logger
+	svc   *bridge.Service
+	log   *slog.Logger
+	inbox *inboxes
 }
 
 // observe wraps every tool call: it logs one debug line with stable keys
@@ -95,9 +103,32 @@ func (h *handlers) observe(next server.ToolHandlerFunc) server.ToolHandlerFunc {
 			if !bridge.Session(sess).Valid() {
 				sess = ""
 			}
+			if outcome == bridge.OutcomeOK {
+				h.learn(name, args, res)
+			}
 			h.log.Debug("tool call", "tool", name, "conversation_id", conv, "session", sess, "outcome", outcome, "dur", time.Since(start))
 		}()
 		return next(ctx, req)
+	}
+}
+
+// learn remembers the session a successful call authenticated, so this
+// connection can read its inbox resource.
+func (h *handlers) learn(tool string, args map[string]any, res *mcp.CallToolResult) {
+	c := bridge.Caller{}
+	if tool == "create_conversation" {
+		out, _ := res.StructuredContent.(map[string]any)
+		c.ConversationID, _ = out["conversation_id"].(string)
+		c.Session = bridge.SessionA
+		c.Token, _ = out["session_a_token"].(string)
+	} else {
+		c.ConversationID, _ = args["conversation_id"].(string)
+		sess, _ := args["session_id"].(string)
+		c.Session = bridge.Session(sess)
+		c.Token, _ = args["token"].(string)
+	}
+	if bridge.ValidConversationID(c.ConversationID) && c.Session.Valid() && c.Token != "" {
+		h.inbox.learn(c)
 	}
 }
 

@@ -30,6 +30,7 @@ func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.now
 func (c *clock) Advance(d time.Duration) { c.mu.Lock(); c.now = c.now.Add(d); c.mu.Unlock() }
 
 type harness struct {
+	srv   *server.MCPServer
 	t     testing.TB
 	db    *sqlite.DB
 	svc   *bridge.Service
@@ -63,13 +64,13 @@ func newHarnessWith(t testing.TB, tune func(*bridge.Config), opts ...server.Serv
 	var key token.Key
 	copy(key[:], "0123456789abcdef0123456789abcdef")
 	svc := bridge.NewService(db, key, nil, cfg, nil)
-	c := connect(t, mcpserver.New(svc, "test", nil, opts...))
-	return &harness{t: t, db: db, svc: svc, c: c, clock: clk}
+	srv := mcpserver.New(svc, "test", nil, opts...)
+	return &harness{t: t, srv: srv, db: db, svc: svc, c: connect(t, srv), clock: clk}
 }
 
-func connect(t testing.TB, srv *server.MCPServer) *client.Client {
+func connect(t testing.TB, srv *server.MCPServer, opts ...client.ClientOption) *client.Client {
 	t.Helper()
-	c, err := client.NewInProcessClient(srv)
+	c, err := client.NewInProcessClientWithOptions(srv, opts...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -85,6 +86,11 @@ func connect(t testing.TB, srv *server.MCPServer) *client.Client {
 		t.Fatal(err)
 	}
 	return c
+}
+
+// connectLegacy connects a client that uses the initialize handshake.
+func connectLegacy(t testing.TB, srv *server.MCPServer) *client.Client {
+	return connect(t, srv, client.WithProtocolVersion("2025-06-18"))
 }
 
 // call invokes a tool and fails the test on a protocol error.

@@ -1,0 +1,83 @@
+package mcpserver_test
+
+import (
+	"context"
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/mark3labs/mcp-go/mcp"
+)
+
+// Resource update notifications reach sessions of the initialize handshake
+// (the stdio clients of today); the in-process client is pinned to it.
+func TestInboxResource(t *testing.T) {
+	h := newHarness(t, realTime)
+	h.c = connectLegacy(t, h.srv)
+	ctx := context.Background()
+	c := h.create()
+	uri := "agent-bridge://conversations/" + c.id + "/inbox/b"
+
+	read := func() (map[string]any, error) {
+		req := mcp.ReadResourceRequest{}
+		req.Params.URI = uri
+		res, err := h.c.ReadResource(ctx, req)
+		if err != nil {
+			return nil, err
+		}
+		var out map[string]any
+		err = json.Unmarshal([]byte(res.Contents[0].(mcp.TextResourceContents).Text), &out)
+		return out, err
+	}
+	// No tool call has authenticated session b in this connection yet.
+	if _, err := read(); err == nil || !strings.Contains(err.Error(), "call a tool") {
+		t.Fatalf("read before authentication: %v", err)
+	}
+	h.ok("update_my_status", c.as("b", map[string]any{"status": "waiting"}))
+	list, err := h.c.ListResources(ctx, mcp.ListResourcesRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, r := range list.Resources {
+		found = found || r.URI == uri
+	}
+	if !found {
+		t.Fatalf("inbox not listed: %+v", list.Resources)
+	}
+
+	notes := make(chan string, 10)
+	h.c.OnNotification(func(n mcp.JSONRPCNotification) {
+		if n.Method == "notifications/resources/updated" {
+			u, _ := n.Params.AdditionalFields["uri"].(string)
+			notes <- u
+		}
+	})
+	sub := mcp.SubscribeRequest{}
+	sub.Params.URI = uri
+	if err := h.c.Subscribe(ctx, sub); err != nil {
+		t.Fatal(err)
+	}
+	h.ok("send_to_partner", c.as("a", map[string]any{"message": "resource news"}))
+	select {
+	case u := <-notes:
+		if u != uri {
+			t.Fatalf("updated %q", u)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("no notifications/resources/updated")
+	}
+	out, err := read()
+	if err != nil {
+		t.Fatal(err)
+	}
+	msgs := out["unread_messages"].([]any)
+	if len(msgs) != 1 || msgs[0].(map[string]any)["message"] != "resource news" {
+		t.Fatalf("inbox: %v", out)
+	}
+	// Reading the resource marked nothing read.
+	if got := h.ok("check_messages", c.as("b", nil))["messages"].([]any); len(got) != 1 {
+		t.Fatalf("after resource read: %v", got)
+	}
+}
