@@ -1,7 +1,10 @@
 package main
 
 import (
+	"context"
+
 	"fmt"
+	"github.com/mark3labs/mcp-go/mcp"
 	"os"
 	"path/filepath"
 	"sort"
@@ -32,6 +35,28 @@ func TestWaitAcrossProcesses(t *testing.T) {
 		case <-time.After(30 * time.Second):
 			t.Fatalf("round %d: the waiter in the other process did not wake", round)
 		}
+	}
+}
+
+// A client that gives up on a wait sends notifications/cancelled; the
+// server stops waiting and takes nothing.
+func TestCancelledWaitOverStdio(t *testing.T) {
+	home, db := t.TempDir(), filepath.Join(t.TempDir(), "b.db")
+	p := launch(t, home, home, nil, db)
+	a, b := create(p)
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	req := mcp.CallToolRequest{}
+	req.Params.Name = "check_messages"
+	req.Params.Arguments = b.args(map[string]any{"wait_seconds": 600})
+	if _, err := p.c.CallTool(ctx, req); err == nil {
+		t.Fatal("the cancelled call returned a result")
+	}
+	time.Sleep(100 * time.Millisecond)
+	p.ok("send_to_partner", a.args(map[string]any{"message": "after the cancel"}))
+	time.Sleep(100 * time.Millisecond)
+	if got := bodies(p, b); len(got) != 1 {
+		t.Fatalf("a cancelled wait took the message: %q", got)
 	}
 }
 
