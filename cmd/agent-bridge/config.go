@@ -37,6 +37,11 @@ type options struct {
 	// watch and hook
 	conversation, session, tokenFile string
 	wait                             time.Duration
+
+	// fleet
+	silentAfter, interval, by time.Duration
+	notifyPartner, rename     bool
+	execCmd, out              string
 }
 
 // envName is the environment variable that sets a flag when the command
@@ -85,6 +90,23 @@ func defineFlags(command string, fs *flag.FlagSet) *options {
 		fs.StringVar(&o.conversation, "conversation", "", "only this conversation `ID` (default: every conversation this project's agent joined)")
 		fs.StringVar(&o.session, "session", "", "with --conversation: the agent's session, `a` or b")
 		fs.DurationVar(&o.wait, "wait", 0, "on Stop: wait up to this long for a partner message before letting the agent stop (0 = do not wait)")
+	case "status":
+		fs.BoolVar(&o.json, "json", false, "print JSON for scripts")
+		fs.DurationVar(&o.silentAfter, "silent-after", 5*time.Minute, "a session that made no call for this long is silent")
+	case "watchdog":
+		fs.BoolVar(&o.json, "json", false, "print each event as a JSON line")
+		fs.DurationVar(&o.silentAfter, "silent-after", 5*time.Minute, "a session that made no call for this long is silent")
+		fs.DurationVar(&o.interval, "interval", 30*time.Second, "how often to check")
+		fs.BoolVar(&o.notifyPartner, "notify-partner", false, "send the silent session's partner a notice from the bridge")
+		fs.StringVar(&o.execCmd, "exec", "", "run this shell `command` on each event, with details in AGENT_BRIDGE_EVENT_* variables")
+	case "extend":
+		fs.BoolVar(&o.json, "json", false, "print JSON for scripts")
+		fs.DurationVar(&o.by, "by", time.Hour, "how much longer the conversation lasts")
+	case "export":
+		fs.StringVar(&o.out, "out", "", "write to `file` (created 0600; default stdout)")
+	case "import":
+		fs.BoolVar(&o.json, "json", false, "print JSON for scripts")
+		fs.BoolVar(&o.rename, "rename", false, "import under a new conversation id (and new message ids) if the id exists")
 	case "audit":
 		fs.BoolVar(&o.json, "json", false, "print JSON for scripts")
 		fs.IntVar(&o.n, "n", 50, "show the last `N` rows (0 = all)")

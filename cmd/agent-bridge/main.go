@@ -56,7 +56,11 @@ type command struct {
 }
 
 func commands() []command {
-	return []command{serveCommand(), listCommand(), showCommand(), watchCommand(), hookCommand(), tokensCommand(), auditCommand(), cleanupCommand(), versionCommand()}
+	return []command{
+		serveCommand(), listCommand(), showCommand(), statusCommand(), watchCommand(), hookCommand(), watchdogCommand(),
+		extendCommand(), tokensCommand(), auditCommand(), cleanupCommand(), exportCommand(), importCommand(), backupCommand(),
+		versionCommand(),
+	}
 }
 
 func findCommand(name string) (command, bool) {

@@ -81,6 +81,9 @@ type Message struct {
 	Files          []string
 	CreatedAt      time.Time
 	ReadAt         time.Time // zero while unread
+	// System marks a notice written by the bridge itself (a watchdog),
+	// delivered to From's partner like any message.
+	System bool
 }
 
 // SessionState is what a session last reported about itself.

@@ -29,6 +29,7 @@ type Config struct {
 	MaxWait         time.Duration  // longest check_messages wait
 	MaxHistory      int            // messages per history page, at most
 	Workdir         string         // where this process's agent runs ("" = do not record)
+	MaxLifetime     time.Duration  // a conversation never lasts longer than this from its creation
 	SessionLimits   []limit.Window // per session, on every tool call
 	CreateLimits    []limit.Window // conversations created, across the store
 	Now             func() time.Time
@@ -46,6 +47,7 @@ func DefaultConfig() Config {
 		MaxRoleChars:    100,
 		MaxWait:         600 * time.Second,
 		MaxHistory:      200,
+		MaxLifetime:     24 * time.Hour,
 		SessionLimits: []limit.Window{
 			{Max: 10, Period: time.Minute},
 			{Max: 100, Period: time.Hour},
@@ -109,8 +111,8 @@ func (s *Service) call(ctx context.Context, tool, conv string, sess Session, fn 
 		}
 		return s.appendAudit(tx, now, tool, conv, sess, nil, detail)
 	})
-	if err == nil {
-		return nil
+	if err == nil || err == errNothing {
+		return err // errNothing: a check with nothing to record
 	}
 	if tool == "create_conversation" {
 		conv = "" // a refused create made no conversation

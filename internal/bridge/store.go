@@ -29,7 +29,10 @@ type Tx interface {
 	Conversations() ([]Conversation, error)
 
 	// AddMessage stores m and sets its ID; IDs increase in insertion order.
+	// A message with an ID (an import) keeps it, or fails if it is taken.
 	AddMessage(m *Message) error
+	// SetExpiry changes when a conversation expires.
+	SetExpiry(conversationID string, expires time.Time) error
 	// TakeUnread returns the unread messages addressed to `to`, oldest
 	// first, and marks them read at now.
 	TakeUnread(conversationID string, to Session, now time.Time) ([]Message, error)
@@ -67,6 +70,13 @@ type Tx interface {
 	// Endpoints returns the sessions seen in workdir at or after since,
 	// most recent first.
 	Endpoints(workdir string, since time.Time) ([]Endpoint, error)
+
+	// OpenSilence records a silence episode of a session, named by its last
+	// heartbeat; false when it was recorded already (by any process).
+	OpenSilence(conversationID string, s Session, heartbeat, at time.Time) (bool, error)
+	// CloseSilences ends the open episodes of a session that began before
+	// heartbeat and returns how many it ended.
+	CloseSilences(conversationID string, s Session, heartbeat, at time.Time) (int, error)
 
 	// LastAudit returns the last audit row's sequence number and digest;
 	// 0 and "" when the trail is empty.

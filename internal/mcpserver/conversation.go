@@ -74,3 +74,45 @@ The conversation expires at %s (in %s).`,
 		}, text), nil
 	}}
 }
+
+func (h *handlers) extendConversation() tool {
+	cfg := h.svc.Config()
+	params := append(callerParams(),
+		param{name: "extend_by_seconds", kind: "integer", required: true, min: 1, max: int(cfg.MaxLifetime / time.Second),
+			desc: fmt.Sprintf("How many seconds longer the conversation should last, counted from its current expiry (or from now if that has passed). A conversation never lasts more than %s from its creation.", cfg.MaxLifetime)},
+	)
+	def := mcp.NewTool("extend_conversation",
+		mcp.WithDescription(fmt.Sprintf(`Make your conversation last longer, so both tokens keep working. Either session may call it. Conversations expire %s after creation by default and never last more than %s in all; after that, create a new conversation.`, cfg.TTL, cfg.MaxLifetime)),
+		withInput(params),
+		mcp.WithRawOutputSchema(outputSchema(map[string]any{
+			"conversation_id": str("The conversation."),
+			"expires_at":      str("The new expiry (RFC 3339, UTC)."),
+			"capped":          map[string]any{"type": "boolean", "description": "Whether the maximum lifetime cut the extension short."},
+			"unread_messages": unreadSchema,
+		})),
+		annotations("Extend conversation", false, false),
+	)
+	return tool{def, func(ctx context.Context, req mcp.CallToolRequest) (*mcp.CallToolResult, error) {
+		const name = "extend_conversation"
+		a := newArgs(name, params, req.GetArguments())
+		c := bindCaller(a)
+		by := time.Duration(a.Int("extend_by_seconds")) * time.Second
+		if err := a.Err(); err != nil {
+			return h.refuse(ctx, name, c, err), nil
+		}
+		x, err := h.svc.Extend(ctx, "", &c, by)
+		if err != nil {
+			return h.fail(name, err), nil
+		}
+		text := fmt.Sprintf("Conversation %s now expires at %s.", x.Conversation.ID, bridge.FormatTime(x.Conversation.ExpiresAt))
+		if x.Capped {
+			text += fmt.Sprintf(" That is its maximum lifetime (%s from creation).", cfg.MaxLifetime)
+		}
+		return mcp.NewToolResultStructured(map[string]any{
+			"conversation_id": x.Conversation.ID,
+			"expires_at":      bridge.FormatTime(x.Conversation.ExpiresAt),
+			"capped":          x.Capped,
+			"unread_messages": 0,
+		}, text), nil
+	}}
+}

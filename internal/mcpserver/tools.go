@@ -1,7 +1,7 @@
 package mcpserver
 
-// tools lists the bridge's tools in the order clients show them: the
-// original project's five, with its names and arguments.
+// tools lists the bridge's tools: the original project's five, with its
+// names and arguments, then ours.
 func (h *handlers) tools() []tool {
 	return []tool{
 		h.createConversation(),
@@ -9,5 +9,6 @@ func (h *handlers) tools() []tool {
 		h.checkMessages(),
 		h.updateMyStatus(),
 		h.checkPartnerStatus(),
+		h.extendConversation(), // added; the original five are unchanged
 	}
 }

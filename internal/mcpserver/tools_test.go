@@ -29,6 +29,7 @@ func TestToolsDeclareContract(t *testing.T) {
 		"check_messages":       {"conversation_id", "session_id", "token"},
 		"update_my_status":     {"conversation_id", "session_id", "token", "status"},
 		"check_partner_status": {"conversation_id", "session_id", "token"},
+		"extend_conversation":  {"conversation_id", "session_id", "token", "extend_by_seconds"},
 	}
 	if len(res.Tools) != len(want) {
 		t.Fatalf("got %d tools, want %d", len(res.Tools), len(want))
@@ -401,5 +402,32 @@ func TestFailuresBecomeOpaqueErrorResults(t *testing.T) {
 				t.Fatal(err)
 			}
 		})
+	}
+}
+
+func TestExtendConversation(t *testing.T) {
+	h := newHarness(t, nil) // TTL 3h, maximum lifetime 24h
+	c := h.create()
+	out := h.ok("extend_conversation", c.as("b", map[string]any{"extend_by_seconds": 3600}))
+	if out["expires_at"] != "2026-11-24T16:00:00Z" || out["capped"] != false {
+		t.Fatalf("extend by 1h: %v", out)
+	}
+	out = h.ok("extend_conversation", c.as("a", map[string]any{"extend_by_seconds": 86400}))
+	if out["expires_at"] != "2026-11-25T12:00:00Z" || out["capped"] != true {
+		t.Fatalf("extend past the maximum: %v", out)
+	}
+	res := h.call("extend_conversation", c.as("a", map[string]any{"extend_by_seconds": 60}))
+	if !res.IsError || !strings.Contains(text(res), "maximum lifetime") {
+		t.Fatalf("extend at the maximum: %s", text(res))
+	}
+	res = h.call("extend_conversation", c.as("a", map[string]any{"extend_by_seconds": 0}))
+	if !res.IsError || !strings.Contains(text(res), "extend_by_seconds must be 1 to 86400") {
+		t.Fatalf("extend by 0: %s", text(res))
+	}
+	// An expired conversation cannot be revived by its sessions.
+	h.clock.Advance(25 * time.Hour)
+	res = h.call("extend_conversation", c.as("a", map[string]any{"extend_by_seconds": 60}))
+	if !res.IsError || !strings.Contains(text(res), "expired") {
+		t.Fatalf("extend after expiry: %s", text(res))
 	}
 }

@@ -125,9 +125,16 @@ func (t *tx) AddMessage(m *bridge.Message) error {
 		return fmt.Errorf("add message: encode files: %w", err)
 	}
 	var id int64
-	err = t.queryRow(`INSERT INTO messages (conversation_id, sender, action_type, body, files, created_at)
-		 VALUES (?, ?, ?, ?, ?, ?) RETURNING id`,
-		m.ConversationID, string(m.From), m.ActionType, m.Body, string(fj), ms(m.CreatedAt)).Scan(&id)
+	var id0, readAt any
+	if m.ID != 0 {
+		id0 = m.ID // imports keep their ids
+	}
+	if !m.ReadAt.IsZero() {
+		readAt = ms(m.ReadAt)
+	}
+	err = t.queryRow(`INSERT INTO messages (id, conversation_id, sender, action_type, body, files, created_at, read_at, system)
+		 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+		id0, m.ConversationID, string(m.From), m.ActionType, m.Body, string(fj), ms(m.CreatedAt), readAt, m.System).Scan(&id)
 	if err != nil {
 		return fmt.Errorf("add message: %w", err)
 	}
@@ -135,7 +142,7 @@ func (t *tx) AddMessage(m *bridge.Message) error {
 	return nil
 }
 
-const messageColumns = `id, conversation_id, sender, action_type, body, files, created_at, read_at`
+const messageColumns = `id, conversation_id, sender, action_type, body, files, created_at, read_at, system`
 
 func scanMessages(rows *sql.Rows) ([]bridge.Message, error) {
 	defer rows.Close()
@@ -145,7 +152,7 @@ func scanMessages(rows *sql.Rows) ([]bridge.Message, error) {
 		var from, files string
 		var created int64
 		var read sql.NullInt64
-		if err := rows.Scan(&m.ID, &m.ConversationID, &from, &m.ActionType, &m.Body, &files, &created, &read); err != nil {
+		if err := rows.Scan(&m.ID, &m.ConversationID, &from, &m.ActionType, &m.Body, &files, &created, &read, &m.System); err != nil {
 			return nil, err
 		}
 		m.From = bridge.Session(from)
@@ -449,4 +456,32 @@ func (t *tx) Endpoints(workdir string, since time.Time) ([]bridge.Endpoint, erro
 		return nil, fmt.Errorf("read endpoints: %w", err)
 	}
 	return out, nil
+}
+
+func (t *tx) OpenSilence(conversationID string, s bridge.Session, heartbeat, at time.Time) (bool, error) {
+	r, err := t.exec("open silence",
+		`INSERT INTO silences (conversation_id, session, heartbeat, reported_at) VALUES (?, ?, ?, ?)
+		 ON CONFLICT DO NOTHING`, conversationID, string(s), ms(heartbeat), ms(at))
+	if err != nil {
+		return false, err
+	}
+	n, err := r.RowsAffected()
+	return n == 1, err
+}
+
+func (t *tx) CloseSilences(conversationID string, s bridge.Session, heartbeat, at time.Time) (int, error) {
+	r, err := t.exec("close silence",
+		`UPDATE silences SET ended_at = ?
+		 WHERE conversation_id = ? AND session = ? AND ended_at IS NULL AND heartbeat < ?`,
+		ms(at), conversationID, string(s), ms(heartbeat))
+	if err != nil {
+		return 0, err
+	}
+	n, err := r.RowsAffected()
+	return int(n), err
+}
+
+func (t *tx) SetExpiry(conversationID string, expires time.Time) error {
+	_, err := t.exec("set expiry", `UPDATE conversations SET expires_at = ? WHERE id = ?`, ms(expires), conversationID)
+	return err
 }
