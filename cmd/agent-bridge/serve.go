@@ -19,9 +19,10 @@ agent on the machine should use the same database so they can reach each other: 
 default path is shared by all folders. The database and its key file are created on
 first use, readable by their owner only. Logs go to stderr; stdout carries only MCP frames.
 
-Tools: create_conversation, send_to_partner, check_messages, update_my_status,
-check_partner_status. Rate limits count every tool call of a session, across all
-processes sharing the database.`,
+Tools: create_conversation, send_to_partner, check_messages (which can wait for a
+message), update_my_status, check_partner_status, extend_conversation; each session's
+inbox is also a resource clients can subscribe to. Rate limits count every tool call of
+a session, across all processes sharing the database.`,
 		run: serve,
 	}
 }
