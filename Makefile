@@ -13,10 +13,12 @@ all: build
 build:
 	$(GO) build -o $(BIN) ./cmd/agent-bridge
 
-# Builds, then serves MCP over stdio (what an MCP client launches).
+# Builds, then serves MCP over stdio (what an MCP client launches). Silent
+# on stdout, which belongs to the protocol: build output goes to stderr.
 # By hand: agent-bridge waits for MCP frames on stdin; Ctrl-D stops it.
-run: build
-	./$(BIN) $(ARGS)
+run:
+	@$(GO) build -o $(BIN) ./cmd/agent-bridge 1>&2
+	@exec ./$(BIN) $(ARGS)
 
 # Vet, format check, then every test with the race detector. Fuzz targets
 # run their seed corpora here; `make fuzz` explores further.
