@@ -176,6 +176,20 @@ func TestRunUsage(t *testing.T) {
 	}
 }
 
+func TestRedactCommand(t *testing.T) {
+	var stdout, stderr bytes.Buffer
+	in := strings.NewReader("db: postgres://app:S3cr3t-pa55@db/app and AKIAQYLPMN5HHHFPZAM2\n")
+	if err := run(context.Background(), []string{"redact"}, func(string) string { return "" }, in, &stdout, &stderr); err != nil {
+		t.Fatal(err)
+	}
+	if got := stdout.String(); got != "db: postgres://app:[REDACTED:url-password]@db/app and [REDACTED:aws-access-key-id]\n" {
+		t.Fatalf("stdout %q", got)
+	}
+	if !strings.Contains(stderr.String(), "redacted 1 aws-access-key-id") {
+		t.Fatalf("stderr %q", stderr.String())
+	}
+}
+
 func TestEnvironmentSetsFlagsButFlagsWin(t *testing.T) {
 	env := env{getenv: func(k string) string {
 		return map[string]string{"AGENT_BRIDGE_DB": "/env.db", "AGENT_BRIDGE_TTL": "2h", "AGENT_BRIDGE_RATE_PER_MINUTE": "0"}[k]

@@ -90,6 +90,9 @@ func defineFlags(command string, fs *flag.FlagSet) *options {
 		fs.StringVar(&o.conversation, "conversation", "", "only this conversation `ID` (default: every conversation this project's agent joined)")
 		fs.StringVar(&o.session, "session", "", "with --conversation: the agent's session, `a` or b")
 		fs.DurationVar(&o.wait, "wait", 0, "on Stop: wait up to this long for a partner message before letting the agent stop (0 = do not wait)")
+	case "redact":
+		fs.BoolVar(&o.json, "json", false, "print the text and the findings as JSON")
+		fs.StringVar(&o.redactRules, "redact-rules", "", "`file` of extra redaction rules and allowlist entries")
 	case "status":
 		fs.BoolVar(&o.json, "json", false, "print JSON for scripts")
 		fs.DurationVar(&o.silentAfter, "silent-after", 5*time.Minute, "a session that made no call for this long is silent")

@@ -34,8 +34,8 @@ func Load(path string) (*Redactor, error) {
 		return nil, fmt.Errorf("redaction rules: %w", err)
 	}
 	defer f.Close()
-	r := &Redactor{rules: builtin()}
 	var extra []rule
+	var allow []*regexp.Regexp
 	sc := bufio.NewScanner(f)
 	sc.Buffer(nil, 1<<20)
 	for n := 1; sc.Scan(); n++ {
@@ -56,8 +56,8 @@ func Load(path string) (*Redactor, error) {
 			if !kindRe.MatchString(kind) {
 				return nil, fmt.Errorf("%s: kind %q must be lower-kebab-case, like acme-token", where, kind)
 			}
-			re, err := regexp.Compile(expr)
-			if err != nil {
+			ru := rule{kind: kind, expr: expr}
+			if err := ru.compile(); err != nil {
 				return nil, fmt.Errorf("%s: %v", where, err)
 			}
 			var keywords []string
@@ -68,17 +68,14 @@ func Load(path string) (*Redactor, error) {
 					}
 				}
 			}
-			ru := rule{kind: kind, keywords: keywords, re: re}
-			if i := re.SubexpIndex("secret"); i > 0 {
-				ru.group = i
-			}
+			ru.keywords = keywords
 			extra = append(extra, ru)
 		case "allow":
 			re, err := regexp.Compile(rest)
 			if rest == "" || err != nil {
 				return nil, fmt.Errorf("%s: want \"allow REGEXP\" with a valid Go regexp: %v", where, err)
 			}
-			r.allow = append(r.allow, re)
+			allow = append(allow, re)
 		default:
 			return nil, fmt.Errorf("%s: unknown directive %q; want rule or allow", where, directive)
 		}
@@ -87,6 +84,7 @@ func Load(path string) (*Redactor, error) {
 		return nil, fmt.Errorf("redaction rules: %w", err)
 	}
 	// A user's rules come first: they name what they find.
-	r.rules = append(extra, r.rules...)
+	r := newRedactor(append(extra, builtin()...))
+	r.allow = allow
 	return r, nil
 }

@@ -92,8 +92,10 @@ func readCorpus(t *testing.T, path string) []corpusLine {
 	return out
 }
 
-// scoreCorpus reports recall (secrets removed, context kept) and the rate
-// of clean lines altered.
+// scoreCorpus reports recall and the rate of clean lines altered. A
+// secret counts as caught when it is gone and the context kept: every
+// "ctx:" phrase of the text (the marker the corpus format puts outside the
+// secret) is still there.
 func scoreCorpus(t *testing.T, lines []corpusLine) (recall, falseAlarm float64) {
 	var pos, caught, neg, altered int
 	for _, l := range lines {
@@ -107,9 +109,7 @@ func scoreCorpus(t *testing.T, lines []corpusLine) (recall, falseAlarm float64) 
 			continue
 		}
 		pos++
-		i := strings.Index(l.Text, l.Secret)
-		kept := i >= 0 && strings.HasPrefix(out, l.Text[:i]) && strings.HasSuffix(out, l.Text[i+len(l.Secret):])
-		if !strings.Contains(out, l.Secret) && kept {
+		if !strings.Contains(out, l.Secret) && contextKept(l.Text, out) {
 			caught++
 		} else {
 			t.Logf("missed %s: %q", l.Kind, out)
@@ -123,6 +123,28 @@ func scoreCorpus(t *testing.T, lines []corpusLine) (recall, falseAlarm float64) 
 	}
 	t.Logf("%d secrets, recall %.3f; %d clean, %.3f altered", pos, recall, neg, falseAlarm)
 	return recall, falseAlarm
+}
+
+// contextKept reports whether every ctx: phrase of in (up to 30 bytes or
+// the end of its line) survives in out.
+func contextKept(in, out string) bool {
+	for off := 0; ; {
+		i := strings.Index(in[off:], "ctx:")
+		if i < 0 {
+			return true
+		}
+		p := in[off+i:]
+		if n := strings.IndexByte(p, '\n'); n >= 0 {
+			p = p[:n]
+		}
+		if len(p) > 30 {
+			p = p[:30]
+		}
+		if !strings.Contains(out, p) {
+			return false
+		}
+		off += i + 4
+	}
 }
 
 func TestCorpus(t *testing.T) {
@@ -197,17 +219,26 @@ func FuzzRedact(f *testing.F) {
 	})
 }
 
+// BenchmarkRedact: clean text; "sparse", three secrets in the message
+// whatever its size (a pasted config or log); "dense", a secret pair in
+// every kilobyte (the worst case we measure).
 func BenchmarkRedact(b *testing.B) {
-	clean := strings.Repeat("The handler retries the request twice, then logs the error and returns 503 to the caller. ", 12)[:1024]
-	dirty := clean[:900] + " key AKIAQYLPMN5HHHFPZAM2 and password=Tr0ub4dor&3x "
+	unit := strings.Repeat("The handler retries the request twice, then logs the error and returns 503 to the caller. ", 12)[:1024]
+	secrets := []string{" key AKIAQYLPMN5HHHFPZAM2 ", " password=Tr0ub4dor&3x ", " token ghp_Zx8vQ2mN4kL7pR9sT1uW3yA5bC6dE8fG0hJ2 "}
 	for _, size := range []int{1 << 10, 10 << 10, 50 << 10} {
-		for name, unit := range map[string]string{"clean": clean, "secrets": dirty} {
-			text := strings.Repeat(unit, size/len(unit)+1)[:size]
-			b.Run(fmt.Sprintf("%s/%dKB", name, size>>10), func(b *testing.B) {
-				b.SetBytes(int64(len(text)))
+		clean := strings.Repeat(unit, size/len(unit)+1)[:size]
+		sparse := clean
+		for i, sec := range secrets {
+			at := (i + 1) * size / 4
+			sparse = sparse[:at] + sec + sparse[at+len(sec):]
+		}
+		dense := strings.Repeat(unit[:900]+secrets[0]+secrets[1], size/900+1)[:size]
+		for _, in := range []struct{ name, text string }{{"clean", clean}, {"sparse", sparse}, {"dense", dense}} {
+			b.Run(fmt.Sprintf("%s/%dKB", in.name, size>>10), func(b *testing.B) {
+				b.SetBytes(int64(len(in.text)))
 				b.ReportAllocs()
 				for b.Loop() {
-					Default().Redact(text)
+					Default().Redact(in.text)
 				}
 			})
 		}
