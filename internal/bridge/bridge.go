@@ -9,6 +9,7 @@ package bridge
 
 import (
 	"regexp"
+	"strconv"
 	"time"
 )
 
@@ -149,4 +150,23 @@ func FormatTime(t time.Time) string {
 		return ""
 	}
 	return t.UTC().Truncate(time.Millisecond).Format(time.RFC3339Nano)
+}
+
+// Human renders a duration for people and models: "3 hours", "2 minutes",
+// "90 seconds".
+func Human(d time.Duration) string {
+	unit := func(n int64, name string) string {
+		if n == 1 {
+			return "1 " + name
+		}
+		return strconv.FormatInt(n, 10) + " " + name + "s"
+	}
+	switch {
+	case d >= time.Hour && d%time.Hour == 0:
+		return unit(int64(d/time.Hour), "hour")
+	case d >= time.Minute && d%time.Minute == 0:
+		return unit(int64(d/time.Minute), "minute")
+	default:
+		return unit(int64(d.Round(time.Second)/time.Second), "second")
+	}
 }

@@ -176,7 +176,7 @@ func (s *Service) Extend(ctx context.Context, id string, c *Caller, by time.Dura
 			want, out.Capped = limit, true
 		}
 		if !want.After(conv.ExpiresAt) {
-			return "", Errorf(EInvalid, "conversation %s already lasts its maximum lifetime of %s (until %s); create a new conversation to go on.", conv.ID, s.cfg.MaxLifetime, FormatTime(limit))
+			return "", Errorf(EInvalid, "conversation %s already lasts its maximum lifetime of %s (until %s); create a new conversation to go on.", conv.ID, Human(s.cfg.MaxLifetime), FormatTime(limit))
 		}
 		if err := tx.SetExpiry(conv.ID, want); err != nil {
 			return "", err

@@ -24,7 +24,7 @@ func (h *handlers) createConversation() tool {
 				`Returns the conversation_id, your token (session a) and session b's token. `+
 				`Give your partner the conversation_id, session_id "b" and session b's token; keep your own token private. `+
 				`Call this once per collaboration, not to reconnect: the conversation lasts %s and both tokens stay valid until then.`,
-			cfg.TTL)),
+			bridge.Human(cfg.TTL))),
 		withInput(params),
 		mcp.WithRawOutputSchema(outputSchema(map[string]any{
 			"conversation_id": str("The new conversation's id; both sessions pass it on every call."),
@@ -79,10 +79,10 @@ func (h *handlers) extendConversation() tool {
 	cfg := h.svc.Config()
 	params := append(callerParams(),
 		param{name: "extend_by_seconds", kind: "integer", required: true, min: 1, max: int(cfg.MaxLifetime / time.Second),
-			desc: fmt.Sprintf("How many seconds longer the conversation should last, counted from its current expiry (or from now if that has passed). A conversation never lasts more than %s from its creation.", cfg.MaxLifetime)},
+			desc: fmt.Sprintf("How many seconds longer the conversation should last, counted from its current expiry (or from now if that has passed). A conversation never lasts more than %s from its creation.", bridge.Human(cfg.MaxLifetime))},
 	)
 	def := mcp.NewTool("extend_conversation",
-		mcp.WithDescription(fmt.Sprintf(`Make your conversation last longer, so both tokens keep working. Either session may call it. Conversations expire %s after creation by default and never last more than %s in all; after that, create a new conversation.`, cfg.TTL, cfg.MaxLifetime)),
+		mcp.WithDescription(fmt.Sprintf(`Make your conversation last longer, so both tokens keep working. Either session may call it. Conversations expire %s after creation by default and never last more than %s in all; after that, create a new conversation.`, bridge.Human(cfg.TTL), bridge.Human(cfg.MaxLifetime))),
 		withInput(params),
 		mcp.WithRawOutputSchema(outputSchema(map[string]any{
 			"conversation_id": str("The conversation."),
@@ -106,7 +106,7 @@ func (h *handlers) extendConversation() tool {
 		}
 		text := fmt.Sprintf("Conversation %s now expires at %s.", x.Conversation.ID, bridge.FormatTime(x.Conversation.ExpiresAt))
 		if x.Capped {
-			text += fmt.Sprintf(" That is its maximum lifetime (%s from creation).", cfg.MaxLifetime)
+			text += fmt.Sprintf(" That is its maximum lifetime (%s from creation).", bridge.Human(cfg.MaxLifetime))
 		}
 		return mcp.NewToolResultStructured(map[string]any{
 			"conversation_id": x.Conversation.ID,

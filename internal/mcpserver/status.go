@@ -54,7 +54,7 @@ func (h *handlers) checkPartnerStatus() tool {
 	alive := h.svc.Config().AliveWindow
 	def := mcp.NewTool("check_partner_status",
 		mcp.WithDescription(fmt.Sprintf(`Report your partner's last status ("working", "waiting", "blocked", "complete", or "unknown" if it never set one), its last heartbeat (any call by your partner counts), how many seconds ago that was, whether it is alive (heartbeat younger than %s), and whether it has read your messages. `+
-			`Use it to decide whether to wait for a reply.`, alive)),
+			`Use it to decide whether to wait for a reply.`, bridge.Human(alive))),
 		withInput(params),
 		mcp.WithRawOutputSchema(outputSchema(map[string]any{
 			"conversation_id":      str("The conversation."),
@@ -63,7 +63,7 @@ func (h *handlers) checkPartnerStatus() tool {
 			"status":               map[string]any{"type": "string", "enum": append([]string{bridge.StatusUnknown}, bridge.Statuses...)},
 			"last_heartbeat":       map[string]any{"type": []string{"string", "null"}, "description": "The partner's last heartbeat (RFC 3339, UTC); null if it never reported."},
 			"seconds_since":        map[string]any{"type": []string{"number", "null"}, "description": "Seconds since that heartbeat; null if it never reported."},
-			"alive":                map[string]any{"type": "boolean", "description": fmt.Sprintf("Whether the heartbeat is younger than %s.", alive)},
+			"alive":                map[string]any{"type": "boolean", "description": fmt.Sprintf("Whether the heartbeat is younger than %s.", bridge.Human(alive))},
 			"your_messages_unread": map[string]any{"type": "integer", "minimum": 0, "description": "How many of your messages your partner has not read yet."},
 			"last_read_message_id": map[string]any{"type": []string{"integer", "null"}, "description": "The newest of your messages your partner has read; null if none."},
 			"last_read_at":         map[string]any{"type": []string{"string", "null"}, "description": "When your partner read it (RFC 3339, UTC); null if none."},
@@ -109,7 +109,7 @@ func (h *handlers) checkPartnerStatus() tool {
 			out["seconds_since"] = float64(int64(secs*10)) / 10
 			state := "alive"
 			if !p.Alive {
-				state = fmt.Sprintf("not alive (no heartbeat in the last %s)", alive)
+				state = fmt.Sprintf("not alive (no heartbeat in the last %s)", bridge.Human(alive))
 			}
 			text = fmt.Sprintf("Your partner (session %s, %s) is %q, last heartbeat %s (%.0f seconds ago): %s.",
 				p.Session, p.Role, p.Status, bridge.FormatTime(p.Heartbeat), secs, state)
