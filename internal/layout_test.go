@@ -19,13 +19,14 @@ const module = "github.com/agent-bridge/agent-bridge/"
 // allowed lists, per package directory under internal/, the packages of
 // this module it may import. A directory not listed may import none.
 var allowed = map[string][]string{
-	"bridge":       {"internal/audit", "internal/limit", "internal/redact", "internal/token"},
-	"store/sqlite": {"internal/bridge"},
-	"mcpserver":    {"internal/bridge", "internal/redact"},
-	"audit":        nil,
-	"limit":        nil,
-	"redact":       nil,
-	"token":        nil,
+	"bridge":          {"internal/audit", "internal/limit", "internal/redact", "internal/token"},
+	"store/sqlite":    {"internal/bridge"},
+	"store/storetest": {"internal/bridge"},
+	"mcpserver":       {"internal/bridge", "internal/redact"},
+	"audit":           nil,
+	"limit":           nil,
+	"redact":          nil,
+	"token":           nil,
 }
 
 // leaves may import only the standard library.

@@ -7,12 +7,12 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/agent-bridge/agent-bridge/internal/bridge"
 	"github.com/agent-bridge/agent-bridge/internal/store/sqlite"
+	"github.com/agent-bridge/agent-bridge/internal/store/storetest"
 )
 
 var t0 = time.Date(2026, 11, 24, 12, 0, 0, 0, time.UTC)
@@ -89,68 +89,6 @@ func TestMigrationsAreVersionedAndRefuseNewer(t *testing.T) {
 	}
 }
 
-// Two handles stand for two processes: every message is taken exactly once.
-func TestTakeUnreadExactlyOnceAcrossHandles(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "b.db")
-	h1, h2 := open(t, path), open(t, path)
-	const conv, n = "conv_00000000000000aa", 300
-	addConversation(t, h1, conv, t0.Add(time.Hour))
-	var wg sync.WaitGroup
-	var mu sync.Mutex
-	taken := map[int64]int{}
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		for i := 0; i < n; i++ {
-			update(t, h1, func(tx bridge.Tx) error {
-				return tx.AddMessage(&bridge.Message{ConversationID: conv, From: "a", ActionType: "info", Body: fmt.Sprint(i), CreatedAt: t0})
-			})
-		}
-	}()
-	for g := 0; g < 6; g++ {
-		db := []*sqlite.DB{h1, h2}[g%2]
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for deadline := time.Now().Add(time.Minute); time.Now().Before(deadline); {
-				var got []bridge.Message
-				update(t, db, func(tx bridge.Tx) (err error) {
-					got, err = tx.TakeUnread(conv, "b", t0)
-					return err
-				})
-				mu.Lock()
-				for i, m := range got {
-					taken[m.ID]++
-					if i > 0 && m.ID <= got[i-1].ID {
-						t.Errorf("not oldest first: %d after %d", m.ID, got[i-1].ID)
-					}
-				}
-				done := len(taken) == n
-				mu.Unlock()
-				if done {
-					return
-				}
-			}
-		}()
-	}
-	wg.Wait()
-	if len(taken) != n {
-		t.Fatalf("%d of %d messages taken", len(taken), n)
-	}
-	for id, c := range taken {
-		if c != 1 {
-			t.Fatalf("message %d taken %d times", id, c)
-		}
-	}
-	update(t, h2, func(tx bridge.Tx) error {
-		got, err := tx.TakeUnread(conv, "a", t0)
-		if len(got) != 0 {
-			t.Errorf("the sender received its own messages")
-		}
-		return err
-	})
-}
-
 // check_messages must stay flat as read messages pile up: the unread query
 // is answered from the partial index, never by scanning the table.
 func TestUnreadQueryUsesPartialIndex(t *testing.T) {
@@ -178,79 +116,10 @@ func TestUnreadQueryUsesPartialIndex(t *testing.T) {
 	}
 }
 
-func TestDeleteExpiredKeepsAudit(t *testing.T) {
-	db := open(t, filepath.Join(t.TempDir(), "b.db"))
-	old, live := "conv_000000000000000e", "conv_000000000000000f"
-	addConversation(t, db, old, t0.Add(time.Minute))
-	addConversation(t, db, live, t0.Add(time.Hour))
-	update(t, db, func(tx bridge.Tx) error {
-		for _, c := range []string{old, live} {
-			if err := tx.AddMessage(&bridge.Message{ConversationID: c, From: "a", ActionType: "info", Body: "x", CreatedAt: t0}); err != nil {
-				return err
-			}
-			if err := tx.SetState(c, "b", "working", t0); err != nil {
-				return err
-			}
-			if err := tx.AddRequest(c+"/a", t0, t0.Add(-time.Hour)); err != nil {
-				return err
-			}
-		}
-		return tx.AppendAudit(bridge.AuditEntry{Seq: 1, At: t0, Tool: "send_to_partner", ConversationID: old, Outcome: "ok", PrevDigest: "p", Digest: "d"})
+// The shared store behaviour, on SQLite.
+func TestStoreBehaviour(t *testing.T) {
+	storetest.Run(t, func(t *testing.T) func(t *testing.T) bridge.Store {
+		path := filepath.Join(t.TempDir(), "bridge.db")
+		return func(t *testing.T) bridge.Store { return open(t, path) }
 	})
-	var got bridge.Cleanup
-	update(t, db, func(tx bridge.Tx) (err error) {
-		got, err = tx.DeleteExpired(t0.Add(2 * time.Minute))
-		return err
-	})
-	if got != (bridge.Cleanup{Conversations: 1, Messages: 1, Statuses: 1}) {
-		t.Fatalf("cleanup %+v", got)
-	}
-	db.View(context.Background(), func(tx bridge.Tx) error {
-		if _, err := tx.Conversation(old); !bridge.IsNotFound(err) {
-			t.Errorf("expired conversation still there: %v", err)
-		}
-		if msgs, _ := tx.Messages(live); len(msgs) != 1 {
-			t.Errorf("live conversation lost messages")
-		}
-		if ts, _ := tx.RequestTimes(old+"/a", t0.Add(-time.Hour)); len(ts) != 0 {
-			t.Errorf("rate events of a removed conversation kept")
-		}
-		if rows, _ := tx.Audit(bridge.AuditFilter{}); len(rows) != 1 {
-			t.Errorf("audit rows: %d", len(rows))
-		}
-		return nil
-	})
-}
-
-func TestAuditLimitKeepsNewestInOrder(t *testing.T) {
-	db := open(t, filepath.Join(t.TempDir(), "b.db"))
-	update(t, db, func(tx bridge.Tx) error {
-		for i := int64(1); i <= 5; i++ {
-			if err := tx.AppendAudit(bridge.AuditEntry{Seq: i, At: t0, Tool: "t", Outcome: "ok", PrevDigest: "p", Digest: fmt.Sprint(i)}); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	db.View(context.Background(), func(tx bridge.Tx) error {
-		rows, err := tx.Audit(bridge.AuditFilter{Limit: 2})
-		if err != nil || len(rows) != 2 || rows[0].Seq != 4 || rows[1].Seq != 5 {
-			t.Errorf("last 2 rows: %+v %v", rows, err)
-		}
-		seq, digest, _ := tx.LastAudit()
-		if seq != 5 || digest != "5" {
-			t.Errorf("head %d %s", seq, digest)
-		}
-		return nil
-	})
-}
-
-func TestViewIsReadOnly(t *testing.T) {
-	db := open(t, filepath.Join(t.TempDir(), "b.db"))
-	err := db.View(context.Background(), func(tx bridge.Tx) error {
-		return tx.CreateConversation(bridge.Conversation{ID: "conv_0000000000000009", CreatedAt: t0, ExpiresAt: t0})
-	})
-	if err == nil {
-		t.Fatal("a write succeeded in a read-only transaction")
-	}
 }

@@ -1,0 +1,362 @@
+// Package storetest is the behaviour every bridge.Store must show, as one
+// suite: the SQLite store runs it always, and any other store (PostgreSQL)
+// runs the same tests.
+package storetest
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/agent-bridge/agent-bridge/internal/bridge"
+)
+
+// NewDB creates an empty database for one test and returns a function that
+// opens a handle to it; handles stand for separate processes.
+type NewDB func(t *testing.T) (open func(t *testing.T) bridge.Store)
+
+var t0 = time.Date(2026, 11, 24, 12, 0, 0, 0, time.UTC)
+
+// Run runs the suite.
+func Run(t *testing.T, newDB NewDB) {
+	tests := []struct {
+		name string
+		fn   func(t *testing.T, open func(t *testing.T) bridge.Store)
+	}{
+		{"TakeUnreadExactlyOnceAcrossHandles", takeUnreadExactlyOnce},
+		{"DeleteExpiredKeepsAudit", deleteExpiredKeepsAudit},
+		{"AuditLimitKeepsNewestInOrder", auditLimit},
+		{"ViewIsReadOnly", viewIsReadOnly},
+		{"ChangedWakesOtherHandles", changedWakesOtherHandles},
+		{"ReceiptHistoryAndTouch", receiptHistoryTouch},
+		{"SilenceReportedOnce", silenceReportedOnce},
+		{"ImportedIDsAreKeptOrRefused", importedIDs},
+		{"FailedUpdateLeavesNothing", failedUpdateLeavesNothing},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) { tc.fn(t, newDB(t)) })
+	}
+}
+
+func update(t *testing.T, s bridge.Store, fn func(bridge.Tx) error) {
+	t.Helper()
+	if err := s.Update(context.Background(), fn); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func view(t *testing.T, s bridge.Store, fn func(bridge.Tx) error) {
+	t.Helper()
+	if err := s.View(context.Background(), fn); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func addConversation(t *testing.T, s bridge.Store, id string, expires time.Time) {
+	t.Helper()
+	update(t, s, func(tx bridge.Tx) error {
+		return tx.CreateConversation(bridge.Conversation{ID: id, RoleA: "backend", RoleB: "frontend", CreatedAt: t0, ExpiresAt: expires})
+	})
+}
+
+func addMessage(tx bridge.Tx, conv string, from bridge.Session, body string) error {
+	return tx.AddMessage(&bridge.Message{ConversationID: conv, From: from, ActionType: "info", Body: body, CreatedAt: t0})
+}
+
+func takeUnreadExactlyOnce(t *testing.T, open func(t *testing.T) bridge.Store) {
+	h1, h2 := open(t), open(t)
+	const conv, n = "conv_00000000000000aa", 300
+	addConversation(t, h1, conv, t0.Add(time.Hour))
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	taken := map[int64]int{}
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for i := 0; i < n; i++ {
+			if err := h1.Update(context.Background(), func(tx bridge.Tx) error { return addMessage(tx, conv, "a", fmt.Sprint(i)) }); err != nil {
+				t.Error(err)
+				return
+			}
+		}
+	}()
+	for g := 0; g < 6; g++ {
+		s := []bridge.Store{h1, h2}[g%2]
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for deadline := time.Now().Add(time.Minute); time.Now().Before(deadline); {
+				var got []bridge.Message
+				err := s.Update(context.Background(), func(tx bridge.Tx) (err error) {
+					got, err = tx.TakeUnread(conv, "b", t0)
+					return err
+				})
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				mu.Lock()
+				for i, m := range got {
+					taken[m.ID]++
+					if i > 0 && m.ID <= got[i-1].ID {
+						t.Errorf("not oldest first: %d after %d", m.ID, got[i-1].ID)
+					}
+				}
+				done := len(taken) == n
+				mu.Unlock()
+				if done {
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if len(taken) != n {
+		t.Fatalf("%d of %d messages taken", len(taken), n)
+	}
+	for id, c := range taken {
+		if c != 1 {
+			t.Fatalf("message %d taken %d times", id, c)
+		}
+	}
+	update(t, h2, func(tx bridge.Tx) error {
+		got, err := tx.TakeUnread(conv, "a", t0)
+		if len(got) != 0 {
+			t.Errorf("the sender received its own messages")
+		}
+		return err
+	})
+}
+
+func deleteExpiredKeepsAudit(t *testing.T, open func(t *testing.T) bridge.Store) {
+	db := open(t)
+	old, live := "conv_000000000000000e", "conv_000000000000000f"
+	addConversation(t, db, old, t0.Add(time.Minute))
+	addConversation(t, db, live, t0.Add(time.Hour))
+	update(t, db, func(tx bridge.Tx) error {
+		for _, c := range []string{old, live} {
+			if err := addMessage(tx, c, "a", "x"); err != nil {
+				return err
+			}
+			if err := tx.SetState(c, "b", "working", t0); err != nil {
+				return err
+			}
+			if err := tx.AddRequest(c+"/a", t0, t0.Add(-time.Hour)); err != nil {
+				return err
+			}
+		}
+		return tx.AppendAudit(bridge.AuditEntry{Seq: 1, At: t0, Tool: "send_to_partner", ConversationID: old, Outcome: "ok", PrevDigest: "p", Digest: "d"})
+	})
+	var got bridge.Cleanup
+	update(t, db, func(tx bridge.Tx) (err error) {
+		got, err = tx.DeleteExpired(t0.Add(2 * time.Minute))
+		return err
+	})
+	if got != (bridge.Cleanup{Conversations: 1, Messages: 1, Statuses: 1}) {
+		t.Fatalf("cleanup %+v", got)
+	}
+	view(t, db, func(tx bridge.Tx) error {
+		if _, err := tx.Conversation(old); !bridge.IsNotFound(err) {
+			t.Errorf("expired conversation still there: %v", err)
+		}
+		if msgs, _ := tx.Messages(live); len(msgs) != 1 {
+			t.Errorf("live conversation lost messages")
+		}
+		if ts, _ := tx.RequestTimes(old+"/a", t0.Add(-time.Hour)); len(ts) != 0 {
+			t.Errorf("rate events of a removed conversation kept")
+		}
+		if rows, _ := tx.Audit(bridge.AuditFilter{}); len(rows) != 1 {
+			t.Errorf("audit rows: %d", len(rows))
+		}
+		return nil
+	})
+}
+
+func auditLimit(t *testing.T, open func(t *testing.T) bridge.Store) {
+	db := open(t)
+	update(t, db, func(tx bridge.Tx) error {
+		for i := int64(1); i <= 5; i++ {
+			if err := tx.AppendAudit(bridge.AuditEntry{Seq: i, At: t0, Tool: "t", Outcome: "ok", PrevDigest: "p", Digest: fmt.Sprint(i)}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	view(t, db, func(tx bridge.Tx) error {
+		rows, err := tx.Audit(bridge.AuditFilter{Limit: 2})
+		if err != nil || len(rows) != 2 || rows[0].Seq != 4 || rows[1].Seq != 5 {
+			t.Errorf("last 2 rows: %+v %v", rows, err)
+		}
+		seq, digest, _ := tx.LastAudit()
+		if seq != 5 || digest != "5" {
+			t.Errorf("head %d %s", seq, digest)
+		}
+		return nil
+	})
+}
+
+func viewIsReadOnly(t *testing.T, open func(t *testing.T) bridge.Store) {
+	db := open(t)
+	err := db.View(context.Background(), func(tx bridge.Tx) error {
+		return tx.CreateConversation(bridge.Conversation{ID: "conv_0000000000000009", CreatedAt: t0, ExpiresAt: t0})
+	})
+	if err == nil {
+		t.Fatal("a write succeeded in a read-only transaction")
+	}
+}
+
+// A write through one handle wakes waiters on another by an event, not by a
+// store's slow fallback timer (at least 2 s), and the write is visible when
+// they wake.
+func changedWakesOtherHandles(t *testing.T, open func(t *testing.T) bridge.Store) {
+	h1, h2 := open(t), open(t)
+	const conv = "conv_0000000000000001"
+	addConversation(t, h1, conv, t0.Add(time.Hour))
+	for round := 0; round < 5; round++ {
+		ch := h1.Changed()
+		update(t, h2, func(tx bridge.Tx) error { return addMessage(tx, conv, "a", fmt.Sprint(round)) })
+		select {
+		case <-ch:
+		case <-time.After(1500 * time.Millisecond):
+			t.Fatalf("round %d: no wake-up from the write", round)
+		}
+		view(t, h1, func(tx bridge.Tx) error {
+			n, err := tx.UnreadCount(conv, "b")
+			if n != round+1 {
+				t.Errorf("round %d: woke before the write was visible (%d unread)", round, n)
+			}
+			return err
+		})
+	}
+}
+
+func receiptHistoryTouch(t *testing.T, open func(t *testing.T) bridge.Store) {
+	db := open(t)
+	const conv = "conv_0000000000000002"
+	addConversation(t, db, conv, t0.Add(time.Hour))
+	update(t, db, func(tx bridge.Tx) error {
+		for i := 0; i < 3; i++ {
+			if err := addMessage(tx, conv, "a", fmt.Sprint(i)); err != nil {
+				return err
+			}
+		}
+		if _, err := tx.TakeUnread(conv, "b", t0.Add(time.Minute)); err != nil {
+			return err
+		}
+		if err := addMessage(tx, conv, "a", "3"); err != nil {
+			return err
+		}
+		if err := tx.Touch(conv, "a", t0.Add(2*time.Minute)); err != nil {
+			return err
+		}
+		if err := tx.SetState(conv, "b", "working", t0); err != nil {
+			return err
+		}
+		return tx.Touch(conv, "b", t0.Add(3*time.Minute))
+	})
+	view(t, db, func(tx bridge.Tx) error {
+		r, err := tx.Receipt(conv, "a")
+		if err != nil || r.Unread != 1 || r.LastReadID == 0 || !r.LastReadAt.Equal(t0.Add(time.Minute)) {
+			t.Errorf("receipt %+v %v", r, err)
+		}
+		all, _ := tx.History(conv, "b", 0, time.Time{}, 10)
+		page, _ := tx.History(conv, "b", all[1].ID, time.Time{}, 1)
+		if len(all) != 4 || len(page) != 1 || page[0].ID != all[2].ID || all[3].ReadAt.IsZero() != true {
+			t.Errorf("history %d messages, page %+v", len(all), page)
+		}
+		peek, _ := tx.PeekUnread(conv, "b")
+		if len(peek) != 1 || peek[0].Body != "3" {
+			t.Errorf("peek %+v", peek)
+		}
+		a, _ := tx.State(conv, "a")
+		b, _ := tx.State(conv, "b")
+		if a.Status != bridge.StatusUnknown || !a.Heartbeat.Equal(t0.Add(2*time.Minute)) || b.Status != "working" || !b.Heartbeat.Equal(t0.Add(3*time.Minute)) {
+			t.Errorf("touch: a %+v, b %+v", a, b)
+		}
+		return nil
+	})
+}
+
+func silenceReportedOnce(t *testing.T, open func(t *testing.T) bridge.Store) {
+	h1, h2 := open(t), open(t)
+	const conv = "conv_0000000000000003"
+	addConversation(t, h1, conv, t0.Add(time.Hour))
+	var fresh int
+	for _, s := range []bridge.Store{h1, h2, h1} {
+		update(t, s, func(tx bridge.Tx) error {
+			ok, err := tx.OpenSilence(conv, "b", t0, t0.Add(10*time.Minute))
+			if ok {
+				fresh++
+			}
+			return err
+		})
+	}
+	if fresh != 1 {
+		t.Fatalf("one silence opened %d times", fresh)
+	}
+	var closed int
+	update(t, h2, func(tx bridge.Tx) (err error) {
+		closed, err = tx.CloseSilences(conv, "b", t0.Add(11*time.Minute), t0.Add(11*time.Minute))
+		return err
+	})
+	update(t, h1, func(tx bridge.Tx) error {
+		n, err := tx.CloseSilences(conv, "b", t0.Add(11*time.Minute), t0.Add(12*time.Minute))
+		closed += n
+		return err
+	})
+	if closed != 1 {
+		t.Fatalf("one silence closed %d times", closed)
+	}
+}
+
+func importedIDs(t *testing.T, open func(t *testing.T) bridge.Store) {
+	db := open(t)
+	const conv = "conv_0000000000000004"
+	addConversation(t, db, conv, t0.Add(time.Hour))
+	update(t, db, func(tx bridge.Tx) error {
+		m := bridge.Message{ID: 77, ConversationID: conv, From: "a", ActionType: "info", Body: "kept", CreatedAt: t0, ReadAt: t0.Add(time.Second)}
+		if err := tx.AddMessage(&m); err != nil || m.ID != 77 {
+			t.Errorf("explicit id: %d %v", m.ID, err)
+		}
+		return nil
+	})
+	err := db.Update(context.Background(), func(tx bridge.Tx) error {
+		return tx.AddMessage(&bridge.Message{ID: 77, ConversationID: conv, From: "a", ActionType: "info", Body: "dup", CreatedAt: t0})
+	})
+	if err == nil {
+		t.Fatal("a taken message id was accepted")
+	}
+	view(t, db, func(tx bridge.Tx) error {
+		msgs, _ := tx.Messages(conv)
+		if len(msgs) != 1 || msgs[0].Body != "kept" || !msgs[0].ReadAt.Equal(t0.Add(time.Second)) {
+			t.Errorf("messages %+v", msgs)
+		}
+		return nil
+	})
+}
+
+func failedUpdateLeavesNothing(t *testing.T, open func(t *testing.T) bridge.Store) {
+	db := open(t)
+	const conv = "conv_0000000000000005"
+	boom := fmt.Errorf("refused")
+	err := db.Update(context.Background(), func(tx bridge.Tx) error {
+		if err := tx.CreateConversation(bridge.Conversation{ID: conv, RoleA: "x", RoleB: "y", CreatedAt: t0, ExpiresAt: t0.Add(time.Hour)}); err != nil {
+			return err
+		}
+		if err := addMessage(tx, conv, "a", "partial"); err != nil {
+			return err
+		}
+		return boom
+	})
+	if err != boom {
+		t.Fatalf("Update returned %v", err)
+	}
+	view(t, db, func(tx bridge.Tx) error {
+		if _, err := tx.Conversation(conv); !bridge.IsNotFound(err) {
+			t.Errorf("a failed transaction left its conversation: %v", err)
+		}
+		return nil
+	})
+}
