@@ -360,6 +360,7 @@ func readSnapshot(r io.Reader) (bridge.Snapshot, error) {
 			}
 			snap.Messages = append(snap.Messages, m)
 		case l.Type == "audit" && l.Audit != nil:
+			// Kept for the count only: import does not re-chain them.
 			snap.Audit = append(snap.Audit, bridge.AuditEntry{Seq: l.Audit.Seq, Tool: l.Audit.Tool})
 		default:
 			return snap, fmt.Errorf("line %d: unknown line type %q", n, l.Type)

@@ -39,11 +39,13 @@ stderr). In settings.json:
 	}
 }
 
-// hookInput is the part of Claude Code's hook JSON the bridge reads.
+// hookInput is the part of Claude Code's hook JSON the bridge reads. A
+// Stop hook that already blocked once (stop_hook_active) may block again:
+// each block has the agent read its messages, so it cannot loop on the
+// same ones.
 type hookInput struct {
-	Event          string `json:"hook_event_name"`
-	Cwd            string `json:"cwd"`
-	StopHookActive bool   `json:"stop_hook_active"`
+	Event string `json:"hook_event_name"`
+	Cwd   string `json:"cwd"`
 }
 
 func runHook(ctx context.Context, e env, args []string) error {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"log/slog"
 	"sync"
 
 	"github.com/mark3labs/mcp-go/mcp"
@@ -22,7 +21,6 @@ import (
 type inboxes struct {
 	svc *bridge.Service
 	srv *server.MCPServer
-	log *slog.Logger
 
 	mu       sync.Mutex
 	known    map[string]bridge.Caller // uri -> the caller that authenticated it

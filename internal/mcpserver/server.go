@@ -44,7 +44,7 @@ func New(svc *bridge.Service, version string, log *slog.Logger, extra ...server.
 		log = slog.New(slog.DiscardHandler)
 	}
 	h := &handlers{svc: svc, log: log}
-	h.inbox = &inboxes{svc: svc, log: log, known: map[string]bridge.Caller{}, subs: map[string]int64{}}
+	h.inbox = &inboxes{svc: svc, known: map[string]bridge.Caller{}, subs: map[string]int64{}}
 	hooks := &server.Hooks{}
 	hooks.AddAfterSubscribe(h.inbox.subscribe)
 	hooks.AddAfterUnsubscribe(h.inbox.unsubscribe)
