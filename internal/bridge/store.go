@@ -91,4 +91,14 @@ type Tx interface {
 	// DeleteExpired removes conversations expired at now with their
 	// messages and states; audit rows stay.
 	DeleteExpired(now time.Time) (Cleanup, error)
+
+	// AddApproval stores a new approval; its id must be unused.
+	AddApproval(a Approval) error
+	// Approval returns ENotFound (ApprovalNotFound) when id does not exist.
+	Approval(id string) (Approval, error)
+	// Approvals returns the approvals f selects, oldest first.
+	Approvals(f ApprovalFilter) ([]Approval, error)
+	// SaveApproval writes a's state, reason, decider and times over the
+	// stored approval with a's id; ENotFound when there is none.
+	SaveApproval(a Approval) error
 }

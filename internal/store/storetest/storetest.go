@@ -34,6 +34,7 @@ func Run(t *testing.T, newDB NewDB) {
 		{"SilenceReportedOnce", silenceReportedOnce},
 		{"ImportedIDsAreKeptOrRefused", importedIDs},
 		{"FailedUpdateLeavesNothing", failedUpdateLeavesNothing},
+		{"ApprovalsRoundTripAndFilter", approvalsRoundTrip},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, newDB(t)) })
@@ -356,6 +357,96 @@ func failedUpdateLeavesNothing(t *testing.T, open func(t *testing.T) bridge.Stor
 	view(t, db, func(tx bridge.Tx) error {
 		if _, err := tx.Conversation(conv); !bridge.IsNotFound(err) {
 			t.Errorf("a failed transaction left its conversation: %v", err)
+		}
+		return nil
+	})
+}
+
+// approvalsRoundTrip: every field survives the store (times at millisecond
+// precision), filters select by conversation, session, kind and state, and
+// approvals go with their conversation.
+func approvalsRoundTrip(t *testing.T, open func(t *testing.T) bridge.Store) {
+	h1, h2 := open(t), open(t)
+	conv, other := "conv_0000000000000a01", "conv_0000000000000a02"
+	addConversation(t, h1, conv, t0.Add(time.Hour))
+	addConversation(t, h1, other, t0.Add(time.Minute))
+	enable := bridge.Approval{
+		ID: "appr_00000000000000e1", Kind: bridge.KindEnable, ConversationID: conv, Session: "a",
+		Mode: "restricted", Workspace: "/work/ws", Timeout: 30 * time.Second, Sandbox: true,
+		Origin: "host:/work/ws", State: bridge.ApprovalPending,
+		CreatedAt: t0.Add(1500 * time.Microsecond), ExpiresAt: t0.Add(10 * time.Minute),
+	}
+	command := bridge.Approval{
+		ID: "appr_00000000000000c1", Kind: bridge.KindCommand, ConversationID: conv, Session: "a",
+		Mode: "yolo", Workspace: "/work/ws", Timeout: 2 * time.Second,
+		Command: "make test", CommandHash: "ab12", EnablementID: enable.ID,
+		State: bridge.ApprovalPending, CreatedAt: t0.Add(time.Second), ExpiresAt: t0.Add(10 * time.Minute),
+	}
+	elsewhere := bridge.Approval{
+		ID: "appr_00000000000000b1", Kind: bridge.KindEnable, ConversationID: other, Session: "b",
+		Mode: "safe", Workspace: "/w", Timeout: time.Second, State: bridge.ApprovalPending,
+		CreatedAt: t0.Add(2 * time.Second), ExpiresAt: t0.Add(10 * time.Minute),
+	}
+	update(t, h1, func(tx bridge.Tx) error {
+		for _, a := range []bridge.Approval{enable, command, elsewhere} {
+			if err := tx.AddApproval(a); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err := h2.Update(context.Background(), func(tx bridge.Tx) error { return tx.AddApproval(enable) }); err == nil {
+		t.Error("a second approval with the same id was stored")
+	}
+
+	enable.DecidedAt, enable.State, enable.DecidedBy = t0.Add(3*time.Second), bridge.ApprovalApproved, "terminal alice"
+	update(t, h2, func(tx bridge.Tx) error { return tx.SaveApproval(enable) })
+	enable.CreatedAt = enable.CreatedAt.Truncate(time.Millisecond)
+	view(t, h1, func(tx bridge.Tx) error {
+		got, err := tx.Approval(enable.ID)
+		if err != nil {
+			return err
+		}
+		if got != enable {
+			t.Errorf("approval read back\n got %+v\nwant %+v", got, enable)
+		}
+		if _, err := tx.Approval("appr_0000000000000000"); !bridge.IsNotFound(err) {
+			t.Errorf("unknown approval: got %v, want not found", err)
+		}
+		for _, c := range []struct {
+			f    bridge.ApprovalFilter
+			want []string
+		}{
+			{bridge.ApprovalFilter{}, []string{enable.ID, command.ID, elsewhere.ID}},
+			{bridge.ApprovalFilter{ConversationID: conv}, []string{enable.ID, command.ID}},
+			{bridge.ApprovalFilter{ConversationID: conv, Session: "b"}, nil},
+			{bridge.ApprovalFilter{Kind: bridge.KindCommand}, []string{command.ID}},
+			{bridge.ApprovalFilter{States: []string{bridge.ApprovalApproved, bridge.ApprovalActive}}, []string{enable.ID}},
+			{bridge.ApprovalFilter{ConversationID: conv, Session: "a", Kind: bridge.KindEnable, States: []string{bridge.ApprovalPending}}, nil},
+		} {
+			got, err := tx.Approvals(c.f)
+			if err != nil {
+				return err
+			}
+			var ids []string
+			for _, a := range got {
+				ids = append(ids, a.ID)
+			}
+			if fmt.Sprint(ids) != fmt.Sprint(c.want) {
+				t.Errorf("Approvals(%+v) = %v, want %v", c.f, ids, c.want)
+			}
+		}
+		return nil
+	})
+	if err := h1.Update(context.Background(), func(tx bridge.Tx) error {
+		return tx.SaveApproval(bridge.Approval{ID: "appr_0000000000000000", ExpiresAt: t0})
+	}); !bridge.IsNotFound(err) {
+		t.Errorf("saving an unknown approval: got %v, want not found", err)
+	}
+	update(t, h1, func(tx bridge.Tx) error { _, err := tx.DeleteExpired(t0.Add(5 * time.Minute)); return err })
+	view(t, h2, func(tx bridge.Tx) error {
+		if _, err := tx.Approval(elsewhere.ID); !bridge.IsNotFound(err) {
+			t.Errorf("approval of a removed conversation: got %v, want not found", err)
 		}
 		return nil
 	})
