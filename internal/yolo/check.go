@@ -1,0 +1,37 @@
+package yolo
+
+import "path/filepath"
+
+// Check decides whether text may run in mode inside workspace (absolute,
+// symlinks resolved, as from Workspace) under p. A refusal is a *Refusal
+// whose Error tells the caller which rule refused and what is allowed
+// instead. The package doc lists the rules of each mode.
+func Check(mode Mode, text, workspace string, p Policy) (Plan, error) {
+	if text == "" {
+		return Plan{}, refuse("empty", "no command given")
+	}
+	if !filepath.IsAbs(workspace) {
+		return Plan{}, refuse("workspace", "the workspace %q is not an absolute path; pass the result of Workspace", workspace)
+	}
+	if r := controlChar(text); r != nil {
+		return Plan{}, r
+	}
+	if r := lookalike(text); r != nil {
+		return Plan{}, r
+	}
+	switch mode {
+	case Safe, Restricted:
+		return checkArgv(mode, text, workspace, p)
+	case YOLO:
+		a := newAnalyzer(workspace, p)
+		if r := a.script(text, &state{cwd: workspace}, 0); r != nil {
+			return Plan{}, r
+		}
+		prog := a.first
+		if prog == "" {
+			prog = "bash"
+		}
+		return Plan{Mode: mode, Text: text, Argv: []string{"bash", "--norc", "--noprofile", "-c", text}, Program: prog}, nil
+	}
+	return Plan{}, refuse("mode", "unknown mode %q; the modes are safe, restricted and yolo", mode)
+}

@@ -1,0 +1,187 @@
+package yolo
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+
+	"mvdan.cc/sh/v3/syntax"
+)
+
+// arg is one shell word as the analysis sees it.
+type arg struct {
+	val  string // the value when lit; the source text otherwise
+	lit  bool   // the value is known before the command runs
+	glob bool   // unquoted *, ? or [ remain: the shell expands val as a pattern
+	word *syntax.Word
+}
+
+// parse parses src as bash, the shell yolo mode runs.
+func parse(src string) (*syntax.File, *Refusal) {
+	f, err := syntax.NewParser(syntax.Variant(syntax.LangBash)).Parse(strings.NewReader(src), "")
+	if err != nil {
+		return nil, refuse("parse", "the command could not be parsed as a shell command (%v); fix the syntax", err)
+	}
+	return f, nil
+}
+
+// source prints a node back as shell text, for messages.
+func source(n syntax.Node) string {
+	var b strings.Builder
+	if err := syntax.NewPrinter().Print(&b, n); err != nil {
+		return "?"
+	}
+	return b.String()
+}
+
+// wordArg turns w into an arg: quotes removed and backslashes applied, a
+// leading unquoted ~ expanded to home. Anything the shell computes at run
+// time (parameters, command and arithmetic substitution, $'...', brace
+// expansion, ~user) makes the arg non-literal.
+func wordArg(w *syntax.Word, home string) arg {
+	a := arg{lit: true, word: w}
+	var b strings.Builder
+	for i, part := range w.Parts {
+		switch p := part.(type) {
+		case *syntax.Lit:
+			v, glob, brace := unescape(p.Value, false)
+			if brace {
+				a.lit = false
+			}
+			a.glob = a.glob || glob
+			if i == 0 && strings.HasPrefix(p.Value, "~") {
+				rest := v[1:]
+				user, _, _ := strings.Cut(rest, "/")
+				if user != "" || home == "" {
+					a.lit = false
+				} else {
+					v = home + rest
+				}
+			}
+			b.WriteString(v)
+		case *syntax.SglQuoted:
+			if p.Dollar {
+				a.lit = false
+			}
+			b.WriteString(p.Value)
+		case *syntax.DblQuoted:
+			if p.Dollar {
+				a.lit = false
+			}
+			for _, q := range p.Parts {
+				l, ok := q.(*syntax.Lit)
+				if !ok {
+					a.lit = false
+					continue
+				}
+				v, _, _ := unescape(l.Value, true)
+				b.WriteString(v)
+			}
+		default:
+			a.lit = false
+		}
+	}
+	if a.lit {
+		a.val = b.String()
+	} else {
+		a.val = source(w)
+	}
+	return a
+}
+
+// unescape applies backslashes in a literal as bash would, outside double
+// quotes or inside them, and reports unescaped glob characters and an
+// unescaped brace expansion ({a,b} or {1..3}).
+func unescape(s string, dq bool) (out string, glob, brace bool) {
+	var b strings.Builder
+	open := false
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c == '\\' && i+1 < len(s) {
+			n := s[i+1]
+			if !dq || strings.IndexByte("$`\"\\\n", n) >= 0 {
+				i++
+				if n != '\n' {
+					b.WriteByte(n)
+				}
+				continue
+			}
+		}
+		if !dq {
+			switch c {
+			case '*', '?', '[':
+				glob = true
+			case '{':
+				open = true
+			case ',':
+				if open {
+					brace = true
+				}
+			case '.':
+				if open && i+1 < len(s) && s[i+1] == '.' {
+					brace = true
+				}
+			}
+		}
+		b.WriteByte(c)
+	}
+	return b.String(), glob, brace
+}
+
+// resolve makes p absolute against cwd and follows symlinks through the
+// longest prefix that exists, the way the kernel would when the command
+// opens it; the rest is cleaned lexically.
+func resolve(p, cwd string) string { return resolveN(p, cwd, 0) }
+
+func resolveN(p, cwd string, depth int) string {
+	if !filepath.IsAbs(p) {
+		p = cwd + "/" + p
+	}
+	parts := strings.Split(p, "/")
+	// Try the longest prefix first: most paths exist.
+	for n := len(parts); n > 1; n-- {
+		prefix := strings.Join(parts[:n], "/")
+		if prefix == "" {
+			prefix = "/"
+		}
+		real, err := filepath.EvalSymlinks(prefix)
+		if err != nil {
+			continue
+		}
+		// A dangling symlink next: writing through it creates its target.
+		if n < len(parts) && depth < 40 {
+			next := filepath.Join(real, parts[n])
+			if fi, err := os.Lstat(next); err == nil && fi.Mode()&os.ModeSymlink != 0 {
+				if t, err := os.Readlink(next); err == nil {
+					return resolveN(t+"/"+strings.Join(parts[n+1:], "/"), real, depth+1)
+				}
+			}
+		}
+		return filepath.Clean(real + "/" + strings.Join(parts[n:], "/"))
+	}
+	return filepath.Clean(p)
+}
+
+// globBase is the directory a glob pattern can match in: the part before
+// the first wildcard, up to its last slash ("/*" is "/", "build/*.o" is
+// "build", "*" is ".").
+func globBase(p string) string {
+	i := strings.IndexAny(p, "*?[")
+	if i < 0 {
+		return p
+	}
+	j := strings.LastIndexByte(p[:i], '/')
+	switch {
+	case j < 0:
+		return "."
+	case j == 0:
+		return "/"
+	}
+	return p[:j]
+}
+
+// exists reports whether p exists (without following a final symlink).
+func exists(p string) bool {
+	_, err := os.Lstat(p)
+	return err == nil
+}
