@@ -28,11 +28,15 @@ type options struct {
 	perMinute, perHour, perDay, create int
 	maxMessage                         int
 	redactRules, logLevel              string
+	yoloPolicy                         string
 
 	// management
 	json   bool
 	n      int
 	verify bool
+
+	// approve
+	list, deny, revoke bool
 
 	// watch and hook
 	conversation, session, tokenFile string
@@ -54,7 +58,7 @@ func envName(flagName string) string {
 var envFlags = map[string]bool{
 	"db": true, "key-file": true, "ttl": true, "alive-window": true,
 	"rate-per-minute": true, "rate-per-hour": true, "rate-per-day": true, "creates-per-hour": true,
-	"max-message": true, "redact-rules": true, "log-level": true,
+	"max-message": true, "redact-rules": true, "log-level": true, "yolo-policy": true,
 }
 
 func newFlagSet(name string) *flag.FlagSet {
@@ -79,6 +83,13 @@ func defineFlags(command string, fs *flag.FlagSet) *options {
 		fs.IntVar(&o.maxMessage, "max-message", d.MaxMessageChars, "characters per message")
 		fs.StringVar(&o.redactRules, "redact-rules", "", "`file` of extra redaction rules and allowlist entries")
 		fs.StringVar(&o.logLevel, "log-level", "info", "log level on stderr: debug, info, warn or error")
+		fs.StringVar(&o.yoloPolicy, "yolo-policy", "", "YOLO mode: `file` of 'allow PATTERN' and 'deny PATTERN' lines for the restricted and yolo modes (see YOLO_MODE.md)")
+	case "approve":
+		fs.BoolVar(&o.list, "list", false, "list pending requests and enablements in force")
+		fs.BoolVar(&o.deny, "deny", false, "deny the request ID without typing")
+		fs.BoolVar(&o.revoke, "revoke", false, "end the enablement ID now")
+		fs.BoolVar(&o.json, "json", false, "with --list: print JSON for scripts")
+		fs.DurationVar(&o.wait, "wait", 0, "wait up to this long for a request to arrive")
 	case "list", "show", "tokens", "cleanup":
 		fs.BoolVar(&o.json, "json", false, "print JSON for scripts")
 	case "watch":
@@ -261,6 +272,13 @@ func openForServe(ctx context.Context, o *options, getenv func(string) string, l
 	}
 	if wd, err := os.Getwd(); err == nil {
 		cfg.Workdir = wd // lets hooks in this project find the agent's sessions
+		cfg.Yolo.Workspace = wd
+		host, _ := os.Hostname()
+		cfg.Yolo.Origin = host + ":" + wd
+	}
+	if cfg.Yolo, err = yoloSettings(cfg.Yolo, o, getenv, log); err != nil {
+		db.Close()
+		return bridgeDeps{}, err
 	}
 	return bridgeDeps{db: db, svc: bridge.NewService(db, key, red, cfg, log)}, nil
 }

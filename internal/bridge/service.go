@@ -32,6 +32,7 @@ type Config struct {
 	MaxLifetime     time.Duration  // a conversation never lasts longer than this from its creation
 	SessionLimits   []limit.Window // per session, on every tool call
 	CreateLimits    []limit.Window // conversations created, across the store
+	Yolo            YoloConfig     // command execution; off unless Yolo.Enabled
 	Now             func() time.Time
 }
 
@@ -54,6 +55,7 @@ func DefaultConfig() Config {
 			{Max: 500, Period: 24 * time.Hour},
 		},
 		CreateLimits: []limit.Window{{Max: 100, Period: time.Hour}},
+		Yolo:         DefaultYoloConfig(),
 		Now:          time.Now,
 	}
 }

@@ -48,6 +48,7 @@ func New(svc *bridge.Service, version string, log *slog.Logger, extra ...server.
 	hooks := &server.Hooks{}
 	hooks.AddAfterSubscribe(h.inbox.subscribe)
 	hooks.AddAfterUnsubscribe(h.inbox.unsubscribe)
+	hooks.AddAfterListTools(h.hideYolo)
 	opts := append([]server.ServerOption{
 		server.WithToolCapabilities(false),
 		server.WithResourceCapabilities(true, true),

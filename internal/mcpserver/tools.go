@@ -10,5 +10,8 @@ func (h *handlers) tools() []tool {
 		h.updateMyStatus(),
 		h.checkPartnerStatus(),
 		h.extendConversation(), // added; the original five are unchanged
+		// The original's optional pair, listed only in YOLO mode (hideYolo).
+		h.enableYoloMode(),
+		h.executeCommand(),
 	}
 }
