@@ -156,7 +156,7 @@ func (h *handlers) enableYoloMode() tool {
 			return askConsent(res.Challenge), nil
 		}
 		ap := res.Approval
-		st := ap.StateAt(time.Now())
+		st := ap.StateAt(cfg.Now())
 		out := map[string]any{
 			"conversation_id": c.ConversationID, "session_id": string(c.Session), "request_id": ap.ID,
 			"state": st, "mode": ap.Mode, "workspace": ap.Workspace, "timeout_seconds": int(ap.Timeout / time.Second),

@@ -1,0 +1,392 @@
+package bridge_test
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/agent-bridge/agent-bridge/internal/bridge"
+	"github.com/agent-bridge/agent-bridge/internal/store/sqlite"
+	"github.com/agent-bridge/agent-bridge/internal/token"
+)
+
+// yoloRig is a service with YOLO mode on over a database file, a
+// conversation, and a workspace holding one file.
+type yoloRig struct {
+	svc     *bridge.Service
+	dbPath  string
+	key     token.Key
+	now     *time.Time
+	a, b    bridge.Caller
+	ws      string
+	enabled bool
+}
+
+func newYoloRig(t *testing.T, enabled bool) *yoloRig {
+	t.Helper()
+	r := &yoloRig{dbPath: filepath.Join(t.TempDir(), "b.db"), enabled: enabled}
+	r.key[0] = 9
+	now := time.Date(2026, 11, 24, 12, 0, 0, 0, time.UTC)
+	r.now = &now
+	r.ws = t.TempDir()
+	if err := os.WriteFile(filepath.Join(r.ws, "notes.txt"), []byte("hello from the workspace\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r.svc = r.open(t)
+	c, err := r.svc.CreateConversation(context.Background(), "backend", "frontend")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.a = bridge.Caller{ConversationID: c.Conversation.ID, Session: "a", Token: c.TokenA}
+	r.b = bridge.Caller{ConversationID: c.Conversation.ID, Session: "b", Token: c.TokenB}
+	return r
+}
+
+// open returns another service over the same database and key: another
+// agent-bridge process.
+func (r *yoloRig) open(t *testing.T) *bridge.Service {
+	t.Helper()
+	db, err := sqlite.Open(context.Background(), r.dbPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	cfg := bridge.DefaultConfig()
+	cfg.SessionLimits, cfg.CreateLimits = nil, nil
+	cfg.Now = func() time.Time { return *r.now }
+	cfg.Yolo.Enabled = r.enabled
+	cfg.Yolo.Workspace = r.ws
+	return bridge.NewService(db, r.key, nil, cfg, nil)
+}
+
+// enable asks for mode and approves it from the terminal side; it returns
+// the approval token.
+func (r *yoloRig) enable(t *testing.T, mode string) (string, bridge.Approval) {
+	t.Helper()
+	ctx := context.Background()
+	res, err := r.svc.EnableYolo(ctx, r.a, bridge.EnableInput{Mode: mode})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st := res.Approval.StateAt(*r.now); st != bridge.ApprovalPending || res.Token != "" {
+		t.Fatalf("before consent: state %s, token %q", st, res.Token)
+	}
+	if _, err := r.svc.Decide(ctx, res.Approval.ID, true, "terminal user test", ""); err != nil {
+		t.Fatal(err)
+	}
+	res, err = r.svc.EnableYolo(ctx, r.a, bridge.EnableInput{RequestID: res.Approval.ID})
+	if err != nil || res.Token == "" {
+		t.Fatalf("after consent: token %q, err %v", res.Token, err)
+	}
+	return res.Token, res.Approval
+}
+
+func wantKind(t *testing.T, err error, kind bridge.ErrorKind, text string) {
+	t.Helper()
+	if bridge.KindOf(err) != kind || !strings.Contains(bridge.MessageOf(err), text) {
+		t.Fatalf("got %v (%s), want %s containing %q", err, bridge.KindOf(err), kind, text)
+	}
+}
+
+func TestYoloGateRefusesWithoutEnvironment(t *testing.T) {
+	r := newYoloRig(t, false)
+	ctx := context.Background()
+	_, err := r.svc.EnableYolo(ctx, r.a, bridge.EnableInput{Mode: "safe"})
+	wantKind(t, err, bridge.EForbidden, "YOLO_MODE=1")
+	_, err = r.svc.ExecuteCommand(ctx, r.a, bridge.ExecInput{Command: "ls"})
+	wantKind(t, err, bridge.EForbidden, "YOLO_MODE=1")
+	if v, err := r.svc.Approvals(ctx); err != nil || len(v) != 0 {
+		t.Fatalf("refused calls stored approvals: %v %v", v, err)
+	}
+	rows, err := r.svc.Audit(ctx, bridge.AuditFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var refused int
+	for _, e := range rows {
+		if (e.Tool == "enable_yolo_mode" || e.Tool == "execute_command") && e.Outcome == bridge.OutcomeRefused && e.ErrorKind == bridge.EForbidden {
+			refused++
+		}
+	}
+	if refused != 2 {
+		t.Fatalf("%d refused YOLO rows audited, want 2", refused)
+	}
+	// An enablement already in the database does not open the gate.
+	on := newYoloRig(t, true)
+	tok, _ := on.enable(t, "safe")
+	on.enabled = false
+	_, err = on.open(t).ExecuteCommand(ctx, on.a, bridge.ExecInput{Command: "ls", ApprovalToken: tok})
+	wantKind(t, err, bridge.EForbidden, "YOLO_MODE=1")
+}
+
+func TestYoloNeedsConsentAndAToken(t *testing.T) {
+	r := newYoloRig(t, true)
+	ctx := context.Background()
+	// No enablement at all.
+	_, err := r.svc.ExecuteCommand(ctx, r.a, bridge.ExecInput{Command: "ls"})
+	wantKind(t, err, bridge.EForbidden, "call enable_yolo_mode")
+
+	// Asked, not yet decided: the wait ends with the request pending and
+	// nothing usable.
+	res, err := r.svc.EnableYolo(ctx, r.a, bridge.EnableInput{Mode: "safe", Wait: 50 * time.Millisecond})
+	if err != nil || res.Token != "" || res.Approval.StateAt(*r.now) != bridge.ApprovalPending {
+		t.Fatalf("undecided: %+v %v", res, err)
+	}
+	_, err = r.svc.ExecuteCommand(ctx, r.a, bridge.ExecInput{Command: "ls"})
+	wantKind(t, err, bridge.EForbidden, "not enabled")
+
+	// A person denies it.
+	if _, err := r.svc.Decide(ctx, res.Approval.ID, false, "terminal user test", "not today"); err != nil {
+		t.Fatal(err)
+	}
+	_, err = r.svc.EnableYolo(ctx, r.a, bridge.EnableInput{RequestID: res.Approval.ID})
+	wantKind(t, err, bridge.EForbidden, "not today")
+	if _, err := r.svc.Decide(ctx, res.Approval.ID, true, "x", ""); bridge.KindOf(err) != bridge.EInvalid {
+		t.Fatalf("a decided request was decided again: %v", err)
+	}
+
+	// Approved: the token is required once, then the enablement holds.
+	tok, ap := r.enable(t, "safe")
+	_, err = r.svc.ExecuteCommand(ctx, r.a, bridge.ExecInput{Command: "ls"})
+	wantKind(t, err, bridge.EForbidden, "approval_token")
+	forged := ap.ID + "." + strings.Repeat("0", 64)
+	_, err = r.svc.ExecuteCommand(ctx, r.a, bridge.ExecInput{Command: "ls", ApprovalToken: forged})
+	wantKind(t, err, bridge.EUnauthorized, "not valid")
+	_, err = r.svc.ExecuteCommand(ctx, r.b, bridge.ExecInput{Command: "ls", ApprovalToken: tok})
+	wantKind(t, err, bridge.EUnauthorized, "another session")
+
+	out, err := r.svc.ExecuteCommand(ctx, r.a, bridge.ExecInput{Command: "ls", ApprovalToken: tok})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !out.Ran || out.Run.ExitCode != 0 || !strings.Contains(out.Output, "notes.txt") {
+		t.Fatalf("ls in the workspace: %+v", out)
+	}
+	_, err = r.svc.ExecuteCommand(ctx, r.a, bridge.ExecInput{Command: "ls", ApprovalToken: tok})
+	wantKind(t, err, bridge.EForbidden, "already used")
+	if out, err := r.svc.ExecuteCommand(ctx, r.a, bridge.ExecInput{Command: "cat notes.txt"}); err != nil || !strings.Contains(out.Output, "hello from the workspace") {
+		t.Fatalf("second command without the token: %+v %v", out, err)
+	}
+
+	// The partner receives each run, quoted like any message.
+	in, err := r.svc.CheckMessages(ctx, r.b, bridge.CheckInput{})
+	if err != nil || len(in.Messages) != 2 || in.Messages[0].System || !strings.Contains(in.Messages[1].Body, "hello from the workspace") {
+		t.Fatalf("partner's copies: %+v %v", in.Messages, err)
+	}
+}
+
+func TestYoloApprovalTokenExpires(t *testing.T) {
+	r := newYoloRig(t, true)
+	tok, _ := r.enable(t, "safe")
+	*r.now = r.now.Add(5*time.Minute + time.Second)
+	_, err := r.svc.ExecuteCommand(context.Background(), r.a, bridge.ExecInput{Command: "ls", ApprovalToken: tok})
+	wantKind(t, err, bridge.EExpired, "expired")
+}
+
+func TestYoloRequestExpiresUndecided(t *testing.T) {
+	r := newYoloRig(t, true)
+	ctx := context.Background()
+	res, err := r.svc.EnableYolo(ctx, r.a, bridge.EnableInput{Mode: "safe"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	*r.now = r.now.Add(11 * time.Minute)
+	if _, err := r.svc.Decide(ctx, res.Approval.ID, true, "late", ""); bridge.KindOf(err) != bridge.EInvalid {
+		t.Fatalf("approving an expired request: %v", err)
+	}
+	_, err = r.svc.EnableYolo(ctx, r.a, bridge.EnableInput{RequestID: res.Approval.ID})
+	wantKind(t, err, bridge.EExpired, "no person decided in time")
+}
+
+func TestYoloElicitedConsent(t *testing.T) {
+	r := newYoloRig(t, true)
+	ctx := context.Background()
+	ask := func() *bridge.Challenge {
+		t.Helper()
+		res, err := r.svc.EnableYolo(ctx, r.a, bridge.EnableInput{Mode: "restricted", Elicit: true})
+		if err != nil || res.Challenge == nil {
+			t.Fatalf("elicit: %+v %v", res, err)
+		}
+		ch := res.Challenge
+		if strings.Contains(ch.State, strings.ReplaceAll(ch.Code, "-", "")) || strings.Contains(ch.State, ch.Code) {
+			t.Fatalf("the state sent to the client carries the code: %q", ch.State)
+		}
+		if !strings.Contains(ch.Prompt, r.a.ConversationID) || !strings.Contains(ch.Prompt, r.ws) || !strings.Contains(ch.Prompt, "restricted") {
+			t.Fatalf("the person is not told what is asked:\n%s", ch.Prompt)
+		}
+		return ch
+	}
+	answer := func(ch *bridge.Challenge, accepted bool, phrase, code string) (bridge.YoloResult, error) {
+		return r.svc.EnableYolo(ctx, r.a, bridge.EnableInput{Answer: &bridge.ConsentAnswer{State: ch.State, Accepted: accepted, Phrase: phrase, Code: code}})
+	}
+	wrong := "000-000"
+	for _, c := range []struct {
+		name         string
+		accepted     bool
+		phrase, code func(*bridge.Challenge) string
+		why          string
+	}{
+		{"declined", false, func(ch *bridge.Challenge) string { return ch.Phrase }, func(ch *bridge.Challenge) string { return ch.Code }, "declined"},
+		{"wrong phrase", true, func(*bridge.Challenge) string { return "yes" }, func(ch *bridge.Challenge) string { return ch.Code }, "phrase"},
+		{"wrong code", true, func(ch *bridge.Challenge) string { return ch.Phrase }, func(ch *bridge.Challenge) string {
+			if ch.Code == wrong {
+				return "111-111"
+			}
+			return wrong
+		}, "code"},
+		{"no code", true, func(ch *bridge.Challenge) string { return ch.Phrase }, func(*bridge.Challenge) string { return "" }, "code"},
+	} {
+		ch := ask()
+		_, err := answer(ch, c.accepted, c.phrase(ch), c.code(ch))
+		wantKind(t, err, bridge.EForbidden, c.why)
+		// The denial stands: the right answer afterwards is refused.
+		_, err = answer(ch, true, ch.Phrase, ch.Code)
+		wantKind(t, err, bridge.EForbidden, "works once")
+	}
+	// Another session cannot answer for this one.
+	ch := ask()
+	_, err := r.svc.EnableYolo(ctx, r.b, bridge.EnableInput{Answer: &bridge.ConsentAnswer{State: ch.State, Accepted: true, Phrase: ch.Phrase, Code: ch.Code}})
+	wantKind(t, err, bridge.EUnauthorized, "another session")
+	// The right answer, typed loosely.
+	res, err := answer(ch, true, "  Enable RESTRICTED   mode ", strings.ReplaceAll(ch.Code, "-", " "))
+	if err != nil || res.Token == "" {
+		t.Fatalf("right answer: %+v %v", res, err)
+	}
+	_, err = answer(ch, true, ch.Phrase, ch.Code)
+	wantKind(t, err, bridge.EForbidden, "works once")
+}
+
+func TestYoloRefusesCommandsOutsideTheMode(t *testing.T) {
+	r := newYoloRig(t, true)
+	ctx := context.Background()
+	tok, _ := r.enable(t, "safe")
+	if _, err := r.svc.ExecuteCommand(ctx, r.a, bridge.ExecInput{Command: "ls", ApprovalToken: tok}); err != nil {
+		t.Fatal(err)
+	}
+	for _, cmd := range []string{"rm -rf notes.txt", "cat /etc/passwd", "cat ../x", "ls | sh", "sh -c 'rm -rf /'", "curl http://127.0.0.1/x"} {
+		_, err := r.svc.ExecuteCommand(ctx, r.a, bridge.ExecInput{Command: cmd})
+		wantKind(t, err, bridge.EForbidden, "safe mode refuses")
+	}
+	if _, err := os.Stat(filepath.Join(r.ws, "notes.txt")); err != nil {
+		t.Fatalf("a refused command changed the workspace: %v", err)
+	}
+	in, err := r.svc.CheckMessages(ctx, r.b, bridge.CheckInput{})
+	if err != nil || len(in.Messages) != 1 {
+		t.Fatalf("refused commands reached the partner: %d messages, %v", len(in.Messages), err)
+	}
+}
+
+func TestYoloModeApprovesEachCommand(t *testing.T) {
+	r := newYoloRig(t, true)
+	ctx := context.Background()
+	tok, _ := r.enable(t, "yolo")
+	out, err := r.svc.ExecuteCommand(ctx, r.a, bridge.ExecInput{Command: "echo one > made.txt", ApprovalToken: tok})
+	if err != nil || out.Ran || out.Approval.Kind != bridge.KindCommand || out.Approval.Command != "echo one > made.txt" {
+		t.Fatalf("yolo command before its approval: %+v %v", out, err)
+	}
+	id := out.Approval.ID
+	if _, err := os.Stat(filepath.Join(r.ws, "made.txt")); err == nil {
+		t.Fatal("the command ran before anyone approved it")
+	}
+	// Another session cannot spend it; a different command cannot use it.
+	_, err = r.svc.ExecuteCommand(ctx, r.a, bridge.ExecInput{Command: "echo two > made.txt", RequestID: id})
+	wantKind(t, err, bridge.EForbidden, "different command")
+	if _, err := r.svc.Decide(ctx, id, true, "terminal user test", ""); err != nil {
+		t.Fatal(err)
+	}
+	out, err = r.svc.ExecuteCommand(ctx, r.a, bridge.ExecInput{Command: "echo one > made.txt", RequestID: id})
+	if err != nil || !out.Ran {
+		t.Fatalf("approved command: %+v %v", out, err)
+	}
+	if b, err := os.ReadFile(filepath.Join(r.ws, "made.txt")); err != nil || string(b) != "one\n" {
+		t.Fatalf("made.txt = %q, %v", b, err)
+	}
+	_, err = r.svc.ExecuteCommand(ctx, r.a, bridge.ExecInput{Command: "echo one > made.txt", RequestID: id})
+	wantKind(t, err, bridge.EForbidden, "already used")
+	// The hard deny list holds even in yolo mode, before anyone is asked.
+	_, err = r.svc.ExecuteCommand(ctx, r.a, bridge.ExecInput{Command: "rm -rf /"})
+	wantKind(t, err, bridge.EForbidden, "yolo mode refuses")
+}
+
+func TestYoloEnablementIsSharedAcrossProcesses(t *testing.T) {
+	r := newYoloRig(t, true)
+	ctx := context.Background()
+	res, err := r.svc.EnableYolo(ctx, r.a, bridge.EnableInput{Mode: "safe"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The agent waits in one process; the person decides through another.
+	done := make(chan bridge.YoloResult, 1)
+	go func() {
+		w, err := r.svc.EnableYolo(ctx, r.a, bridge.EnableInput{RequestID: res.Approval.ID, Wait: time.Minute})
+		if err != nil {
+			t.Error(err)
+		}
+		done <- w
+	}()
+	other := r.open(t)
+	if _, err := other.Decide(ctx, res.Approval.ID, true, "terminal user test", ""); err != nil {
+		t.Fatal(err)
+	}
+	var w bridge.YoloResult
+	select {
+	case w = <-done:
+	case <-time.After(30 * time.Second):
+		t.Fatal("the waiting call did not hear the decision made by another process")
+	}
+	if w.Token == "" {
+		t.Fatalf("no token after approval: %+v", w)
+	}
+	// The token is spent through a third process, and the enablement holds
+	// in every process.
+	if _, err := r.open(t).ExecuteCommand(ctx, r.a, bridge.ExecInput{Command: "ls", ApprovalToken: w.Token}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := other.ExecuteCommand(ctx, r.a, bridge.ExecInput{Command: "ls"}); err != nil {
+		t.Fatal(err)
+	}
+	// Revoking ends it everywhere.
+	if _, err := other.Revoke(ctx, res.Approval.ID, "terminal user test"); err != nil {
+		t.Fatal(err)
+	}
+	_, err = r.svc.ExecuteCommand(ctx, r.a, bridge.ExecInput{Command: "ls"})
+	wantKind(t, err, bridge.EForbidden, "not enabled")
+}
+
+func TestYoloOutputSecretsNeverStored(t *testing.T) {
+	r := newYoloRig(t, true)
+	ctx := context.Background()
+	const secret = "ghp_Zx9Kq2Lm4Np6Rs8Tv0Wy1Ab3Cd5Ef7Gh9Ij1"
+	if err := os.WriteFile(filepath.Join(r.ws, "creds.txt"), []byte("GITHUB_TOKEN="+secret+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	tok, _ := r.enable(t, "safe")
+	out, err := r.svc.ExecuteCommand(ctx, r.a, bridge.ExecInput{Command: "cat creds.txt", ApprovalToken: tok})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(out.Output, secret) || !strings.Contains(out.Output, "[REDACTED:") || len(out.Redacted) == 0 {
+		t.Fatalf("output not redacted: %q %v", out.Output, out.Redacted)
+	}
+	in, err := r.svc.CheckMessages(ctx, r.b, bridge.CheckInput{})
+	if err != nil || len(in.Messages) != 1 || strings.Contains(in.Messages[0].Body, secret) {
+		t.Fatalf("partner's copy: %+v %v", in.Messages, err)
+	}
+	// A secret typed into the command itself is not stored either.
+	if _, err := r.svc.ExecuteCommand(ctx, r.a, bridge.ExecInput{Command: "grep " + secret + " creds.txt"}); err != nil {
+		t.Fatal(err)
+	}
+	for _, suffix := range []string{"", "-wal", "-shm"} {
+		b, err := os.ReadFile(r.dbPath + suffix)
+		if err != nil && !os.IsNotExist(err) {
+			t.Fatal(err)
+		}
+		if bytes.Contains(b, []byte(secret)) {
+			t.Fatalf("the secret printed by a command is in %s", filepath.Base(r.dbPath+suffix))
+		}
+	}
+}
