@@ -1,11 +1,337 @@
 package yolo
 
 import (
+	"bytes"
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
 )
 
-// Run runs s.Plan with the workspace as working directory.
+// markerVar is set in every command's environment with a value unique to
+// the Run, so that descendants which left the process group (setsid,
+// double fork) can be recognised in /proc and killed.
+const markerVar = "AGENT_BRIDGE_RUN"
+
+var (
+	reaperOnce sync.Once
+	reaperOK   bool
+
+	// mu orders starting commands against reaping orphans, so a cleanup
+	// never reaps another Run's leader before that Run has registered it.
+	mu      sync.Mutex
+	leaders = map[int]bool{}
+)
+
+// becomeSubreaper makes this process adopt orphaned descendants instead of
+// init, so a grandchild that escaped the process group is still ours to
+// find and kill. It is process-wide and cannot be undone; orphans that
+// exit on their own are reaped by the next cleanup.
+func becomeSubreaper() {
+	const prSetChildSubreaper = 36
+	_, _, errno := syscall.RawSyscall(syscall.SYS_PRCTL, prSetChildSubreaper, 1, 0)
+	reaperOK = errno == 0
+}
+
+// Run runs s.Plan with the workspace as working directory, stdin from
+// /dev/null, the environment from s.Env (ScrubbedEnv when nil), in a
+// process group of its own. On timeout or when ctx is done the group gets
+// SIGTERM, then SIGKILL after s.KillGrace. Whenever the command ends, every
+// process it left behind is killed, including descendants that left the
+// group with setsid or a double fork (found through /proc: this process
+// becomes a child subreaper, so they are re-parented to it). Output is kept
+// up to s.MaxOutput while the rest is counted and dropped.
+//
+// With s.Sandbox the command runs under bubblewrap: the whole filesystem
+// read-only except the workspace, a private /tmp, fresh /dev and /proc, no
+// network, new namespaces, no capabilities, a new session (no terminal
+// injection), and it dies with the bridge. A missing bwrap is a *Refusal.
+//
+// Run returns an error only when the command could not be started or ctx
+// ended it (ctx.Err()); a non-zero exit or a timeout is in the Result.
 func Run(ctx context.Context, s Spec) (Result, error) {
-	return Result{ExitCode: -1}, errors.New("yolo.Run: not implemented yet")
+	res := Result{ExitCode: -1}
+	if len(s.Plan.Argv) == 0 {
+		return res, refuse("empty", "no command to run; pass the Plan that Check returned")
+	}
+	if s.Workspace == "" {
+		return res, refuse("workspace", "no workspace; pass the directory Workspace returned")
+	}
+	max := s.MaxOutput
+	if max <= 0 {
+		max = DefaultMaxOutput
+	}
+	grace := s.KillGrace
+	if grace <= 0 {
+		grace = DefaultKillGrace
+	}
+	env := s.Env
+	if env == nil {
+		env = ScrubbedEnv()
+	}
+	id := newID()
+	env = append(env[:len(env):len(env)], markerVar+"="+id)
+
+	argv := s.Plan.Argv
+	if s.Sandbox {
+		bw, err := exec.LookPath("bwrap")
+		if err != nil {
+			return res, refuse("sandbox-unavailable", "the sandbox needs bubblewrap, which is not installed (bwrap not in PATH); install it (apt-get install bubblewrap) or have the operator turn the sandbox off")
+		}
+		argv = sandboxArgv(bw, s.Workspace, argv)
+	}
+
+	pr, pw, err := os.Pipe()
+	if err != nil {
+		return res, fmt.Errorf("run: output pipe: %w", err)
+	}
+	defer pr.Close()
+	cmd := exec.Command(argv[0], argv[1:]...)
+	cmd.Dir = s.Workspace
+	cmd.Env = env
+	cmd.Stdout = pw // an *os.File: Wait does not wait for anyone holding it
+	cmd.Stderr = pw
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	reaperOnce.Do(becomeSubreaper)
+
+	mu.Lock()
+	err = cmd.Start()
+	if err == nil {
+		leaders[cmd.Process.Pid] = true
+	}
+	mu.Unlock()
+	pw.Close()
+	if err != nil {
+		if errors.Is(err, exec.ErrNotFound) {
+			return res, refuse("not-found", "program %s not found in PATH (%v)", argv[0], err)
+		}
+		return res, fmt.Errorf("run %s: %w", s.Plan.Program, err)
+	}
+	start := time.Now()
+	pid := cmd.Process.Pid
+
+	out := &capped{max: max}
+	readDone := make(chan struct{})
+	go func() {
+		io.Copy(out, pr)
+		close(readDone)
+	}()
+	waitDone := make(chan error, 1)
+	go func() { waitDone <- cmd.Wait() }()
+
+	var timeout <-chan time.Time
+	if s.Timeout > 0 {
+		t := time.NewTimer(s.Timeout)
+		defer t.Stop()
+		timeout = t.C
+	}
+	var ctxErr error
+	select {
+	case <-waitDone:
+	case <-timeout:
+		res.TimedOut = true
+		terminate(pid, grace, waitDone)
+	case <-ctx.Done():
+		ctxErr = ctx.Err()
+		terminate(pid, grace, waitDone)
+	}
+	cleanup(pid, id)
+	mu.Lock()
+	delete(leaders, pid)
+	mu.Unlock()
+
+	// Every writer is dead, so EOF comes at once; the deadline only guards
+	// against a process this cleanup could not see.
+	pr.SetReadDeadline(time.Now().Add(time.Second))
+	<-readDone
+	res.Duration = time.Since(start)
+	res.Output = out.buf
+	res.OutputBytes = out.total
+	res.Truncated = out.total > int64(len(out.buf))
+	if ps := cmd.ProcessState; ps != nil && ps.Exited() {
+		res.ExitCode = ps.ExitCode()
+	}
+	return res, ctxErr
+}
+
+// sandboxArgv wraps argv in bubblewrap. Order matters: the private /tmp is
+// mounted before the workspace so a workspace under /tmp stays visible.
+func sandboxArgv(bwrap, ws string, argv []string) []string {
+	return append([]string{bwrap,
+		"--ro-bind", "/", "/",
+		"--dev", "/dev",
+		"--proc", "/proc",
+		"--tmpfs", "/tmp",
+		"--bind", ws, ws,
+		"--unshare-all", // user (when possible), ipc, pid, net, uts, cgroup
+		"--cap-drop", "ALL",
+		"--die-with-parent",
+		"--new-session",
+		"--chdir", ws,
+		"--"}, argv...)
+}
+
+// terminate sends SIGTERM to the group, waits up to grace for the leader,
+// then SIGKILLs the group and waits for the leader.
+func terminate(pid int, grace time.Duration, waitDone <-chan error) {
+	syscall.Kill(-pid, syscall.SIGTERM)
+	t := time.NewTimer(grace)
+	defer t.Stop()
+	select {
+	case <-waitDone:
+		syscall.Kill(-pid, syscall.SIGKILL)
+		return
+	case <-t.C:
+	}
+	syscall.Kill(-pid, syscall.SIGKILL)
+	<-waitDone
+}
+
+// cleanup kills whatever the command left behind: the rest of its process
+// group, and orphans re-parented to this process that carry the Run's
+// marker (or carry none, when no other Run is active to claim them), with
+// all their descendants. It repeats until a scan finds nothing, since a
+// dying process's children are re-parented only as it exits.
+func cleanup(pid int, id string) {
+	self := os.Getpid()
+	quiet := 0
+	for round := 0; round < 400 && quiet < 2; round++ {
+		mu.Lock()
+		procs := scanProcs()
+		others := len(leaders) > 1
+		var kill, reap []int
+		children := map[int][]int{}
+		for _, p := range procs {
+			children[p.ppid] = append(children[p.ppid], p.pid)
+		}
+		var roots []int
+		for _, p := range procs {
+			if p.pid == pid || leaders[p.pid] {
+				continue
+			}
+			if p.pgrp == pid {
+				roots = append(roots, p.pid)
+				continue
+			}
+			if p.ppid != self {
+				continue
+			}
+			m, ok := marker(p.pid)
+			if m == id || (!others && (!ok || m == "")) {
+				roots = append(roots, p.pid)
+			}
+		}
+		seen := map[int]bool{}
+		for len(roots) > 0 {
+			p := roots[len(roots)-1]
+			roots = roots[:len(roots)-1]
+			if seen[p] {
+				continue
+			}
+			seen[p] = true
+			kill = append(kill, p)
+			roots = append(roots, children[p]...)
+		}
+		for _, p := range procs {
+			if seen[p.pid] && p.ppid == self {
+				reap = append(reap, p.pid)
+			}
+		}
+		syscall.Kill(-pid, syscall.SIGKILL)
+		for _, p := range kill {
+			syscall.Kill(p, syscall.SIGKILL)
+		}
+		for _, p := range reap {
+			var ws syscall.WaitStatus
+			syscall.Wait4(p, &ws, syscall.WNOHANG, nil)
+		}
+		mu.Unlock()
+		if len(kill) == 0 {
+			quiet++
+		} else {
+			quiet = 0
+		}
+		if quiet < 2 {
+			time.Sleep(5 * time.Millisecond)
+		}
+	}
+}
+
+type proc struct{ pid, ppid, pgrp int }
+
+// scanProcs reads pid, parent and process group of every process.
+func scanProcs() []proc {
+	ents, err := os.ReadDir("/proc")
+	if err != nil {
+		return nil
+	}
+	var out []proc
+	for _, e := range ents {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		b, err := os.ReadFile("/proc/" + e.Name() + "/stat")
+		if err != nil {
+			continue
+		}
+		// pid (comm) state ppid pgrp ...; comm may hold spaces and parens.
+		i := bytes.LastIndexByte(b, ')')
+		if i < 0 {
+			continue
+		}
+		f := strings.Fields(string(b[i+1:]))
+		if len(f) < 3 {
+			continue
+		}
+		ppid, _ := strconv.Atoi(f[1])
+		pgrp, _ := strconv.Atoi(f[2])
+		out = append(out, proc{pid: pid, ppid: ppid, pgrp: pgrp})
+	}
+	return out
+}
+
+// marker returns the value of markerVar in pid's initial environment; ok
+// is false when the environment cannot be read (a zombie, or gone).
+func marker(pid int) (string, bool) {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/environ")
+	if err != nil || len(b) == 0 {
+		return "", false
+	}
+	for _, kv := range bytes.Split(b, []byte{0}) {
+		if v, ok := bytes.CutPrefix(kv, []byte(markerVar+"=")); ok {
+			return string(v), true
+		}
+	}
+	return "", true
+}
+
+func newID() string {
+	b := make([]byte, 12)
+	rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// capped keeps the first max bytes written and counts all of them.
+type capped struct {
+	buf   []byte
+	max   int
+	total int64
+}
+
+func (c *capped) Write(p []byte) (int, error) {
+	c.total += int64(len(p))
+	if room := c.max - len(c.buf); room > 0 {
+		c.buf = append(c.buf, p[:min(room, len(p))]...)
+	}
+	return len(p), nil
 }

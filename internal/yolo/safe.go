@@ -321,6 +321,11 @@ func checkArgv(mode Mode, text, ws string, p Policy) (Plan, error) {
 	if strings.Contains(prog, "/") {
 		return Plan{}, refuse("program-path", "program %q is a path; name the program (it is looked up in PATH), e.g. %s", prog, filepath.Base(prog))
 	}
+	if prog == "git" {
+		if _, r := gitArgv(argv); r != nil {
+			return Plan{}, r
+		}
+	}
 	if mode == Restricted {
 		if pat := matchAny(p.Deny, argv); pat != "" {
 			return Plan{}, refuse("policy-deny", "the operator's deny pattern %q matches this command", pat)
