@@ -369,9 +369,9 @@ func ConsentPrompt(a Approval, roles Conversation) string {
 func ModeSummary(mode string) string {
 	switch mode {
 	case string(yolo.Safe):
-		return "a fixed set of read-only commands (ls, cat, grep, git status/diff/log, go test ...), without a shell, inside the workspace"
+		return "read-only commands (ls, cat, grep, find, git status/diff/log ...) and go build/vet/test, which run the project's code; no shell, paths inside the workspace"
 	case string(yolo.Restricted):
-		return "the safe set plus the operator's allow list, without a shell, inside the workspace"
+		return "the safe set plus the operator's allow list; no shell, paths inside the workspace"
 	case string(yolo.YOLO):
 		return "any shell command you approve one by one, except a hard deny list"
 	}

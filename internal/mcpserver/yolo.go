@@ -96,7 +96,7 @@ func (h *handlers) enableYoloMode() tool {
 	y := cfg.Yolo
 	params := append(callerParams(),
 		param{name: "mode", required: true, enum: bridge.Modes,
-			desc: `"safe": a fixed set of read-only commands (ls, cat, grep, git status/diff/log, go test ...) run without a shell; "restricted": safe plus the operator's allow list; "yolo": shell commands, each one approved by the person. Ask for the least you need.`},
+			desc: `"safe": read-only commands (ls, cat, grep, find, git status/diff/log ...) plus go build/vet/test, run without a shell; "restricted": safe plus the operator's allow list; "yolo": shell commands, each one approved by the person. Ask for the least you need.`},
 		param{name: "workspace",
 			desc: "Absolute path of the directory commands run in; paths outside it are refused in safe and restricted modes. Default: the directory this agent-bridge server runs in."},
 		param{name: "timeout", kind: "integer", min: 1, max: int(y.MaxTimeout / time.Second), def: int(y.DefaultTimeout / time.Second),
