@@ -390,3 +390,49 @@ func TestYoloOutputSecretsNeverStored(t *testing.T) {
 		}
 	}
 }
+
+// The enablement's timeout reaches the command: it and everything it
+// started, even a grandchild that left its session, are gone when the call
+// returns, and the partner is told it was killed.
+func TestYoloTimeoutLeavesNoProcess(t *testing.T) {
+	r := newYoloRig(t, true)
+	ctx := context.Background()
+	res, err := r.svc.EnableYolo(ctx, r.a, bridge.EnableInput{Mode: "yolo", Timeout: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.svc.Decide(ctx, res.Approval.ID, true, "terminal user test", ""); err != nil {
+		t.Fatal(err)
+	}
+	res, err = r.svc.EnableYolo(ctx, r.a, bridge.EnableInput{RequestID: res.Approval.ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const cmd = "setsid sleep 293 & sleep 294"
+	out, err := r.svc.ExecuteCommand(ctx, r.a, bridge.ExecInput{Command: cmd, ApprovalToken: res.Token})
+	if err != nil || out.Ran {
+		t.Fatalf("before approval: %+v %v", out, err)
+	}
+	if _, err := r.svc.Decide(ctx, out.Approval.ID, true, "terminal user test", ""); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	out, err = r.svc.ExecuteCommand(ctx, r.a, bridge.ExecInput{Command: cmd, RequestID: out.Approval.ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !out.Run.TimedOut || time.Since(start) > 20*time.Second {
+		t.Fatalf("timed out %v after %s", out.Run.TimedOut, time.Since(start))
+	}
+	procs, _ := filepath.Glob("/proc/[0-9]*/cmdline")
+	for _, p := range procs {
+		b, _ := os.ReadFile(p)
+		if s := string(bytes.ReplaceAll(b, []byte{0}, []byte{' '})); strings.HasPrefix(s, "sleep 293") || strings.HasPrefix(s, "sleep 294") {
+			t.Errorf("left behind: %s (%s)", s, p)
+		}
+	}
+	in, err := r.svc.CheckMessages(ctx, r.b, bridge.CheckInput{})
+	if err != nil || len(in.Messages) != 1 || !strings.Contains(in.Messages[0].Body, "killed at its timeout") {
+		t.Fatalf("partner's copy: %+v %v", in.Messages, err)
+	}
+}
