@@ -6,7 +6,6 @@ package main
 // a person would use it: read the code off the screen, type it back.
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -14,7 +13,6 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -45,22 +43,8 @@ func openPTY(t *testing.T) (master, slave *os.File) {
 	return m, s
 }
 
-// screen collects what a terminal shows.
-type screen struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *screen) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *screen) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
-
-// waitFor waits until the screen shows want.
-func (s *screen) waitFor(t *testing.T, want string) string {
+// waitFor waits until the buffer (a terminal's screen) shows want.
+func (s *syncBuffer) waitFor(t *testing.T, want string) string {
 	t.Helper()
 	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
 		if v := s.String(); strings.Contains(v, want) {
@@ -88,7 +72,7 @@ func approveOnTerminal(t *testing.T, home, db string, answer func(phrase, code s
 		t.Fatal(err)
 	}
 	slave.Close()
-	scr := &screen{}
+	scr := &syncBuffer{}
 	go func() {
 		buf := make([]byte, 4096)
 		for {

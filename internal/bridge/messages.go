@@ -282,15 +282,9 @@ func (s *Service) wait(ctx context.Context, c Caller, conv Conversation, deadlin
 		if hb := lastBeat.Add(beatEvery); hb.Before(next) {
 			next = hb
 		}
-		timer := time.NewTimer(max(next.Sub(now), 0))
-		select {
-		case <-changed:
-		case <-timer.C:
-		case <-ctx.Done():
-			timer.Stop()
-			return out, ctx.Err()
+		if err := sleep(ctx, changed, next.Sub(now)); err != nil {
+			return out, err
 		}
-		timer.Stop()
 	}
 }
 

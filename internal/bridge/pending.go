@@ -78,14 +78,8 @@ func (s *Service) WaitPending(ctx context.Context, q PendingQuery, wait time.Dur
 		if left <= 0 {
 			return ps, nil
 		}
-		timer := time.NewTimer(left)
-		select {
-		case <-changed:
-		case <-timer.C:
-		case <-ctx.Done():
-			timer.Stop()
-			return ps, ctx.Err()
+		if err := sleep(ctx, changed, left); err != nil {
+			return ps, err
 		}
-		timer.Stop()
 	}
 }

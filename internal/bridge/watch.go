@@ -50,14 +50,22 @@ func (s *Service) Watch(ctx context.Context, c Caller, afterID int64, fn func(Me
 		if len(msgs) == s.cfg.MaxHistory {
 			continue // more are waiting
 		}
-		timer := time.NewTimer(max(conv.ExpiresAt.Sub(now), 0))
-		select {
-		case <-changed:
-		case <-timer.C:
-		case <-ctx.Done():
-			timer.Stop()
-			return ctx.Err()
+		if err := sleep(ctx, changed, conv.ExpiresAt.Sub(now)); err != nil {
+			return err
 		}
-		timer.Stop()
 	}
+}
+
+// sleep waits until changed is closed, d has passed, or ctx is done; only
+// the last returns an error (ctx's).
+func sleep(ctx context.Context, changed <-chan struct{}, d time.Duration) error {
+	timer := time.NewTimer(max(d, 0))
+	defer timer.Stop()
+	select {
+	case <-changed:
+	case <-timer.C:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	return nil
 }

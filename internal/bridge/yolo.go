@@ -292,15 +292,9 @@ func (s *Service) awaitDecision(ctx context.Context, a Approval, wait time.Durat
 		if left <= 0 {
 			return a, now.Sub(start), nil
 		}
-		timer := time.NewTimer(left)
-		select {
-		case <-changed:
-		case <-timer.C:
-		case <-ctx.Done():
-			timer.Stop()
-			return a, s.cfg.Now().Sub(start), ctx.Err()
+		if err := sleep(ctx, changed, left); err != nil {
+			return a, s.cfg.Now().Sub(start), err
 		}
-		timer.Stop()
 	}
 }
 
