@@ -399,7 +399,8 @@ func (a *analyzer) writeTarget(what string, t arg, st *state) *Refusal {
 	}
 	switch {
 	case lex == "/dev/null", lex == "/dev/zero", lex == "/dev/full", lex == "/dev/stdout", lex == "/dev/stderr", lex == "/dev/tty",
-		strings.HasPrefix(lex, "/dev/fd/"), strings.HasPrefix(lex, "/proc/self/fd/"):
+		strings.HasPrefix(lex, "/dev/fd/"), strings.HasPrefix(lex, "/proc/self/fd/"),
+		strings.HasPrefix(lex, "/dev/tcp/"), strings.HasPrefix(lex, "/dev/udp/"): // bash's sockets, not files
 		return nil
 	}
 	res := resolve(p, cwd)
