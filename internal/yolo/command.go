@@ -46,6 +46,8 @@ var prefixes = map[string]prefix{
 	"torsocks":    {},
 	"proxychains": {},
 	"watch":       {valueOpts: "-n --interval -d"},
+	"unshare":     {},
+	"nsenter":     {valueOpts: "-t --target -S --setuid -G --setgid"},
 }
 
 // command checks one simple command: args[0] is the program.
@@ -55,6 +57,9 @@ func (a *analyzer) command(args []arg, st *state, redirs []*syntax.Redirect, dep
 	}
 	if !args[0].lit {
 		return refuse("dynamic-command", "the program name %s is computed when the command runs ($VAR, $(...), $'...'); yolo mode refuses programs it cannot see, so write the program name literally", args[0].val)
+	}
+	if args[0].glob {
+		return refuse("dynamic-command", "the program name %s is a glob, expanded when the command runs; write the program name literally", args[0].val)
 	}
 	name := filepath.Base(args[0].val)
 	if a.first == "" {
@@ -82,7 +87,7 @@ func (a *analyzer) command(args []arg, st *state, redirs []*syntax.Redirect, dep
 		return a.nested(name, args[1:], st, depth)
 	case "source", ".":
 		if len(args) > 1 {
-			return a.scriptFile(name, args[1], st)
+			return a.scriptFile(name, args[1], st, redirs, depth)
 		}
 		return nil
 	case "trap":
@@ -127,8 +132,29 @@ func (a *analyzer) command(args []arg, st *state, redirs []*syntax.Redirect, dep
 		return a.remove(name, args, st, false)
 	case "chmod", "chown", "chgrp", "chattr", "setfacl":
 		return a.chmod(name, args, st)
-	case "cp", "mv", "install", "ln", "rsync":
+	case "mv":
+		// mv removes its sources as well as writing its destination.
+		for _, t := range ops {
+			if r := a.writeTarget("mv", t, st); r != nil {
+				return r
+			}
+		}
 		return a.copyDest(name, args, st)
+	case "cp", "install", "ln", "rsync":
+		if name == "ln" && shortFlag(args, "s", "--symbolic") {
+			if r := a.symlinkTargets(ops, st); r != nil {
+				return r
+			}
+		}
+		return a.copyDest(name, args, st)
+	case "systemd-run", "at", "batch", "crontab", "atd", "daemonize", "start-stop-daemon":
+		return refuse("schedule", "%s runs a command later or outside this command's processes, where yolo mode can neither check nor stop it", name)
+	case "su", "runuser", "script":
+		for i := 1; i+1 < len(args); i++ {
+			if args[i].lit && (args[i].val == "-c" || args[i].val == "--command") {
+				return a.nested(name+" -c", args[i+1:i+2], st, depth)
+			}
+		}
 	case "dd":
 		for _, o := range args[1:] {
 			if strings.HasPrefix(o.val, "of=") || !o.lit && strings.Contains(o.val, "of=") {
@@ -329,8 +355,32 @@ func (a *analyzer) prefixed(name string, p prefix, args []arg, st *state, redirs
 		return a.nested(name, rest, &inner, depth)
 	}
 	if name == "xargs" {
-		// The command gets more arguments from stdin: its targets are unknown.
-		rest = append(append([]arg{}, rest...), arg{val: "(arguments read by xargs)"})
+		// The command gets more arguments from stdin: its targets are
+		// unknown, and so is any argument holding -I's replace string.
+		repl := ""
+		for i := 1; i < len(args); i++ {
+			v := args[i].val
+			switch {
+			case v == "-I" && i+1 < len(args):
+				repl = args[i+1].val
+			case strings.HasPrefix(v, "-I") && len(v) > 2:
+				repl = v[2:]
+			case v == "-i" || v == "--replace":
+				repl = "{}"
+			case strings.HasPrefix(v, "--replace="):
+				repl = strings.TrimPrefix(v, "--replace=")
+			case strings.HasPrefix(v, "-i") && len(v) > 2:
+				repl = v[2:]
+			}
+		}
+		out := append([]arg{}, rest...)
+		for i := range out {
+			if repl != "" && strings.Contains(out[i].val, repl) {
+				out[i].lit = false
+				out[i].word = nil
+			}
+		}
+		rest = append(out, arg{val: "(arguments read by xargs)"})
 	}
 	return a.command(rest, &inner, redirs, depth+1)
 }
@@ -385,9 +435,16 @@ func (a *analyzer) shell(name string, args []arg, st *state, redirs []*syntax.Re
 		return a.nested(name+" -c", args[i:i+1], st, depth)
 	}
 	if i < len(args) {
-		return a.scriptFile(name, args[i], st)
+		return a.scriptFile(name, args[i], st, redirs, depth)
 	}
-	// The script comes from stdin.
+	return a.stdinScript(name, st, redirs, depth)
+}
+
+// stdinScript checks a script a shell or source reads from stdin: a
+// literal heredoc or here-string is analysed; a pipe, a computed input or
+// an input redirected around a compound command or by exec is refused;
+// /dev/null (the default) is fine.
+func (a *analyzer) stdinScript(name string, st *state, redirs []*syntax.Redirect, depth int) *Refusal {
 	for _, rd := range redirs {
 		switch rd.Op {
 		case syntax.Hdoc, syntax.DashHdoc:
@@ -397,8 +454,10 @@ func (a *analyzer) shell(name string, args []arg, st *state, redirs []*syntax.Re
 			return a.nested(name+" <<", []arg{wordArg(rd.Hdoc, "")}, st, depth)
 		case syntax.WordHdoc:
 			return a.nested(name+" <<<", []arg{wordArg(rd.Word, a.home)}, st, depth)
-		case syntax.RdrIn:
-			return a.scriptFile(name+" <", wordArg(rd.Word, a.home), st)
+		case syntax.RdrIn, syntax.RdrInOut:
+			return a.scriptFile(name+" <", wordArg(rd.Word, a.home), st, nil, depth)
+		case syntax.DplIn:
+			return refuse("dynamic-script", "%s reads its script from another file descriptor, which yolo mode cannot check; pass the script with %s -c '...'", name, name)
 		}
 	}
 	if st.stdinPipe {
@@ -407,20 +466,22 @@ func (a *analyzer) shell(name string, args []arg, st *state, redirs []*syntax.Re
 		}
 		return refuse("dynamic-script", "%s reads its script from a pipe, which yolo mode cannot check; pass the script with %s -c '...'", name, name)
 	}
+	if st.stdinOther {
+		return refuse("dynamic-script", "%s reads its script from a redirected stdin, which yolo mode cannot check; pass the script with %s -c '...'", name, name)
+	}
 	return nil
 }
 
-// scriptFile checks the script a shell or source reads from a file.
-func (a *analyzer) scriptFile(name string, f arg, st *state) *Refusal {
+// scriptFile checks the script a shell or source reads from a file: a
+// literal path is allowed unseen (see the package doc), stdin is checked
+// as stdin, other descriptors and computed paths are refused.
+func (a *analyzer) scriptFile(name string, f arg, st *state, redirs []*syntax.Redirect, depth int) *Refusal {
 	if f.lit {
-		switch f.val {
-		case "/dev/stdin", "/dev/fd/0", "/proc/self/fd/0", "-":
-			if st.stdinPipe {
-				if st.download {
-					return refuse("download-exec", "%s runs a script piped from a download; yolo mode never runs downloaded code unseen: download the file, read it, then run it", name)
-				}
-				return refuse("dynamic-script", "%s reads its script from a pipe, which yolo mode cannot check", name)
-			}
+		switch {
+		case f.val == "/dev/stdin" || f.val == "/dev/fd/0" || f.val == "/proc/self/fd/0" || f.val == "-":
+			return a.stdinScript(name, st, redirs, depth)
+		case strings.HasPrefix(f.val, "/dev/fd/") || strings.HasPrefix(f.val, "/proc/"):
+			return refuse("dynamic-script", "%s reads its script from %s, a file descriptor or process file yolo mode cannot check; pass the script with -c '...'", name, f.val)
 		}
 		return nil
 	}
@@ -600,6 +661,30 @@ func (a *analyzer) chmod(name string, args []arg, st *state) *Refusal {
 		}
 		if r := a.writeTarget(name, t, st); r != nil {
 			return r
+		}
+	}
+	return nil
+}
+
+// symlinkTargets refuses ln -s to a target outside the workspace: a later
+// write through the new link would land outside, after the analysis ran.
+func (a *analyzer) symlinkTargets(ops []arg, st *state) *Refusal {
+	if len(ops) >= 2 {
+		ops = ops[:len(ops)-1]
+	}
+	for _, t := range ops {
+		if !t.lit {
+			return refuse("dynamic-target", "ln -s to %s, which is computed when the command runs; write the link target literally", t.val)
+		}
+		if st.cwd == "" && !filepath.IsAbs(t.val) {
+			return refuse("dynamic-target", "ln -s %q after a cd yolo mode could not follow", t.val)
+		}
+		cwd := st.cwd
+		if cwd == "" {
+			cwd = a.ws
+		}
+		if res := resolve(t.val, cwd); !within(res, a.ws) {
+			return refuse("outside-workspace", "ln -s %s makes a link to %s, outside the workspace; a write through it would land outside, so link only inside the workspace", t.val, res)
 		}
 	}
 	return nil

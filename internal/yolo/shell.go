@@ -20,6 +20,22 @@ type state struct {
 	cwd       string // the shell's directory; "" once a cd made it unknown
 	stdinPipe bool   // stdin comes from an earlier pipeline element
 	download  bool   // that earlier element downloads something
+	// stdinOther: stdin was redirected around a compound command or by
+	// exec, so a shell reading it reads something the analysis cannot see.
+	stdinOther bool
+}
+
+// inputOps are the redirections that feed stdin (or another descriptor).
+var inputOps = map[syntax.RedirOperator]bool{syntax.RdrIn: true, syntax.RdrInOut: true, syntax.DplIn: true,
+	syntax.Hdoc: true, syntax.DashHdoc: true, syntax.WordHdoc: true}
+
+func hasInput(rs []*syntax.Redirect) bool {
+	for _, r := range rs {
+		if inputOps[r.Op] {
+			return true
+		}
+	}
+	return false
 }
 
 const maxDepth = 8
@@ -59,10 +75,19 @@ func (a *analyzer) stmt(s *syntax.Stmt, st *state, depth int) *Refusal {
 			return r
 		}
 	}
+	if _, simple := s.Cmd.(*syntax.CallExpr); !simple && s.Cmd != nil && hasInput(s.Redirs) {
+		inner := *st
+		inner.stdinOther = true
+		defer func() { st.cwd = inner.cwd }()
+		st = &inner
+	}
 	switch c := s.Cmd.(type) {
 	case nil:
 		return nil
 	case *syntax.CallExpr:
+		if len(c.Args) == 1 && c.Args[0].Lit() == "exec" && hasInput(s.Redirs) {
+			st.stdinOther = true // exec <file: the rest of the script reads it
+		}
 		for _, as := range c.Assigns {
 			if r := a.substs(st, depth, as); r != nil {
 				return r
@@ -84,7 +109,7 @@ func (a *analyzer) stmt(s *syntax.Stmt, st *state, depth int) *Refusal {
 			elems := pipeline(c, nil)
 			down := false
 			for i, e := range elems {
-				sub := &state{cwd: st.cwd, stdinPipe: i > 0 || st.stdinPipe, download: down || (i == 0 && st.download)}
+				sub := &state{cwd: st.cwd, stdinPipe: i > 0 || st.stdinPipe, download: down || (i == 0 && st.download), stdinOther: st.stdinOther}
 				if r := a.stmt(e, sub, depth); r != nil {
 					return r
 				}
