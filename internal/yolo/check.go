@@ -6,7 +6,13 @@ import "path/filepath"
 // symlinks resolved, as from Workspace) under p. A refusal is a *Refusal
 // whose Error tells the caller which rule refused and what is allowed
 // instead. The package doc lists the rules of each mode.
-func Check(mode Mode, text, workspace string, p Policy) (Plan, error) {
+func Check(mode Mode, text, workspace string, p Policy) (plan Plan, err error) {
+	// A bug in the analysis must refuse, not crash the bridge or allow.
+	defer func() {
+		if v := recover(); v != nil {
+			plan, err = Plan{}, refuse("internal", "the command could not be analysed (internal error: %v); simplify it", v)
+		}
+	}()
 	if text == "" {
 		return Plan{}, refuse("empty", "no command given")
 	}

@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"mvdan.cc/sh/v3/syntax"
 )
 
 // workspace returns a resolved workspace with a few files, a link pointing
@@ -445,6 +447,10 @@ var allowed = []struct {
 	{YOLO, "bash <<'EOF'\ngo vet ./...\nEOF"},
 	{YOLO, "cd build && rm -rf * && cd .. && ls"},
 	{YOLO, "exec 2>&1; go test ./..."},
+	{YOLO, "nice -n"},
+	{YOLO, "timeout"},
+	{YOLO, "bash -c"},
+	{YOLO, "[ -f x ] && echo y"},
 }
 
 var testPolicy = Policy{
@@ -575,7 +581,7 @@ func FuzzCheck(f *testing.F) {
 		p, err := Check(Mode(mode), text, ws, testPolicy)
 		if err != nil {
 			var r *Refusal
-			if !errors.As(err, &r) || r.Rule == "" || r.Message == "" {
+			if !errors.As(err, &r) || r.Rule == "" || r.Rule == "internal" || r.Message == "" {
 				t.Fatalf("Check(%q, %q): %v is not a complete *Refusal", mode, text, err)
 			}
 			return
@@ -589,10 +595,38 @@ func FuzzCheck(f *testing.F) {
 				t.Fatalf("safe mode allowed %q", p.Argv)
 			}
 		}
-		// A command that passes must not contain a recursive delete of / in
-		// plain sight.
-		if strings.Contains(text, "rm -rf / ") || strings.HasSuffix(text, "rm -rf /") {
+		// rm -rf / itself never passes, whatever follows it.
+		if f := strings.Fields(text); len(f) >= 3 && f[0] == "rm" && f[1] == "-rf" && (f[2] == "/" || strings.HasPrefix(f[2], "/;")) {
 			t.Fatalf("Check(%q, %q) allowed rm -rf /", mode, text)
+		}
+	})
+}
+
+// FuzzNesting checks that wrapping a refused yolo command in bash -c, eval
+// a subshell or a list never makes it pass.
+func FuzzNesting(f *testing.F) {
+	for _, c := range refused {
+		if c.mode == YOLO {
+			f.Add(c.text)
+		}
+	}
+	ws := workspace(f)
+	f.Fuzz(func(t *testing.T, text string) {
+		_, err := Check(YOLO, text, ws, testPolicy)
+		if rule(err) == "internal" {
+			t.Fatalf("%q: %v", text, err)
+		}
+		if err == nil || rule(err) == "too-nested" || rule(err) == "empty" || rule(err) == "parse" {
+			return
+		}
+		q, qerr := syntax.Quote(text, syntax.LangBash)
+		if qerr != nil {
+			return
+		}
+		for _, wrap := range []string{"bash -c " + q, "eval " + q, "(" + text + "\n)", "{ " + text + "\n}", "true && " + text} {
+			if _, werr := Check(YOLO, wrap, ws, testPolicy); werr == nil {
+				t.Fatalf("%q is refused (%v) but %q passes", text, err, wrap)
+			}
 		}
 	})
 }

@@ -333,6 +333,9 @@ func (a *analyzer) prefixed(name string, p prefix, args []arg, st *state, redirs
 				inner.cwd = ""
 			}
 			if isValue(v) {
+				if len(rest) < 2 {
+					return nil // the option lacks its value: nothing runs
+				}
 				rest = rest[1:]
 			}
 			rest = rest[1:]
@@ -417,8 +420,8 @@ func (a *analyzer) shell(name string, args []arg, st *state, redirs []*syntax.Re
 			i++
 			break
 		}
-		if len(v) < 2 || (v[0] != '-' && v[0] != '+') {
-			break
+		if len(v) < 2 || (v[0] != '-' && v[0] != '+') || !optionWord(v) {
+			break // the script, or a file: bash would refuse a malformed option anyway
 		}
 		if v == "-o" || v == "+o" || v == "-O" || v == "+O" || v == "--rcfile" || v == "--init-file" {
 			i++
@@ -755,4 +758,15 @@ func (a *analyzer) downloadDest(name string, args []arg, st *state) *Refusal {
 		}
 	}
 	return nil
+}
+
+// optionWord reports whether v looks like a shell option cluster (-ex,
+// +o, --norc) rather than a script that starts with - or +.
+func optionWord(v string) bool {
+	for _, c := range strings.TrimLeft(v, "-+") {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c == '-') {
+			return false
+		}
+	}
+	return true
 }

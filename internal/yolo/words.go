@@ -94,7 +94,7 @@ func wordArg(w *syntax.Word, home string) arg {
 // unescaped brace expansion ({a,b} or {1..3}).
 func unescape(s string, dq bool) (out string, glob, brace bool) {
 	var b strings.Builder
-	open := false
+	open, bracket := false, false
 	for i := 0; i < len(s); i++ {
 		c := s[i]
 		if c == '\\' && i+1 < len(s) {
@@ -109,8 +109,12 @@ func unescape(s string, dq bool) (out string, glob, brace bool) {
 		}
 		if !dq {
 			switch c {
-			case '*', '?', '[':
+			case '*', '?':
 				glob = true
+			case '[':
+				bracket = true
+			case ']':
+				glob = glob || bracket // [ alone is the test command, not a pattern
 			case '{':
 				open = true
 			case ',':
