@@ -66,6 +66,9 @@ func Run(ctx context.Context, s Spec) (Result, error) {
 	if s.Workspace == "" {
 		return res, refuse("workspace", "no workspace; pass the directory Workspace returned")
 	}
+	if err := ctx.Err(); err != nil {
+		return res, err
+	}
 	max := s.MaxOutput
 	if max <= 0 {
 		max = DefaultMaxOutput

@@ -114,10 +114,8 @@ func TestRunCancelKillsTree(t *testing.T) {
 	go func() {
 		// Opening the FIFO blocks until the command writes to it: the
 		// event that the whole tree is up.
-		f, err := os.Open(filepath.Join(ws, "ready.fifo"))
-		if err == nil {
-			f.Close()
-		}
+		// Read to EOF: closing early would kill the writer with SIGPIPE.
+		os.ReadFile(filepath.Join(ws, "ready.fifo"))
 		cancel()
 	}()
 	start := time.Now()
@@ -308,5 +306,64 @@ func TestSandboxTimeoutKillsTree(t *testing.T) {
 	res, err := Run(context.Background(), Spec{Plan: plan(t, YOLO, "(setsid sleep 300 &); sleep 300", ws), Workspace: ws, Sandbox: true, Timeout: 300 * time.Millisecond, KillGrace: 100 * time.Millisecond})
 	if err != nil || !res.TimedOut || time.Since(start) > 10*time.Second {
 		t.Errorf("res %+v err %v after %v", res, err, time.Since(start))
+	}
+}
+
+// A Run's cleanup must not kill what belongs to another Run still in
+// progress: escaped processes are told apart by their run marker.
+func TestRunConcurrentCleanupSparesOtherRuns(t *testing.T) {
+	ws := workspace(t)
+	for _, f := range []string{"ready.fifo", "go.fifo"} {
+		if err := syscall.Mkfifo(filepath.Join(ws, f), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	long := "(setsid sh -c 'echo $$ > b.pid; exec sleep 300' &); while [ ! -s b.pid ]; do :; done; " +
+		"echo ready > ready.fifo; read x < go.fifo; kill -0 $(cat b.pid) && echo alive"
+	done := make(chan Result, 1)
+	go func() {
+		res, err := Run(context.Background(), Spec{Plan: plan(t, YOLO, long, ws), Workspace: ws, Timeout: time.Minute})
+		if err != nil {
+			t.Error(err)
+		}
+		done <- res
+	}()
+	// The long run's escapee is up. Read to EOF: closing early would kill
+	// the writer with SIGPIPE.
+	if _, err := os.ReadFile(filepath.Join(ws, "ready.fifo")); err != nil {
+		t.Fatal(err)
+	}
+	// A short run that leaves an escapee of its own, cleaned up meanwhile.
+	res, err := Run(context.Background(), Spec{Plan: plan(t, YOLO, "(setsid sh -c 'echo $$ > a.pid; exec sleep 300' &); while [ ! -s a.pid ]; do :; done", ws), Workspace: ws, Timeout: time.Minute})
+	if err != nil || res.ExitCode != 0 {
+		t.Fatalf("short run: %+v %v", res, err)
+	}
+	if pid := pidFile(t, filepath.Join(ws, "a.pid")); alive(pid) {
+		t.Errorf("the short run's escapee %d survived", pid)
+		syscall.Kill(pid, syscall.SIGKILL)
+	}
+	// Writing blocks until the long run reads; if it died, its result comes.
+	go os.WriteFile(filepath.Join(ws, "go.fifo"), []byte("go\n"), 0o600)
+	longRes := <-done
+	if string(longRes.Output) != "alive\n" {
+		t.Errorf("the long run's escapee was killed by another run's cleanup: %q %+v", longRes.Output, longRes)
+	}
+	if pid := pidFile(t, filepath.Join(ws, "b.pid")); alive(pid) {
+		t.Errorf("the long run's escapee %d survived its own run", pid)
+		syscall.Kill(pid, syscall.SIGKILL)
+	}
+}
+
+func TestRunCancelledBeforeStart(t *testing.T) {
+	ws := workspace(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	os.Remove(filepath.Join(ws, "ran"))
+	res, err := Run(ctx, Spec{Plan: plan(t, YOLO, "touch ran", ws), Workspace: ws})
+	if !errors.Is(err, context.Canceled) || res.ExitCode != -1 {
+		t.Errorf("res %+v err %v", res, err)
+	}
+	if _, err := os.Stat(filepath.Join(ws, "ran")); err == nil {
+		t.Errorf("a cancelled Run started the command")
 	}
 }
