@@ -2,6 +2,9 @@ package yolo
 
 import "path/filepath"
 
+// MaxText is the longest command Check analyses.
+const MaxText = 32 << 10
+
 // Check decides whether text may run in mode inside workspace (absolute,
 // symlinks resolved, as from Workspace) under p. A refusal is a *Refusal
 // whose Error tells the caller which rule refused and what is allowed
@@ -15,6 +18,9 @@ func Check(mode Mode, text, workspace string, p Policy) (plan Plan, err error) {
 	}()
 	if text == "" {
 		return Plan{}, refuse("empty", "no command given")
+	}
+	if len(text) > MaxText {
+		return Plan{}, refuse("too-long", "the command is %d bytes, over the %d-byte limit; put long scripts in a file in the workspace", len(text), MaxText)
 	}
 	if !filepath.IsAbs(workspace) {
 		return Plan{}, refuse("workspace", "the workspace %q is not an absolute path; pass the result of Workspace", workspace)

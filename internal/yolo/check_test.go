@@ -341,6 +341,9 @@ var refused = []struct {
 	{YOLO, "sh -c 'rm -rf \"$0\"' /", "dynamic-target"},
 	{YOLO, "chown -R me: /", "recursive-chmod"},
 	{YOLO, "chmod -R 777 /*", "recursive-chmod"},
+	{YOLO, "dd if=x of=~/.bashrc", "outside-workspace"},
+	{YOLO, "sed -i s/a/b/ ~/.profile", "outside-workspace"},
+	{YOLO, "rm -rf ~+", "dynamic-target"},
 	// parse errors refuse
 	{YOLO, "echo 'unterminated", "parse"},
 	{YOLO, "if then fi", "parse"},
@@ -485,6 +488,31 @@ func TestCheckAllows(t *testing.T) {
 		if p.Text != c.text || p.Mode != c.mode || len(p.Argv) == 0 || p.Program == "" {
 			t.Errorf("%s %q: incomplete plan %+v", c.mode, c.text, p)
 		}
+	}
+}
+
+func TestCheckTooLong(t *testing.T) {
+	if _, err := Check(YOLO, "echo "+strings.Repeat("x", MaxText), "/w", Policy{}); rule(err) != "too-long" {
+		t.Errorf("err %v, want rule too-long", err)
+	}
+}
+
+func TestScrubbedEnv(t *testing.T) {
+	t.Setenv("GOPRIVATE", "example.com/*")
+	t.Setenv("LC_TIME", "C")
+	t.Setenv("GOTOOLCHAIN", "")
+	os.Unsetenv("GOTOOLCHAIN")
+	t.Setenv("SSH_AUTH_SOCK", "/planted")
+	t.Setenv("GH_TOKEN", "planted")
+	t.Setenv("BASH_ENV", "/planted")
+	env := strings.Join(ScrubbedEnv(), "\n")
+	for _, want := range []string{"GOPRIVATE=example.com/*", "LC_TIME=C", "GOTOOLCHAIN=local", "GIT_CONFIG_NOSYSTEM=1", "GIT_OPTIONAL_LOCKS=0"} {
+		if !strings.Contains(env, want) {
+			t.Errorf("ScrubbedEnv lacks %s", want)
+		}
+	}
+	if strings.Contains(env, "planted") {
+		t.Errorf("ScrubbedEnv passes a planted variable:\n%s", env)
 	}
 }
 

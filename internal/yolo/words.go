@@ -49,6 +49,18 @@ func wordArg(w *syntax.Word, home string) arg {
 				a.lit = false
 			}
 			a.glob = a.glob || glob
+			if i == 0 && !strings.HasPrefix(p.Value, "~") {
+				// bash also expands ~ after the = of a word shaped like an
+				// assignment, even as an argument: dd of=~/x writes home.
+				if name, rest, ok := strings.Cut(v, "="); ok && isName(name) && strings.HasPrefix(rest, "~") {
+					user, _, _ := strings.Cut(rest[1:], "/")
+					if user != "" || home == "" {
+						a.lit = false
+					} else {
+						v = name + "=" + home + rest[1:]
+					}
+				}
+			}
 			if i == 0 && strings.HasPrefix(p.Value, "~") {
 				rest := v[1:]
 				user, _, _ := strings.Cut(rest, "/")
@@ -188,4 +200,14 @@ func globBase(p string) string {
 func exists(p string) bool {
 	_, err := os.Lstat(p)
 	return err == nil
+}
+
+// isName reports whether s is a shell variable name.
+func isName(s string) bool {
+	for i, c := range s {
+		if !(c == '_' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || i > 0 && c >= '0' && c <= '9') {
+			return false
+		}
+	}
+	return s != ""
 }
