@@ -408,7 +408,7 @@ func (a *analyzer) nested(name string, words []arg, st *state, depth int) *Refus
 // pipe, a process substitution or a computed path is refused; a script
 // file is allowed unseen (see the package doc).
 func (a *analyzer) shell(name string, args []arg, st *state, redirs []*syntax.Redirect, depth int) *Refusal {
-	cflag := false
+	cflag, sflag := false, false
 	i := 1
 	for ; i < len(args); i++ {
 		o := args[i]
@@ -430,6 +430,9 @@ func (a *analyzer) shell(name string, args []arg, st *state, redirs []*syntax.Re
 		if v[1] != '-' && strings.Contains(v[1:], "c") {
 			cflag = true
 		}
+		if v[0] == '-' && v[1] != '-' && strings.Contains(v[1:], "s") {
+			sflag = true // the script is stdin; the operands are its arguments
+		}
 	}
 	if cflag {
 		if i >= len(args) {
@@ -437,7 +440,7 @@ func (a *analyzer) shell(name string, args []arg, st *state, redirs []*syntax.Re
 		}
 		return a.nested(name+" -c", args[i:i+1], st, depth)
 	}
-	if i < len(args) {
+	if i < len(args) && !sflag {
 		return a.scriptFile(name, args[i], st, redirs, depth)
 	}
 	return a.stdinScript(name, st, redirs, depth)

@@ -13,6 +13,8 @@ type analyzer struct {
 	ws, home string
 	pol      Policy
 	first    string // the first program the script runs, for Plan.Program
+	// downloads is set when the text runs a downloader anywhere.
+	downloads bool
 }
 
 // state is what the analysis knows while walking statements in order.
@@ -55,6 +57,9 @@ func (a *analyzer) script(src string, st *state, depth int) *Refusal {
 	}
 	if r := forkBomb(f); r != nil {
 		return r
+	}
+	if depth == 0 {
+		a.downloads = downloads(f)
 	}
 	inner := *st
 	return a.stmts(f.Stmts, &inner, depth)
@@ -217,15 +222,20 @@ func (a *analyzer) substs(st *state, depth int, nodes ...syntax.Node) *Refusal {
 				return false
 			}
 			var list []*syntax.Stmt
+			inner := &state{cwd: st.cwd}
 			switch s := n.(type) {
 			case *syntax.CmdSubst:
 				list = s.Stmts
 			case *syntax.ProcSubst:
 				list = s.Stmts
+				if s.Op == syntax.CmdOut {
+					// >(...) reads what the outer command writes, which
+					// may be a download: curl x | tee >(sh).
+					inner.stdinPipe, inner.download = true, a.downloads
+				}
 			default:
 				return true
 			}
-			inner := &state{cwd: st.cwd}
 			r = a.stmts(list, inner, depth+1)
 			return false
 		})
