@@ -156,8 +156,13 @@
 // behind is killed, including descendants that left the group with setsid
 // or a double fork: the bridge becomes a child subreaper so they are
 // re-parented to it, and they are recognised through /proc by a per-run
-// marker variable (a descendant that clears its environment and whose
-// ancestors all exited is still killed when no other Run is in progress).
+// marker variable. A descendant that replaced its environment and whose
+// ancestors all exited is still killed when no other Run is in progress,
+// it started after the command, and it is not in the bridge's own process
+// group; so when Runs overlap, such a process can outlive its Run until a
+// later cleanup finds it. Becoming a subreaper is process-wide: orphans of
+// anything else the bridge starts are re-parented to it too, and a Run's
+// cleanup reaps (and, under the rule above, kills) them.
 // Output (stdout and stderr interleaved) is kept up to MaxOutput bytes
 // while streaming; the rest is counted and dropped. Without the sandbox
 // the command runs as the bridge's user, with its permissions.

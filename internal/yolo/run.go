@@ -121,6 +121,7 @@ func Run(ctx context.Context, s Spec) (Result, error) {
 	}
 	start := time.Now()
 	pid := cmd.Process.Pid
+	leaderStart := startTime(pid)
 
 	out := &capped{max: max}
 	readDone := make(chan struct{})
@@ -147,7 +148,7 @@ func Run(ctx context.Context, s Spec) (Result, error) {
 		ctxErr = ctx.Err()
 		terminate(pid, grace, waitDone)
 	}
-	cleanup(pid, id)
+	cleanup(pid, id, leaderStart)
 	mu.Lock()
 	delete(leaders, pid)
 	mu.Unlock()
@@ -201,11 +202,15 @@ func terminate(pid int, grace time.Duration, waitDone <-chan error) {
 
 // cleanup kills whatever the command left behind: the rest of its process
 // group, and orphans re-parented to this process that carry the Run's
-// marker (or carry none, when no other Run is active to claim them), with
-// all their descendants. It repeats until a scan finds nothing, since a
-// dying process's children are re-parented only as it exits.
-func cleanup(pid int, id string) {
-	self := os.Getpid()
+// marker, with all their descendants. An orphan without a readable marker
+// (it replaced its environment, or is a zombie) is taken only when no
+// other Run is in progress, it started after this Run's leader, and it is
+// not in the bridge's own process group, so that children the bridge
+// started by other means are spared. It repeats until a scan finds
+// nothing, since a dying process's children are re-parented only as it
+// exits.
+func cleanup(pid int, id string, leaderStart uint64) {
+	self, selfGroup := os.Getpid(), syscall.Getpgrp()
 	quiet := 0
 	for round := 0; round < 400 && quiet < 2; round++ {
 		mu.Lock()
@@ -229,7 +234,8 @@ func cleanup(pid int, id string) {
 				continue
 			}
 			m, ok := marker(p.pid)
-			if m == id || (!others && (!ok || m == "")) {
+			unclaimed := (!ok || m == "") && !others && p.pgrp != selfGroup && p.start >= leaderStart
+			if m == id || unclaimed {
 				roots = append(roots, p.pid)
 			}
 		}
@@ -269,7 +275,10 @@ func cleanup(pid int, id string) {
 	}
 }
 
-type proc struct{ pid, ppid, pgrp int }
+type proc struct {
+	pid, ppid, pgrp int
+	start           uint64 // clock ticks after boot
+}
 
 // scanProcs reads pid, parent and process group of every process.
 func scanProcs() []proc {
@@ -287,20 +296,30 @@ func scanProcs() []proc {
 		if err != nil {
 			continue
 		}
-		// pid (comm) state ppid pgrp ...; comm may hold spaces and parens.
-		i := bytes.LastIndexByte(b, ')')
-		if i < 0 {
-			continue
-		}
-		f := strings.Fields(string(b[i+1:]))
-		if len(f) < 3 {
-			continue
-		}
-		ppid, _ := strconv.Atoi(f[1])
-		pgrp, _ := strconv.Atoi(f[2])
-		out = append(out, proc{pid: pid, ppid: ppid, pgrp: pgrp})
+		out = append(out, parseStat(pid, b)...)
 	}
 	return out
+}
+
+// parseStat reads pid, parent, group and start time from a /proc stat
+// line: pid (comm) state ppid pgrp session ...; comm may hold spaces and
+// parentheses, so fields are counted after the last ')'.
+func parseStat(pid int, b []byte) []proc {
+	i := bytes.LastIndexByte(b, ')')
+	if i < 0 {
+		return nil
+	}
+	f := strings.Fields(string(b[i+1:]))
+	if len(f) < 3 {
+		return nil
+	}
+	ppid, _ := strconv.Atoi(f[1])
+	pgrp, _ := strconv.Atoi(f[2])
+	var start uint64
+	if len(f) > 19 {
+		start, _ = strconv.ParseUint(f[19], 10, 64)
+	}
+	return []proc{{pid: pid, ppid: ppid, pgrp: pgrp, start: start}}
 }
 
 // marker returns the value of markerVar in pid's initial environment; ok
@@ -316,6 +335,22 @@ func marker(pid int) (string, bool) {
 		}
 	}
 	return "", true
+}
+
+// startTime is pid's start time in clock ticks after boot, or 0.
+func startTime(pid int) uint64 {
+	for _, p := range scanOne(pid) {
+		return p.start
+	}
+	return 0
+}
+
+func scanOne(pid int) []proc {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return nil
+	}
+	return parseStat(pid, b)
 }
 
 func newID() string {

@@ -367,3 +367,29 @@ func TestRunCancelledBeforeStart(t *testing.T) {
 		t.Errorf("a cancelled Run started the command")
 	}
 }
+
+// An escapee that wiped its environment (so carries no marker) is still
+// killed, while a child the bridge started by other means is spared.
+func TestRunCleanupUnmarkedEscapeeSparesBridgeChildren(t *testing.T) {
+	ws := workspace(t)
+	other := exec.Command("sleep", "300") // as other bridge code might
+	if err := other.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		other.Process.Kill()
+		other.Wait()
+	}()
+	script := "(env -i setsid sh -c 'echo $$ > e.pid; exec sleep 300' &); while [ ! -s e.pid ]; do :; done"
+	res, err := Run(context.Background(), Spec{Plan: plan(t, YOLO, script, ws), Workspace: ws, Timeout: time.Minute})
+	if err != nil || res.ExitCode != 0 {
+		t.Fatalf("res %+v %q err %v", res, res.Output, err)
+	}
+	if pid := pidFile(t, filepath.Join(ws, "e.pid")); alive(pid) {
+		t.Errorf("escapee %d without a marker survived", pid)
+		syscall.Kill(pid, syscall.SIGKILL)
+	}
+	if !alive(other.Process.Pid) {
+		t.Errorf("Run's cleanup killed a process the bridge started itself")
+	}
+}
