@@ -23,7 +23,7 @@ var prefixes = map[string]prefix{
 	"nice":        {valueOpts: "-n --adjustment"},
 	"nohup":       {},
 	"timeout":     {valueOpts: "-s --signal -k --kill-after", operands: 1},
-	"xargs":       {valueOpts: "-a --arg-file -d --delimiter -E -e --eof -I -i --replace -L -l --max-lines -n --max-args -P --max-procs -s --max-chars --process-slot-var"},
+	"xargs":       {valueOpts: "-a --arg-file -d --delimiter -E -I -L --max-lines -n --max-args -P --max-procs -s --max-chars --process-slot-var"}, // -e, -i, -l take glued values only
 	"busybox":     {},
 	"sudo":        {valueOpts: "-u --user -g --group -h --host -p --prompt -C --close-from -D --chdir -r --role -t --type -U --other-user -T --command-timeout"},
 	"doas":        {valueOpts: "-u -C"},
@@ -91,8 +91,12 @@ func (a *analyzer) command(args []arg, st *state, redirs []*syntax.Redirect, dep
 		}
 		return nil
 	case "trap":
-		if len(args) > 2 && args[1].val != "-" && !strings.HasPrefix(args[1].val, "-") {
-			return a.nested(name, args[1:2], st, depth)
+		rest := args[1:]
+		if len(rest) > 0 && rest[0].lit && rest[0].val == "--" {
+			rest = rest[1:]
+		}
+		if len(rest) > 1 && !(rest[0].lit && strings.HasPrefix(rest[0].val, "-")) {
+			return a.nested(name, rest[:1], st, depth)
 		}
 		return nil
 	case "alias":
@@ -351,6 +355,20 @@ func (a *analyzer) prefixed(name string, p prefix, args []arg, st *state, redirs
 	if len(rest) == 0 {
 		return nil
 	}
+	// Option parsing above may be wrong about an option's value (a program
+	// version that takes one more or one fewer): also check each earlier
+	// operand as if the command started there, so a misread arity can only
+	// refuse more, never let a denied command through.
+	for j := 1; j < len(args)-len(rest); j++ {
+		if o := args[j]; o.lit && !strings.HasPrefix(o.val, "-") && !strings.Contains(o.val, "=") {
+			first := a.first
+			r := a.command(args[j:], &inner, redirs, depth+1)
+			a.first = first
+			if r != nil && r.Rule != "dynamic-command" {
+				return r
+			}
+		}
+	}
 	if name == "command" && (hasFlag(args, "-v") || hasFlag(args, "-V")) {
 		return nil // only looks the command up
 	}
@@ -552,6 +570,17 @@ func killAll(args []arg) *Refusal {
 func (a *analyzer) find(args []arg, st *state, depth int) *Refusal {
 	var starts []arg
 	i := 1
+	// Options before the start points: -H, -L, -P, -D debugopts, -Olevel.
+	for i < len(args) && args[i].lit {
+		v := args[i].val
+		if v == "-H" || v == "-L" || v == "-P" || strings.HasPrefix(v, "-O") {
+			i++
+		} else if v == "-D" {
+			i += 2
+		} else {
+			break
+		}
+	}
 	for ; i < len(args); i++ {
 		v := args[i].val
 		if args[i].lit && (strings.HasPrefix(v, "-") || v == "(" || v == "!") {
