@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"mvdan.cc/sh/v3/syntax"
 )
@@ -376,6 +377,16 @@ var refused = []struct {
 	{YOLO, "nice -n 5 rm -rf /", "recursive-delete"},
 	{YOLO, "stdbuf -oL rm -rf /", "recursive-delete"},
 	{YOLO, "ionice -c3 rm -rf /", "recursive-delete"},
+	{YOLO, "cd() { builtin cd /; }; cd build; rm -rf *", "shadow"},
+	{YOLO, "rm() { echo; }; rm -rf build", "shadow"},
+	{YOLO, "builtin cd /; rm -rf *", "recursive-delete"},
+	{YOLO, "command cd ~; rm -rf *", "recursive-delete"},
+	{YOLO, "CDPATH=/; cd etc; rm -rf *", "dynamic-target"},
+	{YOLO, "export CDPATH=/; cd etc && echo x > passwd", "dynamic-target"},
+	{YOLO, "HOME=/; rm -rf ~", "dynamic-target"},
+	{YOLO, "HOME=/ ; cd; rm -rf *", "dynamic-target"},
+	{YOLO, "read HOME < f; rm -rf ~/", "dynamic-target"},
+	{YOLO, "enable -n cd", "alias"},
 	// parse errors refuse
 	{YOLO, "echo 'unterminated", "parse"},
 	{YOLO, "if then fi", "parse"},
@@ -474,6 +485,7 @@ var allowed = []struct {
 	{YOLO, "nice -n 10 rm -rf build"},
 	{YOLO, "env FOO=/ go test ./..."},
 	{YOLO, "f() { echo hi; }; f; f"},
+	{YOLO, "build() { go build ./...; }; build"},
 	{YOLO, "while read -r l; do echo \"$l\"; done < src/main.go"},
 	{YOLO, "git commit -m 'café ünïcode'"},
 	{YOLO, "npm run test"},
@@ -529,6 +541,29 @@ func TestCheckAllows(t *testing.T) {
 func TestCheckTooLong(t *testing.T) {
 	if _, err := Check(YOLO, "echo "+strings.Repeat("x", MaxText), "/w", Policy{}); rule(err) != "too-long" {
 		t.Errorf("err %v, want rule too-long", err)
+	}
+}
+
+// Prefixes are checked at several split points; nesting many must not
+// make Check slow.
+func TestCheckBounded(t *testing.T) {
+	ws := workspace(t)
+	for _, text := range []string{
+		strings.Repeat("sudo -u ", 60) + "ls",
+		strings.Repeat("env -u x ", 60) + "ls",
+		strings.Repeat("timeout 1 ", 60) + "ls",
+		strings.Repeat("$(", 200) + strings.Repeat(")", 200),
+		strings.Repeat("a | ", 2000) + "b",
+		strings.Repeat("eval ", 200) + "ls",
+		"ls " + strings.Repeat("src/../", 3000),
+		"rm -rf " + strings.Repeat("x/", 5000),
+	} {
+		start := time.Now()
+		Check(YOLO, text, ws, testPolicy)
+		Check(Safe, text, ws, testPolicy)
+		if d := time.Since(start); d > 2*time.Second {
+			t.Errorf("Check took %v on %.40q...", d, text)
+		}
 	}
 }
 

@@ -55,6 +55,11 @@ func (a *analyzer) command(args []arg, st *state, redirs []*syntax.Redirect, dep
 	if depth > maxDepth {
 		return refuse("too-nested", "shells, eval and prefixes are nested more than %d deep; simplify the command", maxDepth)
 	}
+	// Nested prefixes are checked at several split points, which can
+	// multiply; a budget keeps Check fast and refuses what exceeds it.
+	if a.steps++; a.steps > maxSteps {
+		return refuse("too-nested", "the command needs more than %d checks to analyse; simplify it", maxSteps)
+	}
 	if !args[0].lit {
 		return refuse("dynamic-command", "the program name %s is computed when the command runs ($VAR, $(...), $'...'); yolo mode refuses programs it cannot see, so write the program name literally", args[0].val)
 	}
@@ -109,8 +114,8 @@ func (a *analyzer) command(args []arg, st *state, redirs []*syntax.Redirect, dep
 			return refuse("alias", "hash -p makes one command name run another program; call the program directly")
 		}
 	case "enable":
-		if hasFlag(args, "-f") {
-			return refuse("alias", "enable -f loads a shell builtin from a shared object; yolo mode refuses it")
+		if len(args) > 1 {
+			return refuse("alias", "enable changes which builtins run (enable -n cd, enable -f lib.so), behind yolo mode's analysis; yolo mode refuses it")
 		}
 	case "cd", "pushd", "popd":
 		a.cd(name, args, st)
@@ -296,6 +301,10 @@ func (a *analyzer) prefixed(name string, p prefix, args []arg, st *state, redirs
 	if name == "xargs" {
 		inner.stdinPipe = false
 	}
+	if name == "builtin" || name == "command" {
+		// They run the command in this shell: builtin cd moves it.
+		defer func() { st.cwd = inner.cwd }()
+	}
 	operands := p.operands
 	for len(rest) > 0 {
 		o := rest[0]
@@ -477,9 +486,9 @@ func (a *analyzer) stdinScript(name string, st *state, redirs []*syntax.Redirect
 			}
 			return a.nested(name+" <<", []arg{wordArg(rd.Hdoc, "")}, st, depth)
 		case syntax.WordHdoc:
-			return a.nested(name+" <<<", []arg{wordArg(rd.Word, a.home)}, st, depth)
+			return a.nested(name+" <<<", []arg{wordArg(rd.Word, a.tilde())}, st, depth)
 		case syntax.RdrIn, syntax.RdrInOut:
-			return a.scriptFile(name+" <", wordArg(rd.Word, a.home), st, nil, depth)
+			return a.scriptFile(name+" <", wordArg(rd.Word, a.tilde()), st, nil, depth)
 		case syntax.DplIn:
 			return refuse("dynamic-script", "%s reads its script from another file descriptor, which yolo mode cannot check; pass the script with %s -c '...'", name, name)
 		}
@@ -535,7 +544,9 @@ func (a *analyzer) cd(name string, args []arg, st *state) {
 	case name != "cd":
 		st.cwd = ""
 	case len(ops) == 0:
-		st.cwd = a.home
+		st.cwd = a.tilde() // "" (unknown) when the text sets HOME
+	case a.assigned["CDPATH"] && !strings.HasPrefix(ops[0].val, "."):
+		st.cwd = "" // CDPATH may send a relative cd anywhere
 	case !ops[0].lit || ops[0].val == "-" || ops[0].glob:
 		st.cwd = ""
 	case filepath.IsAbs(ops[0].val):

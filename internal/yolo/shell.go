@@ -13,8 +13,37 @@ type analyzer struct {
 	ws, home string
 	pol      Policy
 	first    string // the first program the script runs, for Plan.Program
+	steps    int    // simple commands analysed so far
 	// downloads is set when the text runs a downloader anywhere.
 	downloads bool
+	// assigned holds the variables the text assigns anywhere (HOME and
+	// CDPATH change what ~ and cd mean).
+	assigned map[string]bool
+}
+
+// tilde is what ~ expands to, or "" (not literal) when the text sets HOME.
+func (a *analyzer) tilde() string {
+	if a.assigned["HOME"] {
+		return ""
+	}
+	return a.home
+}
+
+// shadowed are names a function may not take: the analysis gives them a
+// meaning (cd moves, rm deletes, env runs its operands) that a function
+// of the same name would silently replace.
+func shadowed(name string) bool {
+	if _, ok := prefixes[name]; ok || shells[name] || isInterpreter(name) || downloaders[name] {
+		return true
+	}
+	switch name {
+	case "cd", "pushd", "popd", "eval", "source", ".", "trap", "alias", "hash", "enable", "set", "shopt",
+		"export", "declare", "typeset", "local", "readonly", "unset", "read", "printf", "echo", "test", "[",
+		"rm", "rmdir", "unlink", "shred", "truncate", "touch", "mkdir", "mkfifo", "mknod", "tee", "mv", "cp",
+		"install", "ln", "rsync", "dd", "chmod", "chown", "chgrp", "chattr", "setfacl", "find", "sed", "kill", "su", "runuser", "script":
+		return true
+	}
+	return false
 }
 
 // state is what the analysis knows while walking statements in order.
@@ -42,6 +71,9 @@ func hasInput(rs []*syntax.Redirect) bool {
 
 const maxDepth = 8
 
+// maxSteps bounds the simple commands one Check analyses.
+const maxSteps = 5000
+
 func newAnalyzer(ws string, p Policy) *analyzer {
 	return &analyzer{ws: ws, home: homeDir(), pol: p}
 }
@@ -61,6 +93,23 @@ func (a *analyzer) script(src string, st *state, depth int) *Refusal {
 	if depth == 0 {
 		a.downloads = downloads(f)
 	}
+	if a.assigned == nil {
+		a.assigned = map[string]bool{}
+	}
+	syntax.Walk(f, func(n syntax.Node) bool {
+		if as, ok := n.(*syntax.Assign); ok && as.Name != nil {
+			a.assigned[as.Name.Value] = true
+		}
+		if ce, ok := n.(*syntax.CallExpr); ok {
+			// read HOME, printf -v HOME, and the like also assign.
+			for _, w := range ce.Args {
+				if v := w.Lit(); v == "HOME" || v == "CDPATH" {
+					a.assigned[v] = true
+				}
+			}
+		}
+		return true
+	})
 	inner := *st
 	return a.stmts(f.Stmts, &inner, depth)
 }
@@ -106,7 +155,7 @@ func (a *analyzer) stmt(s *syntax.Stmt, st *state, depth int) *Refusal {
 		}
 		args := make([]arg, len(c.Args))
 		for i, w := range c.Args {
-			args[i] = wordArg(w, a.home)
+			args[i] = wordArg(w, a.tilde())
 		}
 		return a.command(args, st, s.Redirs, depth)
 	case *syntax.BinaryCmd:
@@ -170,6 +219,9 @@ func (a *analyzer) stmt(s *syntax.Stmt, st *state, depth int) *Refusal {
 		}
 		return nil
 	case *syntax.FuncDecl:
+		if c.Name != nil && shadowed(c.Name.Value) {
+			return refuse("shadow", "a function named %q would replace the command yolo mode checks under that name; give the function another name", c.Name.Value)
+		}
 		// The body runs with unknown arguments ($1 is not literal), so a
 		// denied command inside is refused whether or not it is called.
 		return a.stmt(c.Body, &state{cwd: st.cwd}, depth)
@@ -401,7 +453,7 @@ func (a *analyzer) redirect(rd *syntax.Redirect, st *state, depth int) *Refusal 
 	if !write || rd.Word == nil {
 		return nil
 	}
-	t := wordArg(rd.Word, a.home)
+	t := wordArg(rd.Word, a.tilde())
 	if !t.lit {
 		return refuse("dynamic-target", "the redirection target %s is computed when the command runs, so yolo mode cannot tell where it writes; write the file name literally", t.val)
 	}

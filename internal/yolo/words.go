@@ -154,16 +154,26 @@ func resolveN(p, cwd string, depth int) string {
 		p = cwd + "/" + p
 	}
 	parts := strings.Split(p, "/")
-	// Try the longest prefix first: most paths exist.
-	for n := len(parts); n > 1; n-- {
-		prefix := strings.Join(parts[:n], "/")
-		if prefix == "" {
-			prefix = "/"
+	prefix := func(n int) string {
+		if n <= 1 {
+			return "/"
 		}
-		real, err := filepath.EvalSymlinks(prefix)
-		if err != nil {
-			continue
+		return strings.Join(parts[:n], "/")
+	}
+	// A path resolves only if each of its prefixes does, so the longest
+	// prefix that resolves can be found by binary search: a long path
+	// costs log(n) resolutions, not n.
+	lo, hi := 1, len(parts) // prefix(lo) ("/") resolves; find the largest
+	for lo < hi {
+		mid := (lo + hi + 1) / 2
+		if _, err := filepath.EvalSymlinks(prefix(mid)); err == nil {
+			lo = mid
+		} else {
+			hi = mid - 1
 		}
+	}
+	n := lo
+	if real, err := filepath.EvalSymlinks(prefix(n)); err == nil {
 		// A dangling symlink next: writing through it creates its target.
 		if n < len(parts) && depth < 40 {
 			next := filepath.Join(real, parts[n])
