@@ -129,12 +129,22 @@
 //   - shutdown, reboot, halt, poweroff, kexec, init/telinit with a
 //     runlevel, systemctl/loginctl poweroff/reboot/halt/suspend/...,
 //     kill -1 (every process);
-//   - alias definitions, hash -p and enable -f, which rename commands
-//     behind the analysis; systemd-run, at, batch, crontab, which run
-//     commands outside the process tree Run can stop;
+//   - alias definitions, hash -p and enable with arguments, which rename or
+//     swap commands behind the analysis, and functions named like a
+//     command the analysis gives a meaning (cd, rm, env, sh, eval, tee,
+//     ...); systemd-run, at, batch, crontab, which run commands outside
+//     the process tree Run can stop;
 //   - Policy.Deny patterns, matched against every command found, where a
 //     computed argument matches any pattern word;
-//   - anything that does not parse, and nesting deeper than 8 levels.
+//   - anything that does not parse, nesting deeper than 8 levels, more
+//     than 5000 simple commands to check, and text over MaxText bytes.
+//
+// The analysis follows cd through the text (cd build && rm -rf * is
+// fine; cd / && rm -rf * is not), treats a relative write after a cd it
+// cannot follow as unknown, and treats ~ and cd as unknown when the text
+// assigns HOME or CDPATH. Options of a prefix are parsed per tool; every
+// operand before the command it finds is also checked as if the command
+// started there, so a misread option can only refuse more.
 //
 // What yolo mode cannot see, and so does not refuse: what a script file,
 // Makefile, package.json script, git alias or hook, or program does when

@@ -90,6 +90,9 @@ func Run(ctx context.Context, s Spec) (Result, error) {
 		if err != nil {
 			return res, refuse("sandbox-unavailable", "the sandbox needs bubblewrap, which is not installed (bwrap not in PATH); install it (apt-get install bubblewrap) or have the operator turn the sandbox off")
 		}
+		if err := probeSandbox(bw, s.Workspace); err != nil {
+			return res, err
+		}
 		argv = sandboxArgv(bw, s.Workspace, argv)
 	}
 
@@ -165,6 +168,29 @@ func Run(ctx context.Context, s Spec) (Result, error) {
 		res.ExitCode = ps.ExitCode()
 	}
 	return res, ctxErr
+}
+
+var (
+	sandboxMu sync.Mutex
+	sandboxOK bool
+)
+
+// probeSandbox runs "true" in the sandbox until it first works, so that a
+// bwrap that cannot create namespaces here (a container without them, an
+// AppArmor policy against unprivileged user namespaces) is reported as a
+// *Refusal with bwrap's own words, not as the command's failure.
+func probeSandbox(bwrap, ws string) error {
+	sandboxMu.Lock()
+	defer sandboxMu.Unlock()
+	if sandboxOK {
+		return nil
+	}
+	out, err := exec.Command(bwrap, sandboxArgv(bwrap, ws, []string{"true"})[1:]...).CombinedOutput()
+	if err != nil {
+		return refuse("sandbox-unavailable", "bubblewrap cannot create its sandbox here (%v: %s); run where user namespaces are allowed, or have the operator turn the sandbox off", err, strings.TrimSpace(string(out)))
+	}
+	sandboxOK = true
+	return nil
 }
 
 // sandboxArgv wraps argv in bubblewrap. Order matters: the private /tmp is

@@ -393,3 +393,27 @@ func TestRunCleanupUnmarkedEscapeeSparesBridgeChildren(t *testing.T) {
 		t.Errorf("Run's cleanup killed a process the bridge started itself")
 	}
 }
+
+// A bwrap that cannot build its sandbox is a refusal carrying its reason,
+// not a failed command.
+func TestRunSandboxUnusable(t *testing.T) {
+	ws := workspace(t)
+	bin := t.TempDir()
+	fake := "#!/bin/sh\necho 'bwrap: No permissions to create new namespace' >&2\nexit 1\n"
+	if err := os.WriteFile(filepath.Join(bin, "bwrap"), []byte(fake), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("PATH", bin+":"+os.Getenv("PATH"))
+	sandboxMu.Lock()
+	sandboxOK = false // forget a probe that passed with the real bwrap
+	sandboxMu.Unlock()
+	t.Cleanup(func() {
+		sandboxMu.Lock()
+		sandboxOK = false
+		sandboxMu.Unlock()
+	})
+	_, err := Run(context.Background(), Spec{Plan: Plan{Argv: []string{"true"}, Program: "true"}, Workspace: ws, Sandbox: true})
+	if rule(err) != "sandbox-unavailable" || !strings.Contains(err.Error(), "No permissions to create new namespace") {
+		t.Errorf("err %v, want a sandbox-unavailable refusal quoting bwrap", err)
+	}
+}
