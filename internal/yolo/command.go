@@ -150,12 +150,18 @@ func (a *analyzer) command(args []arg, st *state, redirs []*syntax.Redirect, dep
 		}
 		return a.copyDest(name, args, st)
 	case "cp", "install", "ln", "rsync":
-		if name == "ln" && shortFlag(args, "s", "--symbolic") {
+		// A link (ln, ln -s, cp -l, cp -s) to a file outside lets a later
+		// write through it land outside, after the analysis ran.
+		if name == "ln" || (name == "cp" && shortFlag(args, "ls", "--link", "--symbolic-link")) {
 			if r := a.symlinkTargets(ops, st); r != nil {
 				return r
 			}
 		}
 		return a.copyDest(name, args, st)
+	case "mount", "umount", "losetup", "swapon", "swapoff", "pivot_root", "switch_root":
+		if len(args) > 1 {
+			return refuse("mount", "%s changes what the filesystem shows (mount --bind / build would make a delete in the workspace reach /); yolo mode refuses it", name)
+		}
 	case "systemd-run", "at", "batch", "crontab", "atd", "daemonize", "start-stop-daemon":
 		return refuse("schedule", "%s runs a command later or outside this command's processes, where yolo mode can neither check nor stop it", name)
 	case "su", "runuser", "script":
@@ -712,8 +718,9 @@ func (a *analyzer) chmod(name string, args []arg, st *state) *Refusal {
 	return nil
 }
 
-// symlinkTargets refuses ln -s to a target outside the workspace: a later
-// write through the new link would land outside, after the analysis ran.
+// symlinkTargets refuses a link (symbolic or hard) to a target outside the
+// workspace: a later write through it would land outside, after the
+// analysis ran.
 func (a *analyzer) symlinkTargets(ops []arg, st *state) *Refusal {
 	if len(ops) >= 2 {
 		ops = ops[:len(ops)-1]
@@ -730,7 +737,7 @@ func (a *analyzer) symlinkTargets(ops []arg, st *state) *Refusal {
 			cwd = a.ws
 		}
 		if res := resolve(t.val, cwd); !within(res, a.ws) {
-			return refuse("outside-workspace", "ln -s %s makes a link to %s, outside the workspace; a write through it would land outside, so link only inside the workspace", t.val, res)
+			return refuse("outside-workspace", "linking to %s makes a link to %s, outside the workspace; a write through it would land outside, so link only inside the workspace", t.val, res)
 		}
 	}
 	return nil

@@ -107,7 +107,8 @@
 //     destinations, mv sources, rm, rmdir, unlink, shred, truncate, touch,
 //     mkdir, mkfifo, mknod operands, chmod/chown/chgrp/chattr/setfacl
 //     operands, dd of=, sed -i files, curl -o/--output-dir, wget -O/-P,
-//     find -delete/-fprint start points, and ln -s to a target outside;
+//     find -delete/-fprint start points, and links (ln, ln -s, cp -l,
+//     cp -s) to a target outside;
 //     /dev/null, /dev/std*, /dev/fd/*, /dev/tty and bash's /dev/tcp and
 //     /dev/udp are fine. A write target that is not literal is refused,
 //     and so is a relative one after a cd the analysis cannot follow
@@ -129,6 +130,8 @@
 //   - shutdown, reboot, halt, poweroff, kexec, init/telinit with a
 //     runlevel, systemctl/loginctl poweroff/reboot/halt/suspend/...,
 //     kill -1 (every process);
+//   - mount, umount, losetup, swapon, swapoff with arguments (a bind mount
+//     would make a delete in the workspace reach outside);
 //   - alias definitions, hash -p and enable with arguments, which rename or
 //     swap commands behind the analysis, and functions named like a
 //     command the analysis gives a meaning (cd, rm, env, sh, eval, tee,
