@@ -43,13 +43,15 @@
 // -c diff.external= -c core.hooksPath=/dev/null -c log.showSignature=false
 // -c core.sshCommand=false -c protocol.allow=never -c core.askPass=false
 // -c credential.helper= ..., and diff, log and show get --no-ext-diff
-// --no-textconv, so repository configuration cannot make them run a
-// program through those settings; the environment adds
-// GIT_CONFIG_NOSYSTEM=1 and GIT_OPTIONAL_LOCKS=0 (status does not rewrite
-// the index). Not neutralised: clean/smudge/process filters a repository
-// configures in .git/config and assigns in .gitattributes, which git diff
-// and git status may run on changed files. Use the sandbox when the
-// repository is not trusted.
+// --no-textconv. Check also reads the names of the clean/smudge/process
+// filters the configuration defines (git config --get-regexp, which runs
+// nothing) and switches each off with -c filter.NAME.clean= and so on,
+// since git status and git diff run them on changed files. So repository
+// configuration cannot make these commands run a program through
+// fsmonitor, pagers, external diff, textconv, filters, hooks or gpg; the
+// environment adds GIT_CONFIG_NOSYSTEM=1 and GIT_OPTIONAL_LOCKS=0 (status
+// does not rewrite the index). Settings git may add in later versions are
+// not covered: run with the sandbox when the repository is not trusted.
 //
 // go: only go test, go vet and go build, without -exec, -toolexec and
 // -vettool. go test RUNS THE WORKSPACE'S CODE (tests, init functions,

@@ -417,3 +417,45 @@ func TestRunSandboxUnusable(t *testing.T) {
 		t.Errorf("err %v, want a sandbox-unavailable refusal quoting bwrap", err)
 	}
 }
+
+// A filter configured in the repository and assigned in .gitattributes is
+// a program git diff and git status would run; safe mode's git must not.
+func TestSafeGitRunsNoRepositoryFilter(t *testing.T) {
+	if _, err := exec.LookPath("git"); err != nil {
+		t.Skip("git not installed")
+	}
+	ws := workspace(t)
+	os.RemoveAll(filepath.Join(ws, ".git"))
+	marker := filepath.Join(t.TempDir(), "ran")
+	git := func(args ...string) {
+		t.Helper()
+		cmd := exec.Command("git", args...)
+		cmd.Dir = ws
+		cmd.Env = append(ScrubbedEnv(), "GIT_AUTHOR_NAME=t", "GIT_AUTHOR_EMAIL=t@t", "GIT_COMMITTER_NAME=t", "GIT_COMMITTER_EMAIL=t@t")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("git %v: %v %s", args, err, out)
+		}
+	}
+	git("init", "-q", ".")
+	os.WriteFile(filepath.Join(ws, "f.txt"), []byte("a\n"), 0o644)
+	git("add", "f.txt")
+	git("commit", "-qm", "init")
+	os.WriteFile(filepath.Join(ws, ".gitattributes"), []byte("*.txt filter=evil diff=evil\n"), 0o644)
+	for _, k := range []string{"clean", "process", "smudge"} {
+		git("config", "filter.evil."+k, "touch "+marker+"; cat")
+	}
+	git("config", "diff.evil.textconv", "touch "+marker+"; cat")
+	git("config", "diff.evil.command", "touch "+marker)
+	git("config", "core.fsmonitor", "touch "+marker)
+	os.WriteFile(filepath.Join(ws, "f.txt"), []byte("a\nb\n"), 0o644)
+	for _, text := range []string{"git status", "git diff", "git log -p", "git show"} {
+		p := plan(t, Safe, text, ws)
+		res, err := Run(context.Background(), Spec{Plan: p, Workspace: ws, Timeout: 20 * time.Second})
+		if err != nil || res.ExitCode != 0 {
+			t.Errorf("%s: %+v %s %v", text, res, res.Output, err)
+		}
+		if _, err := os.Stat(marker); err == nil {
+			t.Fatalf("%s ran a program from the repository's configuration (argv %q)", text, p.Argv)
+		}
+	}
+}
