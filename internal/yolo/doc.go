@@ -46,7 +46,8 @@
 // --no-textconv. Check also reads the names of the clean/smudge/process
 // filters the configuration defines (git config --get-regexp, which runs
 // nothing) and switches each off with -c filter.NAME.clean= and so on,
-// since git status and git diff run them on changed files. So repository
+// since git status and git diff run them on changed files; Run reads them
+// again just before starting, in case they changed during approval. So repository
 // configuration cannot make these commands run a program through
 // fsmonitor, pagers, external diff, textconv, filters, hooks or gpg; the
 // environment adds GIT_CONFIG_NOSYSTEM=1 and GIT_OPTIONAL_LOCKS=0 (status

@@ -85,6 +85,15 @@ func Run(ctx context.Context, s Spec) (Result, error) {
 	env = append(env[:len(env):len(env)], markerVar+"="+id)
 
 	argv := s.Plan.Argv
+	if s.Plan.Mode != YOLO && s.Plan.Program == "git" {
+		// Filters may have been configured since Check (approval takes
+		// time): read them again just before running.
+		off, r := gitFiltersOff(s.Workspace, argv)
+		if r != nil {
+			return res, r
+		}
+		argv = append(append([]string{argv[0]}, off...), argv[1:]...)
+	}
 	if s.Sandbox {
 		bw, err := exec.LookPath("bwrap")
 		if err != nil {

@@ -444,6 +444,18 @@ func TestSafeGitRunsNoRepositoryFilter(t *testing.T) {
 	for _, k := range []string{"clean", "process", "smudge"} {
 		git("config", "filter.evil."+k, "touch "+marker+"; cat")
 	}
+	// A filter configured after Check, while the human approves, is also off.
+	late := plan(t, Safe, "git diff", ws)
+	git("config", "filter.late.process", "touch "+marker+"; cat")
+	os.WriteFile(filepath.Join(ws, ".gitattributes"), []byte("*.txt filter=late diff=evil\n"), 0o644)
+	os.WriteFile(filepath.Join(ws, "f.txt"), []byte("a\nc\n"), 0o644)
+	if res, err := Run(context.Background(), Spec{Plan: late, Workspace: ws, Timeout: 20 * time.Second}); err != nil || res.ExitCode != 0 {
+		t.Errorf("late filter: %+v %s %v", res, res.Output, err)
+	}
+	if _, err := os.Stat(marker); err == nil {
+		t.Fatalf("git diff ran a filter configured after Check")
+	}
+	os.WriteFile(filepath.Join(ws, ".gitattributes"), []byte("*.txt filter=evil diff=evil\n"), 0o644)
 	git("config", "diff.evil.textconv", "touch "+marker+"; cat")
 	git("config", "diff.evil.command", "touch "+marker)
 	git("config", "core.fsmonitor", "touch "+marker)

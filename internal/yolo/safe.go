@@ -390,8 +390,10 @@ func checkArgv(mode Mode, text, ws string, p Policy) (Plan, error) {
 func gitFiltersOff(ws string, argv []string) ([]string, *Refusal) {
 	var dirs []string
 	for i := 1; i < len(argv); i++ {
-		if argv[i] == "-C" && i+1 < len(argv) {
-			dirs = append(dirs, "-C", argv[i+1])
+		if (argv[i] == "-C" || argv[i] == "-c") && i+1 < len(argv) {
+			if argv[i] == "-C" {
+				dirs = append(dirs, "-C", argv[i+1])
+			}
 			i++
 			continue
 		}
