@@ -24,7 +24,6 @@ const markerVar = "AGENT_BRIDGE_RUN"
 
 var (
 	reaperOnce sync.Once
-	reaperOK   bool
 
 	// mu orders starting commands against reaping orphans, so a cleanup
 	// never reaps another Run's leader before that Run has registered it.
@@ -35,11 +34,12 @@ var (
 // becomeSubreaper makes this process adopt orphaned descendants instead of
 // init, so a grandchild that escaped the process group is still ours to
 // find and kill. It is process-wide and cannot be undone; orphans that
-// exit on their own are reaped by the next cleanup.
+// exit on their own are reaped by the next cleanup. If the kernel refuses
+// (it needs Linux 3.4), escapees go to init instead and only the process
+// group and the descendants still linked to it are killed.
 func becomeSubreaper() {
 	const prSetChildSubreaper = 36
-	_, _, errno := syscall.RawSyscall(syscall.SYS_PRCTL, prSetChildSubreaper, 1, 0)
-	reaperOK = errno == 0
+	syscall.RawSyscall(syscall.SYS_PRCTL, prSetChildSubreaper, 1, 0)
 }
 
 // Run runs s.Plan with the workspace as working directory, stdin from
