@@ -9,6 +9,11 @@ const MaxText = 32 << 10
 // symlinks resolved, as from Workspace) under p. A refusal is a *Refusal
 // whose Error tells the caller which rule refused and what is allowed
 // instead. The package doc lists the rules of each mode.
+//
+// Check looks at the filesystem (symlinks, which paths exist) and, for git
+// in safe and restricted mode, runs git config to read filter names; what
+// it decided holds for the filesystem as it was. When approval takes a
+// while, call Check again just before Run.
 func Check(mode Mode, text, workspace string, p Policy) (plan Plan, err error) {
 	// A bug in the analysis must refuse, not crash the bridge or allow.
 	defer func() {
