@@ -23,7 +23,7 @@ var prefixes = map[string]prefix{
 	"nice":        {valueOpts: "-n --adjustment"},
 	"nohup":       {},
 	"timeout":     {valueOpts: "-s --signal -k --kill-after", operands: 1},
-	"xargs":       {valueOpts: "-a --arg-file -d --delimiter -E -e --eof -I -i --replace -L -l --max-lines -n --max-args -P --max-procs -s --max-chars --process-slot-var"},
+	"xargs":       {valueOpts: "-a --arg-file -d --delimiter -E -I -L --max-lines -n --max-args -P --max-procs -s --max-chars --process-slot-var"}, // -e, -i, -l take glued values only
 	"busybox":     {},
 	"sudo":        {valueOpts: "-u --user -g --group -h --host -p --prompt -C --close-from -D --chdir -r --role -t --type -U --other-user -T --command-timeout"},
 	"doas":        {valueOpts: "-u -C"},
@@ -46,6 +46,8 @@ var prefixes = map[string]prefix{
 	"torsocks":    {},
 	"proxychains": {},
 	"watch":       {valueOpts: "-n --interval -d"},
+	"unshare":     {},
+	"nsenter":     {valueOpts: "-t --target -S --setuid -G --setgid"},
 }
 
 // command checks one simple command: args[0] is the program.
@@ -53,8 +55,16 @@ func (a *analyzer) command(args []arg, st *state, redirs []*syntax.Redirect, dep
 	if depth > maxDepth {
 		return refuse("too-nested", "shells, eval and prefixes are nested more than %d deep; simplify the command", maxDepth)
 	}
+	// Nested prefixes are checked at several split points, which can
+	// multiply; a budget keeps Check fast and refuses what exceeds it.
+	if a.steps++; a.steps > maxSteps {
+		return refuse("too-nested", "the command needs more than %d checks to analyse; simplify it", maxSteps)
+	}
 	if !args[0].lit {
 		return refuse("dynamic-command", "the program name %s is computed when the command runs ($VAR, $(...), $'...'); yolo mode refuses programs it cannot see, so write the program name literally", args[0].val)
+	}
+	if args[0].glob {
+		return refuse("dynamic-command", "the program name %s is a glob, expanded when the command runs; write the program name literally", args[0].val)
 	}
 	name := filepath.Base(args[0].val)
 	if a.first == "" {
@@ -82,12 +92,16 @@ func (a *analyzer) command(args []arg, st *state, redirs []*syntax.Redirect, dep
 		return a.nested(name, args[1:], st, depth)
 	case "source", ".":
 		if len(args) > 1 {
-			return a.scriptFile(name, args[1], st)
+			return a.scriptFile(name, args[1], st, redirs, depth)
 		}
 		return nil
 	case "trap":
-		if len(args) > 2 && args[1].val != "-" && !strings.HasPrefix(args[1].val, "-") {
-			return a.nested(name, args[1:2], st, depth)
+		rest := args[1:]
+		if len(rest) > 0 && rest[0].lit && rest[0].val == "--" {
+			rest = rest[1:]
+		}
+		if len(rest) > 1 && !(rest[0].lit && strings.HasPrefix(rest[0].val, "-")) {
+			return a.nested(name, rest[:1], st, depth)
 		}
 		return nil
 	case "alias":
@@ -100,8 +114,8 @@ func (a *analyzer) command(args []arg, st *state, redirs []*syntax.Redirect, dep
 			return refuse("alias", "hash -p makes one command name run another program; call the program directly")
 		}
 	case "enable":
-		if hasFlag(args, "-f") {
-			return refuse("alias", "enable -f loads a shell builtin from a shared object; yolo mode refuses it")
+		if len(args) > 1 {
+			return refuse("alias", "enable changes which builtins run (enable -n cd, enable -f lib.so), behind yolo mode's analysis; yolo mode refuses it")
 		}
 	case "cd", "pushd", "popd":
 		a.cd(name, args, st)
@@ -127,8 +141,35 @@ func (a *analyzer) command(args []arg, st *state, redirs []*syntax.Redirect, dep
 		return a.remove(name, args, st, false)
 	case "chmod", "chown", "chgrp", "chattr", "setfacl":
 		return a.chmod(name, args, st)
-	case "cp", "mv", "install", "ln", "rsync":
+	case "mv":
+		// mv removes its sources as well as writing its destination.
+		for _, t := range ops {
+			if r := a.writeTarget("mv", t, st); r != nil {
+				return r
+			}
+		}
 		return a.copyDest(name, args, st)
+	case "cp", "install", "ln", "rsync":
+		// A link (ln, ln -s, cp -l, cp -s) to a file outside lets a later
+		// write through it land outside, after the analysis ran.
+		if name == "ln" || (name == "cp" && shortFlag(args, "ls", "--link", "--symbolic-link")) {
+			if r := a.symlinkTargets(ops, st); r != nil {
+				return r
+			}
+		}
+		return a.copyDest(name, args, st)
+	case "mount", "umount", "losetup", "swapon", "swapoff", "pivot_root", "switch_root":
+		if len(args) > 1 {
+			return refuse("mount", "%s changes what the filesystem shows (mount --bind / build would make a delete in the workspace reach /); yolo mode refuses it", name)
+		}
+	case "systemd-run", "at", "batch", "crontab", "atd", "daemonize", "start-stop-daemon":
+		return refuse("schedule", "%s runs a command later or outside this command's processes, where yolo mode can neither check nor stop it", name)
+	case "su", "runuser", "script":
+		for i := 1; i+1 < len(args); i++ {
+			if args[i].lit && (args[i].val == "-c" || args[i].val == "--command") {
+				return a.nested(name+" -c", args[i+1:i+2], st, depth)
+			}
+		}
 	case "dd":
 		for _, o := range args[1:] {
 			if strings.HasPrefix(o.val, "of=") || !o.lit && strings.Contains(o.val, "of=") {
@@ -266,6 +307,10 @@ func (a *analyzer) prefixed(name string, p prefix, args []arg, st *state, redirs
 	if name == "xargs" {
 		inner.stdinPipe = false
 	}
+	if name == "builtin" || name == "command" {
+		// They run the command in this shell: builtin cd moves it.
+		defer func() { st.cwd = inner.cwd }()
+	}
 	operands := p.operands
 	for len(rest) > 0 {
 		o := rest[0]
@@ -307,6 +352,9 @@ func (a *analyzer) prefixed(name string, p prefix, args []arg, st *state, redirs
 				inner.cwd = ""
 			}
 			if isValue(v) {
+				if len(rest) < 2 {
+					return nil // the option lacks its value: nothing runs
+				}
 				rest = rest[1:]
 			}
 			rest = rest[1:]
@@ -322,6 +370,20 @@ func (a *analyzer) prefixed(name string, p prefix, args []arg, st *state, redirs
 	if len(rest) == 0 {
 		return nil
 	}
+	// Option parsing above may be wrong about an option's value (a program
+	// version that takes one more or one fewer): also check each earlier
+	// operand as if the command started there, so a misread arity can only
+	// refuse more, never let a denied command through.
+	for j := 1; j < len(args)-len(rest); j++ {
+		if o := args[j]; o.lit && !strings.HasPrefix(o.val, "-") && !strings.Contains(o.val, "=") {
+			first := a.first
+			r := a.command(args[j:], &inner, redirs, depth+1)
+			a.first = first
+			if r != nil && r.Rule != "dynamic-command" {
+				return r
+			}
+		}
+	}
 	if name == "command" && (hasFlag(args, "-v") || hasFlag(args, "-V")) {
 		return nil // only looks the command up
 	}
@@ -329,8 +391,32 @@ func (a *analyzer) prefixed(name string, p prefix, args []arg, st *state, redirs
 		return a.nested(name, rest, &inner, depth)
 	}
 	if name == "xargs" {
-		// The command gets more arguments from stdin: its targets are unknown.
-		rest = append(append([]arg{}, rest...), arg{val: "(arguments read by xargs)"})
+		// The command gets more arguments from stdin: its targets are
+		// unknown, and so is any argument holding -I's replace string.
+		repl := ""
+		for i := 1; i < len(args); i++ {
+			v := args[i].val
+			switch {
+			case v == "-I" && i+1 < len(args):
+				repl = args[i+1].val
+			case strings.HasPrefix(v, "-I") && len(v) > 2:
+				repl = v[2:]
+			case v == "-i" || v == "--replace":
+				repl = "{}"
+			case strings.HasPrefix(v, "--replace="):
+				repl = strings.TrimPrefix(v, "--replace=")
+			case strings.HasPrefix(v, "-i") && len(v) > 2:
+				repl = v[2:]
+			}
+		}
+		out := append([]arg{}, rest...)
+		for i := range out {
+			if repl != "" && strings.Contains(out[i].val, repl) {
+				out[i].lit = false
+				out[i].word = nil
+			}
+		}
+		rest = append(out, arg{val: "(arguments read by xargs)"})
 	}
 	return a.command(rest, &inner, redirs, depth+1)
 }
@@ -355,7 +441,7 @@ func (a *analyzer) nested(name string, words []arg, st *state, depth int) *Refus
 // pipe, a process substitution or a computed path is refused; a script
 // file is allowed unseen (see the package doc).
 func (a *analyzer) shell(name string, args []arg, st *state, redirs []*syntax.Redirect, depth int) *Refusal {
-	cflag := false
+	cflag, sflag := false, false
 	i := 1
 	for ; i < len(args); i++ {
 		o := args[i]
@@ -367,8 +453,8 @@ func (a *analyzer) shell(name string, args []arg, st *state, redirs []*syntax.Re
 			i++
 			break
 		}
-		if len(v) < 2 || (v[0] != '-' && v[0] != '+') {
-			break
+		if len(v) < 2 || (v[0] != '-' && v[0] != '+') || !optionWord(v) {
+			break // the script, or a file: bash would refuse a malformed option anyway
 		}
 		if v == "-o" || v == "+o" || v == "-O" || v == "+O" || v == "--rcfile" || v == "--init-file" {
 			i++
@@ -377,6 +463,9 @@ func (a *analyzer) shell(name string, args []arg, st *state, redirs []*syntax.Re
 		if v[1] != '-' && strings.Contains(v[1:], "c") {
 			cflag = true
 		}
+		if v[0] == '-' && v[1] != '-' && strings.Contains(v[1:], "s") {
+			sflag = true // the script is stdin; the operands are its arguments
+		}
 	}
 	if cflag {
 		if i >= len(args) {
@@ -384,10 +473,17 @@ func (a *analyzer) shell(name string, args []arg, st *state, redirs []*syntax.Re
 		}
 		return a.nested(name+" -c", args[i:i+1], st, depth)
 	}
-	if i < len(args) {
-		return a.scriptFile(name, args[i], st)
+	if i < len(args) && !sflag {
+		return a.scriptFile(name, args[i], st, redirs, depth)
 	}
-	// The script comes from stdin.
+	return a.stdinScript(name, st, redirs, depth)
+}
+
+// stdinScript checks a script a shell or source reads from stdin: a
+// literal heredoc or here-string is analysed; a pipe, a computed input or
+// an input redirected around a compound command or by exec is refused;
+// /dev/null (the default) is fine.
+func (a *analyzer) stdinScript(name string, st *state, redirs []*syntax.Redirect, depth int) *Refusal {
 	for _, rd := range redirs {
 		switch rd.Op {
 		case syntax.Hdoc, syntax.DashHdoc:
@@ -396,9 +492,11 @@ func (a *analyzer) shell(name string, args []arg, st *state, redirs []*syntax.Re
 			}
 			return a.nested(name+" <<", []arg{wordArg(rd.Hdoc, "")}, st, depth)
 		case syntax.WordHdoc:
-			return a.nested(name+" <<<", []arg{wordArg(rd.Word, a.home)}, st, depth)
-		case syntax.RdrIn:
-			return a.scriptFile(name+" <", wordArg(rd.Word, a.home), st)
+			return a.nested(name+" <<<", []arg{wordArg(rd.Word, a.tilde())}, st, depth)
+		case syntax.RdrIn, syntax.RdrInOut:
+			return a.scriptFile(name+" <", wordArg(rd.Word, a.tilde()), st, nil, depth)
+		case syntax.DplIn:
+			return refuse("dynamic-script", "%s reads its script from another file descriptor, which yolo mode cannot check; pass the script with %s -c '...'", name, name)
 		}
 	}
 	if st.stdinPipe {
@@ -407,20 +505,22 @@ func (a *analyzer) shell(name string, args []arg, st *state, redirs []*syntax.Re
 		}
 		return refuse("dynamic-script", "%s reads its script from a pipe, which yolo mode cannot check; pass the script with %s -c '...'", name, name)
 	}
+	if st.stdinOther {
+		return refuse("dynamic-script", "%s reads its script from a redirected stdin, which yolo mode cannot check; pass the script with %s -c '...'", name, name)
+	}
 	return nil
 }
 
-// scriptFile checks the script a shell or source reads from a file.
-func (a *analyzer) scriptFile(name string, f arg, st *state) *Refusal {
+// scriptFile checks the script a shell or source reads from a file: a
+// literal path is allowed unseen (see the package doc), stdin is checked
+// as stdin, other descriptors and computed paths are refused.
+func (a *analyzer) scriptFile(name string, f arg, st *state, redirs []*syntax.Redirect, depth int) *Refusal {
 	if f.lit {
-		switch f.val {
-		case "/dev/stdin", "/dev/fd/0", "/proc/self/fd/0", "-":
-			if st.stdinPipe {
-				if st.download {
-					return refuse("download-exec", "%s runs a script piped from a download; yolo mode never runs downloaded code unseen: download the file, read it, then run it", name)
-				}
-				return refuse("dynamic-script", "%s reads its script from a pipe, which yolo mode cannot check", name)
-			}
+		switch {
+		case f.val == "/dev/stdin" || f.val == "/dev/fd/0" || f.val == "/proc/self/fd/0" || f.val == "-":
+			return a.stdinScript(name, st, redirs, depth)
+		case strings.HasPrefix(f.val, "/dev/fd/") || strings.HasPrefix(f.val, "/proc/"):
+			return refuse("dynamic-script", "%s reads its script from %s, a file descriptor or process file yolo mode cannot check; pass the script with -c '...'", name, f.val)
 		}
 		return nil
 	}
@@ -450,7 +550,9 @@ func (a *analyzer) cd(name string, args []arg, st *state) {
 	case name != "cd":
 		st.cwd = ""
 	case len(ops) == 0:
-		st.cwd = a.home
+		st.cwd = a.tilde() // "" (unknown) when the text sets HOME
+	case a.assigned["CDPATH"] && !strings.HasPrefix(ops[0].val, "."):
+		st.cwd = "" // CDPATH may send a relative cd anywhere
 	case !ops[0].lit || ops[0].val == "-" || ops[0].glob:
 		st.cwd = ""
 	case filepath.IsAbs(ops[0].val):
@@ -485,6 +587,17 @@ func killAll(args []arg) *Refusal {
 func (a *analyzer) find(args []arg, st *state, depth int) *Refusal {
 	var starts []arg
 	i := 1
+	// Options before the start points: -H, -L, -P, -D debugopts, -Olevel.
+	for i < len(args) && args[i].lit {
+		v := args[i].val
+		if v == "-H" || v == "-L" || v == "-P" || strings.HasPrefix(v, "-O") {
+			i++
+		} else if v == "-D" {
+			i += 2
+		} else {
+			break
+		}
+	}
 	for ; i < len(args); i++ {
 		v := args[i].val
 		if args[i].lit && (strings.HasPrefix(v, "-") || v == "(" || v == "!") {
@@ -605,6 +718,31 @@ func (a *analyzer) chmod(name string, args []arg, st *state) *Refusal {
 	return nil
 }
 
+// symlinkTargets refuses a link (symbolic or hard) to a target outside the
+// workspace: a later write through it would land outside, after the
+// analysis ran.
+func (a *analyzer) symlinkTargets(ops []arg, st *state) *Refusal {
+	if len(ops) >= 2 {
+		ops = ops[:len(ops)-1]
+	}
+	for _, t := range ops {
+		if !t.lit {
+			return refuse("dynamic-target", "ln -s to %s, which is computed when the command runs; write the link target literally", t.val)
+		}
+		if st.cwd == "" && !filepath.IsAbs(t.val) {
+			return refuse("dynamic-target", "ln -s %q after a cd yolo mode could not follow", t.val)
+		}
+		cwd := st.cwd
+		if cwd == "" {
+			cwd = a.ws
+		}
+		if res := resolve(t.val, cwd); !within(res, a.ws) {
+			return refuse("outside-workspace", "linking to %s makes a link to %s, outside the workspace; a write through it would land outside, so link only inside the workspace", t.val, res)
+		}
+	}
+	return nil
+}
+
 // copyDest checks where cp, mv, install, ln and rsync write.
 func (a *analyzer) copyDest(name string, args []arg, st *state) *Refusal {
 	for i, o := range args[1:] {
@@ -670,4 +808,15 @@ func (a *analyzer) downloadDest(name string, args []arg, st *state) *Refusal {
 		}
 	}
 	return nil
+}
+
+// optionWord reports whether v looks like a shell option cluster (-ex,
+// +o, --norc) rather than a script that starts with - or +.
+func optionWord(v string) bool {
+	for _, c := range strings.TrimLeft(v, "-+") {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c == '-') {
+			return false
+		}
+	}
+	return true
 }

@@ -24,7 +24,6 @@ const markerVar = "AGENT_BRIDGE_RUN"
 
 var (
 	reaperOnce sync.Once
-	reaperOK   bool
 
 	// mu orders starting commands against reaping orphans, so a cleanup
 	// never reaps another Run's leader before that Run has registered it.
@@ -35,11 +34,12 @@ var (
 // becomeSubreaper makes this process adopt orphaned descendants instead of
 // init, so a grandchild that escaped the process group is still ours to
 // find and kill. It is process-wide and cannot be undone; orphans that
-// exit on their own are reaped by the next cleanup.
+// exit on their own are reaped by the next cleanup. If the kernel refuses
+// (it needs Linux 3.4), escapees go to init instead and only the process
+// group and the descendants still linked to it are killed.
 func becomeSubreaper() {
 	const prSetChildSubreaper = 36
-	_, _, errno := syscall.RawSyscall(syscall.SYS_PRCTL, prSetChildSubreaper, 1, 0)
-	reaperOK = errno == 0
+	syscall.RawSyscall(syscall.SYS_PRCTL, prSetChildSubreaper, 1, 0)
 }
 
 // Run runs s.Plan with the workspace as working directory, stdin from
@@ -66,6 +66,9 @@ func Run(ctx context.Context, s Spec) (Result, error) {
 	if s.Workspace == "" {
 		return res, refuse("workspace", "no workspace; pass the directory Workspace returned")
 	}
+	if err := ctx.Err(); err != nil {
+		return res, err
+	}
 	max := s.MaxOutput
 	if max <= 0 {
 		max = DefaultMaxOutput
@@ -82,10 +85,22 @@ func Run(ctx context.Context, s Spec) (Result, error) {
 	env = append(env[:len(env):len(env)], markerVar+"="+id)
 
 	argv := s.Plan.Argv
+	if s.Plan.Mode != YOLO && s.Plan.Program == "git" {
+		// Filters may have been configured since Check (approval takes
+		// time): read them again just before running.
+		off, r := gitFiltersOff(s.Workspace, argv)
+		if r != nil {
+			return res, r
+		}
+		argv = append(append([]string{argv[0]}, off...), argv[1:]...)
+	}
 	if s.Sandbox {
 		bw, err := exec.LookPath("bwrap")
 		if err != nil {
 			return res, refuse("sandbox-unavailable", "the sandbox needs bubblewrap, which is not installed (bwrap not in PATH); install it (apt-get install bubblewrap) or have the operator turn the sandbox off")
+		}
+		if err := probeSandbox(bw, s.Workspace); err != nil {
+			return res, err
 		}
 		argv = sandboxArgv(bw, s.Workspace, argv)
 	}
@@ -118,6 +133,7 @@ func Run(ctx context.Context, s Spec) (Result, error) {
 	}
 	start := time.Now()
 	pid := cmd.Process.Pid
+	leaderStart := startTime(pid)
 
 	out := &capped{max: max}
 	readDone := make(chan struct{})
@@ -144,7 +160,7 @@ func Run(ctx context.Context, s Spec) (Result, error) {
 		ctxErr = ctx.Err()
 		terminate(pid, grace, waitDone)
 	}
-	cleanup(pid, id)
+	cleanup(pid, id, leaderStart)
 	mu.Lock()
 	delete(leaders, pid)
 	mu.Unlock()
@@ -161,6 +177,29 @@ func Run(ctx context.Context, s Spec) (Result, error) {
 		res.ExitCode = ps.ExitCode()
 	}
 	return res, ctxErr
+}
+
+var (
+	sandboxMu sync.Mutex
+	sandboxOK bool
+)
+
+// probeSandbox runs "true" in the sandbox until it first works, so that a
+// bwrap that cannot create namespaces here (a container without them, an
+// AppArmor policy against unprivileged user namespaces) is reported as a
+// *Refusal with bwrap's own words, not as the command's failure.
+func probeSandbox(bwrap, ws string) error {
+	sandboxMu.Lock()
+	defer sandboxMu.Unlock()
+	if sandboxOK {
+		return nil
+	}
+	out, err := exec.Command(bwrap, sandboxArgv(bwrap, ws, []string{"true"})[1:]...).CombinedOutput()
+	if err != nil {
+		return refuse("sandbox-unavailable", "bubblewrap cannot create its sandbox here (%v: %s); run where user namespaces are allowed, or have the operator turn the sandbox off", err, strings.TrimSpace(string(out)))
+	}
+	sandboxOK = true
+	return nil
 }
 
 // sandboxArgv wraps argv in bubblewrap. Order matters: the private /tmp is
@@ -198,11 +237,15 @@ func terminate(pid int, grace time.Duration, waitDone <-chan error) {
 
 // cleanup kills whatever the command left behind: the rest of its process
 // group, and orphans re-parented to this process that carry the Run's
-// marker (or carry none, when no other Run is active to claim them), with
-// all their descendants. It repeats until a scan finds nothing, since a
-// dying process's children are re-parented only as it exits.
-func cleanup(pid int, id string) {
-	self := os.Getpid()
+// marker, with all their descendants. An orphan without a readable marker
+// (it replaced its environment, or is a zombie) is taken only when no
+// other Run is in progress, it started after this Run's leader, and it is
+// not in the bridge's own process group, so that children the bridge
+// started by other means are spared. It repeats until a scan finds
+// nothing, since a dying process's children are re-parented only as it
+// exits.
+func cleanup(pid int, id string, leaderStart uint64) {
+	self, selfGroup := os.Getpid(), syscall.Getpgrp()
 	quiet := 0
 	for round := 0; round < 400 && quiet < 2; round++ {
 		mu.Lock()
@@ -226,7 +269,8 @@ func cleanup(pid int, id string) {
 				continue
 			}
 			m, ok := marker(p.pid)
-			if m == id || (!others && (!ok || m == "")) {
+			unclaimed := (!ok || m == "") && !others && p.pgrp != selfGroup && p.start >= leaderStart
+			if m == id || unclaimed {
 				roots = append(roots, p.pid)
 			}
 		}
@@ -266,7 +310,10 @@ func cleanup(pid int, id string) {
 	}
 }
 
-type proc struct{ pid, ppid, pgrp int }
+type proc struct {
+	pid, ppid, pgrp int
+	start           uint64 // clock ticks after boot
+}
 
 // scanProcs reads pid, parent and process group of every process.
 func scanProcs() []proc {
@@ -284,20 +331,30 @@ func scanProcs() []proc {
 		if err != nil {
 			continue
 		}
-		// pid (comm) state ppid pgrp ...; comm may hold spaces and parens.
-		i := bytes.LastIndexByte(b, ')')
-		if i < 0 {
-			continue
-		}
-		f := strings.Fields(string(b[i+1:]))
-		if len(f) < 3 {
-			continue
-		}
-		ppid, _ := strconv.Atoi(f[1])
-		pgrp, _ := strconv.Atoi(f[2])
-		out = append(out, proc{pid: pid, ppid: ppid, pgrp: pgrp})
+		out = append(out, parseStat(pid, b)...)
 	}
 	return out
+}
+
+// parseStat reads pid, parent, group and start time from a /proc stat
+// line: pid (comm) state ppid pgrp session ...; comm may hold spaces and
+// parentheses, so fields are counted after the last ')'.
+func parseStat(pid int, b []byte) []proc {
+	i := bytes.LastIndexByte(b, ')')
+	if i < 0 {
+		return nil
+	}
+	f := strings.Fields(string(b[i+1:]))
+	if len(f) < 3 {
+		return nil
+	}
+	ppid, _ := strconv.Atoi(f[1])
+	pgrp, _ := strconv.Atoi(f[2])
+	var start uint64
+	if len(f) > 19 {
+		start, _ = strconv.ParseUint(f[19], 10, 64)
+	}
+	return []proc{{pid: pid, ppid: ppid, pgrp: pgrp, start: start}}
 }
 
 // marker returns the value of markerVar in pid's initial environment; ok
@@ -313,6 +370,22 @@ func marker(pid int) (string, bool) {
 		}
 	}
 	return "", true
+}
+
+// startTime is pid's start time in clock ticks after boot, or 0.
+func startTime(pid int) uint64 {
+	for _, p := range scanOne(pid) {
+		return p.start
+	}
+	return 0
+}
+
+func scanOne(pid int) []proc {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return nil
+	}
+	return parseStat(pid, b)
 }
 
 func newID() string {

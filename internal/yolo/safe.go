@@ -1,9 +1,13 @@
 package yolo
 
 import (
+	"context"
+	"errors"
+	"os/exec"
 	"path/filepath"
 	"sort"
 	"strings"
+	"time"
 
 	"mvdan.cc/sh/v3/syntax"
 )
@@ -369,6 +373,68 @@ func checkArgv(mode Mode, text, ws string, p Policy) (Plan, error) {
 			return Plan{}, r
 		}
 		run = gitSafeArgs(run)
+		off, r := gitFiltersOff(ws, argv)
+		if r != nil {
+			return Plan{}, r
+		}
+		run = append(append([]string{run[0]}, off...), run[1:]...)
 	}
 	return Plan{Mode: mode, Text: text, Argv: run, Program: prog}, nil
+}
+
+// gitFiltersOff returns -c options that switch off every clean, smudge and
+// process filter the repository's configuration defines. git status and
+// git diff run those filters on changed files (a .gitattributes line
+// assigns them), and no command-line flag disables them wholesale; the
+// names are read with git config, which runs nothing.
+func gitFiltersOff(ws string, argv []string) ([]string, *Refusal) {
+	var dirs []string
+	for i := 1; i < len(argv); i++ {
+		if (argv[i] == "-C" || argv[i] == "-c") && i+1 < len(argv) {
+			if argv[i] == "-C" {
+				dirs = append(dirs, "-C", argv[i+1])
+			}
+			i++
+			continue
+		}
+		if !strings.HasPrefix(argv[i], "-") {
+			break
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "git", append(dirs, "config", "--name-only", "--get-regexp", `^filter\.`)...)
+	cmd.Dir = ws
+	cmd.Env = ScrubbedEnv()
+	out, err := cmd.Output()
+	if err != nil {
+		if ee, ok := err.(*exec.ExitError); ok && ee.ExitCode() == 1 {
+			return nil, nil // no filter configured
+		}
+		if errors.Is(err, exec.ErrNotFound) {
+			return nil, nil // Run will say git is missing
+		}
+		return nil, refuse("git-config", "reading the repository's filter configuration failed (%v); fix the repository or run git from yolo mode", err)
+	}
+	seen := map[string]bool{}
+	var off []string
+	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		i, j := strings.IndexByte(line, '.'), strings.LastIndexByte(line, '.')
+		if i < 0 || j <= i {
+			continue
+		}
+		name := line[i+1 : j]
+		if strings.Contains(name, "=") {
+			return nil, refuse("git-config", "the repository configures a filter named %q, which cannot be switched off from the command line; safe mode refuses git here", name)
+		}
+		if name == "" || seen[name] {
+			continue
+		}
+		seen[name] = true
+		for _, k := range []string{"clean", "smudge", "process"} {
+			off = append(off, "-c", "filter."+name+"."+k+"=")
+		}
+		off = append(off, "-c", "filter."+name+".required=false")
+	}
+	return off, nil
 }

@@ -13,6 +13,37 @@ type analyzer struct {
 	ws, home string
 	pol      Policy
 	first    string // the first program the script runs, for Plan.Program
+	steps    int    // simple commands analysed so far
+	// downloads is set when the text runs a downloader anywhere.
+	downloads bool
+	// assigned holds the variables the text assigns anywhere (HOME and
+	// CDPATH change what ~ and cd mean).
+	assigned map[string]bool
+}
+
+// tilde is what ~ expands to, or "" (not literal) when the text sets HOME.
+func (a *analyzer) tilde() string {
+	if a.assigned["HOME"] {
+		return ""
+	}
+	return a.home
+}
+
+// shadowed are names a function may not take: the analysis gives them a
+// meaning (cd moves, rm deletes, env runs its operands) that a function
+// of the same name would silently replace.
+func shadowed(name string) bool {
+	if _, ok := prefixes[name]; ok || shells[name] || isInterpreter(name) || downloaders[name] {
+		return true
+	}
+	switch name {
+	case "cd", "pushd", "popd", "eval", "source", ".", "trap", "alias", "hash", "enable", "set", "shopt",
+		"export", "declare", "typeset", "local", "readonly", "unset", "read", "printf", "echo", "test", "[",
+		"rm", "rmdir", "unlink", "shred", "truncate", "touch", "mkdir", "mkfifo", "mknod", "tee", "mv", "cp",
+		"install", "ln", "rsync", "dd", "chmod", "chown", "chgrp", "chattr", "setfacl", "find", "sed", "kill", "su", "runuser", "script":
+		return true
+	}
+	return false
 }
 
 // state is what the analysis knows while walking statements in order.
@@ -20,9 +51,28 @@ type state struct {
 	cwd       string // the shell's directory; "" once a cd made it unknown
 	stdinPipe bool   // stdin comes from an earlier pipeline element
 	download  bool   // that earlier element downloads something
+	// stdinOther: stdin was redirected around a compound command or by
+	// exec, so a shell reading it reads something the analysis cannot see.
+	stdinOther bool
+}
+
+// inputOps are the redirections that feed stdin (or another descriptor).
+var inputOps = map[syntax.RedirOperator]bool{syntax.RdrIn: true, syntax.RdrInOut: true, syntax.DplIn: true,
+	syntax.Hdoc: true, syntax.DashHdoc: true, syntax.WordHdoc: true}
+
+func hasInput(rs []*syntax.Redirect) bool {
+	for _, r := range rs {
+		if inputOps[r.Op] {
+			return true
+		}
+	}
+	return false
 }
 
 const maxDepth = 8
+
+// maxSteps bounds the simple commands one Check analyses.
+const maxSteps = 5000
 
 func newAnalyzer(ws string, p Policy) *analyzer {
 	return &analyzer{ws: ws, home: homeDir(), pol: p}
@@ -40,6 +90,26 @@ func (a *analyzer) script(src string, st *state, depth int) *Refusal {
 	if r := forkBomb(f); r != nil {
 		return r
 	}
+	if depth == 0 {
+		a.downloads = downloads(f)
+	}
+	if a.assigned == nil {
+		a.assigned = map[string]bool{}
+	}
+	syntax.Walk(f, func(n syntax.Node) bool {
+		if as, ok := n.(*syntax.Assign); ok && as.Name != nil {
+			a.assigned[as.Name.Value] = true
+		}
+		if ce, ok := n.(*syntax.CallExpr); ok {
+			// read HOME, printf -v HOME, and the like also assign.
+			for _, w := range ce.Args {
+				if v := w.Lit(); v == "HOME" || v == "CDPATH" {
+					a.assigned[v] = true
+				}
+			}
+		}
+		return true
+	})
 	inner := *st
 	return a.stmts(f.Stmts, &inner, depth)
 }
@@ -59,10 +129,19 @@ func (a *analyzer) stmt(s *syntax.Stmt, st *state, depth int) *Refusal {
 			return r
 		}
 	}
+	if _, simple := s.Cmd.(*syntax.CallExpr); !simple && s.Cmd != nil && hasInput(s.Redirs) {
+		inner := *st
+		inner.stdinOther = true
+		defer func() { st.cwd = inner.cwd }()
+		st = &inner
+	}
 	switch c := s.Cmd.(type) {
 	case nil:
 		return nil
 	case *syntax.CallExpr:
+		if len(c.Args) == 1 && c.Args[0].Lit() == "exec" && hasInput(s.Redirs) {
+			st.stdinOther = true // exec <file: the rest of the script reads it
+		}
 		for _, as := range c.Assigns {
 			if r := a.substs(st, depth, as); r != nil {
 				return r
@@ -76,7 +155,7 @@ func (a *analyzer) stmt(s *syntax.Stmt, st *state, depth int) *Refusal {
 		}
 		args := make([]arg, len(c.Args))
 		for i, w := range c.Args {
-			args[i] = wordArg(w, a.home)
+			args[i] = wordArg(w, a.tilde())
 		}
 		return a.command(args, st, s.Redirs, depth)
 	case *syntax.BinaryCmd:
@@ -84,7 +163,7 @@ func (a *analyzer) stmt(s *syntax.Stmt, st *state, depth int) *Refusal {
 			elems := pipeline(c, nil)
 			down := false
 			for i, e := range elems {
-				sub := &state{cwd: st.cwd, stdinPipe: i > 0 || st.stdinPipe, download: down || (i == 0 && st.download)}
+				sub := &state{cwd: st.cwd, stdinPipe: i > 0 || st.stdinPipe, download: down || (i == 0 && st.download), stdinOther: st.stdinOther}
 				if r := a.stmt(e, sub, depth); r != nil {
 					return r
 				}
@@ -140,6 +219,9 @@ func (a *analyzer) stmt(s *syntax.Stmt, st *state, depth int) *Refusal {
 		}
 		return nil
 	case *syntax.FuncDecl:
+		if c.Name != nil && shadowed(c.Name.Value) {
+			return refuse("shadow", "a function named %q would replace the command yolo mode checks under that name; give the function another name", c.Name.Value)
+		}
 		// The body runs with unknown arguments ($1 is not literal), so a
 		// denied command inside is refused whether or not it is called.
 		return a.stmt(c.Body, &state{cwd: st.cwd}, depth)
@@ -192,15 +274,20 @@ func (a *analyzer) substs(st *state, depth int, nodes ...syntax.Node) *Refusal {
 				return false
 			}
 			var list []*syntax.Stmt
+			inner := &state{cwd: st.cwd}
 			switch s := n.(type) {
 			case *syntax.CmdSubst:
 				list = s.Stmts
 			case *syntax.ProcSubst:
 				list = s.Stmts
+				if s.Op == syntax.CmdOut {
+					// >(...) reads what the outer command writes, which
+					// may be a download: curl x | tee >(sh).
+					inner.stdinPipe, inner.download = true, a.downloads
+				}
 			default:
 				return true
 			}
-			inner := &state{cwd: st.cwd}
 			r = a.stmts(list, inner, depth+1)
 			return false
 		})
@@ -366,7 +453,7 @@ func (a *analyzer) redirect(rd *syntax.Redirect, st *state, depth int) *Refusal 
 	if !write || rd.Word == nil {
 		return nil
 	}
-	t := wordArg(rd.Word, a.home)
+	t := wordArg(rd.Word, a.tilde())
 	if !t.lit {
 		return refuse("dynamic-target", "the redirection target %s is computed when the command runs, so yolo mode cannot tell where it writes; write the file name literally", t.val)
 	}
@@ -399,7 +486,8 @@ func (a *analyzer) writeTarget(what string, t arg, st *state) *Refusal {
 	}
 	switch {
 	case lex == "/dev/null", lex == "/dev/zero", lex == "/dev/full", lex == "/dev/stdout", lex == "/dev/stderr", lex == "/dev/tty",
-		strings.HasPrefix(lex, "/dev/fd/"), strings.HasPrefix(lex, "/proc/self/fd/"):
+		strings.HasPrefix(lex, "/dev/fd/"), strings.HasPrefix(lex, "/proc/self/fd/"),
+		strings.HasPrefix(lex, "/dev/tcp/"), strings.HasPrefix(lex, "/dev/udp/"): // bash's sockets, not files
 		return nil
 	}
 	res := resolve(p, cwd)

@@ -49,6 +49,18 @@ func wordArg(w *syntax.Word, home string) arg {
 				a.lit = false
 			}
 			a.glob = a.glob || glob
+			if i == 0 && !strings.HasPrefix(p.Value, "~") {
+				// bash also expands ~ after the = of a word shaped like an
+				// assignment, even as an argument: dd of=~/x writes home.
+				if name, rest, ok := strings.Cut(v, "="); ok && isName(name) && strings.HasPrefix(rest, "~") {
+					user, _, _ := strings.Cut(rest[1:], "/")
+					if user != "" || home == "" {
+						a.lit = false
+					} else {
+						v = name + "=" + home + rest[1:]
+					}
+				}
+			}
 			if i == 0 && strings.HasPrefix(p.Value, "~") {
 				rest := v[1:]
 				user, _, _ := strings.Cut(rest, "/")
@@ -94,7 +106,7 @@ func wordArg(w *syntax.Word, home string) arg {
 // unescaped brace expansion ({a,b} or {1..3}).
 func unescape(s string, dq bool) (out string, glob, brace bool) {
 	var b strings.Builder
-	open := false
+	open, bracket := false, false
 	for i := 0; i < len(s); i++ {
 		c := s[i]
 		if c == '\\' && i+1 < len(s) {
@@ -109,8 +121,12 @@ func unescape(s string, dq bool) (out string, glob, brace bool) {
 		}
 		if !dq {
 			switch c {
-			case '*', '?', '[':
+			case '*', '?':
 				glob = true
+			case '[':
+				bracket = true
+			case ']':
+				glob = glob || bracket // [ alone is the test command, not a pattern
 			case '{':
 				open = true
 			case ',':
@@ -138,16 +154,26 @@ func resolveN(p, cwd string, depth int) string {
 		p = cwd + "/" + p
 	}
 	parts := strings.Split(p, "/")
-	// Try the longest prefix first: most paths exist.
-	for n := len(parts); n > 1; n-- {
-		prefix := strings.Join(parts[:n], "/")
-		if prefix == "" {
-			prefix = "/"
+	prefix := func(n int) string {
+		if n <= 1 {
+			return "/"
 		}
-		real, err := filepath.EvalSymlinks(prefix)
-		if err != nil {
-			continue
+		return strings.Join(parts[:n], "/")
+	}
+	// A path resolves only if each of its prefixes does, so the longest
+	// prefix that resolves can be found by binary search: a long path
+	// costs log(n) resolutions, not n.
+	lo, hi := 1, len(parts) // prefix(lo) ("/") resolves; find the largest
+	for lo < hi {
+		mid := (lo + hi + 1) / 2
+		if _, err := filepath.EvalSymlinks(prefix(mid)); err == nil {
+			lo = mid
+		} else {
+			hi = mid - 1
 		}
+	}
+	n := lo
+	if real, err := filepath.EvalSymlinks(prefix(n)); err == nil {
 		// A dangling symlink next: writing through it creates its target.
 		if n < len(parts) && depth < 40 {
 			next := filepath.Join(real, parts[n])
@@ -184,4 +210,14 @@ func globBase(p string) string {
 func exists(p string) bool {
 	_, err := os.Lstat(p)
 	return err == nil
+}
+
+// isName reports whether s is a shell variable name.
+func isName(s string) bool {
+	for i, c := range s {
+		if !(c == '_' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || i > 0 && c >= '0' && c <= '9') {
+			return false
+		}
+	}
+	return s != ""
 }

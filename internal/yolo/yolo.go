@@ -92,7 +92,9 @@ type Spec struct {
 	MaxOutput int
 	// Sandbox runs the command under bubblewrap (see Run).
 	Sandbox bool
-	// Env is the command's environment; nil means ScrubbedEnv().
+	// Env is the command's environment; nil means ScrubbedEnv(). A caller
+	// that sets it should start from ScrubbedEnv(): the git settings there
+	// (GIT_CONFIG_NOSYSTEM, GIT_OPTIONAL_LOCKS) are part of safe mode.
 	Env []string
 	// KillGrace is how long a command gets between SIGTERM and SIGKILL when
 	// it times out or ctx is cancelled; zero means DefaultKillGrace.

@@ -1,0 +1,473 @@
+package yolo
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+func plan(t *testing.T, mode Mode, text, ws string) Plan {
+	t.Helper()
+	p, err := Check(mode, text, ws, Policy{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func TestRunOutputAndExit(t *testing.T) {
+	ws := workspace(t)
+	res, err := Run(context.Background(), Spec{Plan: plan(t, YOLO, "echo out; echo err >&2; echo out2; exit 3", ws), Workspace: ws, Timeout: 10 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.ExitCode != 3 || string(res.Output) != "out\nerr\nout2\n" || res.Truncated || res.OutputBytes != 13 || res.TimedOut {
+		t.Errorf("result %+v output %q", res, res.Output)
+	}
+	res, err = Run(context.Background(), Spec{Plan: plan(t, Safe, "pwd", ws), Workspace: ws})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.TrimSpace(string(res.Output)) != ws || res.ExitCode != 0 {
+		t.Errorf("pwd printed %q, want the workspace %s", res.Output, ws)
+	}
+}
+
+func TestRunStdinIsDevNull(t *testing.T) {
+	ws := workspace(t)
+	// cat with no file reads stdin: it must see EOF at once, not hang.
+	res, err := Run(context.Background(), Spec{Plan: plan(t, YOLO, "cat; echo done", ws), Workspace: ws, Timeout: 10 * time.Second})
+	if err != nil || res.TimedOut || string(res.Output) != "done\n" {
+		t.Errorf("res %+v %q err %v", res, res.Output, err)
+	}
+}
+
+func TestRunOutputCap(t *testing.T) {
+	ws := workspace(t)
+	// 200,000 bytes written, 1,000 kept.
+	res, err := Run(context.Background(), Spec{Plan: plan(t, YOLO, "head -c 200000 /dev/zero | tr '\\0' x", ws), Workspace: ws, MaxOutput: 1000, Timeout: 10 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Output) != 1000 || !res.Truncated || res.OutputBytes != 200000 || res.ExitCode != 0 {
+		t.Errorf("kept %d truncated %v total %d exit %d", len(res.Output), res.Truncated, res.OutputBytes, res.ExitCode)
+	}
+	if !bytes.Equal(res.Output, bytes.Repeat([]byte("x"), 1000)) {
+		t.Errorf("kept output is not the first bytes")
+	}
+	// The default cap applies when MaxOutput is zero.
+	res, err = Run(context.Background(), Spec{Plan: plan(t, YOLO, "head -c 100000 /dev/zero", ws), Workspace: ws, Timeout: 10 * time.Second})
+	if err != nil || len(res.Output) != DefaultMaxOutput || res.OutputBytes != 100000 || !res.Truncated {
+		t.Errorf("default cap: kept %d total %d err %v", len(res.Output), res.OutputBytes, err)
+	}
+}
+
+// alive reports whether pid is a process that is not a zombie.
+func alive(pid int) bool {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return false
+	}
+	i := bytes.LastIndexByte(b, ')')
+	return i >= 0 && len(b) > i+2 && b[i+2] != 'Z'
+}
+
+func pidFile(t *testing.T, path string) int {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("the command did not record a pid: %v", err)
+	}
+	pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return pid
+}
+
+// tree starts: a background child holding the output pipe, a grandchild
+// that escaped with setsid after a double fork (also holding the pipe), a
+// grandchild that ignores SIGTERM, then signals readiness on a FIFO.
+const tree = `sleep 300 & echo $! > bg.pid
+(setsid sh -c 'echo $$ > esc.pid; exec sleep 300' &) 
+sh -c 'trap "" TERM; echo $$ > stubborn.pid; while :; do sleep 1; done' &
+while [ ! -s esc.pid ] || [ ! -s stubborn.pid ]; do :; done
+echo ready > ready.fifo
+wait`
+
+func TestRunCancelKillsTree(t *testing.T) {
+	ws := workspace(t)
+	if err := syscall.Mkfifo(filepath.Join(ws, "ready.fifo"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go func() {
+		// Opening the FIFO blocks until the command writes to it: the
+		// event that the whole tree is up.
+		// Read to EOF: closing early would kill the writer with SIGPIPE.
+		os.ReadFile(filepath.Join(ws, "ready.fifo"))
+		cancel()
+	}()
+	start := time.Now()
+	res, err := Run(ctx, Spec{Plan: plan(t, YOLO, tree, ws), Workspace: ws, Timeout: time.Minute, KillGrace: 100 * time.Millisecond})
+	took := time.Since(start)
+	if !errors.Is(err, context.Canceled) {
+		t.Errorf("err %v, want context.Canceled", err)
+	}
+	if res.TimedOut || res.ExitCode != -1 {
+		t.Errorf("result %+v", res)
+	}
+	if took > 10*time.Second {
+		t.Errorf("Run took %v after cancel; it must not wait for the escaped processes", took)
+	}
+	for _, f := range []string{"bg.pid", "esc.pid", "stubborn.pid"} {
+		if pid := pidFile(t, filepath.Join(ws, f)); alive(pid) {
+			t.Errorf("%s: process %d survived", f, pid)
+			syscall.Kill(pid, syscall.SIGKILL)
+		}
+	}
+}
+
+func TestRunTimeoutKillsTree(t *testing.T) {
+	ws := workspace(t)
+	script := `sleep 300 & echo $! > bg.pid
+(setsid sh -c 'echo $$ > esc.pid; exec sleep 300' &)
+wait`
+	start := time.Now()
+	res, err := Run(context.Background(), Spec{Plan: plan(t, YOLO, script, ws), Workspace: ws, Timeout: 500 * time.Millisecond, KillGrace: 100 * time.Millisecond})
+	took := time.Since(start)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !res.TimedOut || res.ExitCode != -1 {
+		t.Errorf("result %+v, want TimedOut and exit -1", res)
+	}
+	if took > 5*time.Second {
+		t.Errorf("Run took %v with a 500ms timeout", took)
+	}
+	for _, f := range []string{"bg.pid", "esc.pid"} {
+		if pid := pidFile(t, filepath.Join(ws, f)); alive(pid) {
+			t.Errorf("%s: process %d survived", f, pid)
+			syscall.Kill(pid, syscall.SIGKILL)
+		}
+	}
+}
+
+func TestRunKillsLeftoversAfterNormalExit(t *testing.T) {
+	ws := workspace(t)
+	// The command exits at once but leaves an escaped daemon holding the pipe.
+	res, err := Run(context.Background(), Spec{Plan: plan(t, YOLO, "(setsid sh -c 'echo $$ > esc.pid; exec sleep 300' &); while [ ! -s esc.pid ]; do :; done; echo bye", ws), Workspace: ws, Timeout: time.Minute})
+	if err != nil || res.ExitCode != 0 || string(res.Output) != "bye\n" || res.Duration > 10*time.Second {
+		t.Fatalf("res %+v %q err %v", res, res.Output, err)
+	}
+	if pid := pidFile(t, filepath.Join(ws, "esc.pid")); alive(pid) {
+		t.Errorf("escaped process %d survived the command", pid)
+		syscall.Kill(pid, syscall.SIGKILL)
+	}
+}
+
+func TestRunScrubsEnvironment(t *testing.T) {
+	ws := workspace(t)
+	t.Setenv("MY_API_TOKEN", "tok-planted")
+	t.Setenv("AWS_ACCESS_KEY_ID", "aws-planted")
+	t.Setenv("DB_PASSWORD", "pw-planted")
+	t.Setenv("GITHUB_PAT", "pat-planted")
+	t.Setenv("LD_PRELOAD", "/planted.so")
+	t.Setenv("LC_SECRET", "lc-planted")
+	t.Setenv("LC_ALL", "C")
+	res, err := Run(context.Background(), Spec{Plan: plan(t, YOLO, "env", ws), Workspace: ws, Timeout: 10 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := string(res.Output)
+	if strings.Contains(out, "planted") {
+		t.Errorf("a secret-looking variable reached the command:\n%s", out)
+	}
+	for _, want := range []string{"PATH=", "LC_ALL=C", "GIT_CONFIG_NOSYSTEM=1"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("environment lacks %s:\n%s", want, out)
+		}
+	}
+	// An explicit Env replaces the default.
+	res, _ = Run(context.Background(), Spec{Plan: plan(t, YOLO, "echo $ONLY", ws), Workspace: ws, Env: []string{"ONLY=this", "PATH=" + os.Getenv("PATH")}})
+	if string(res.Output) != "this\n" {
+		t.Errorf("explicit Env: %q", res.Output)
+	}
+}
+
+func TestRunMissingProgram(t *testing.T) {
+	ws := workspace(t)
+	_, err := Run(context.Background(), Spec{Plan: Plan{Argv: []string{"no-such-program-yolo"}, Program: "x"}, Workspace: ws})
+	if rule(err) != "not-found" {
+		t.Errorf("err %v, want rule not-found", err)
+	}
+}
+
+func TestRunSandboxNeedsBwrap(t *testing.T) {
+	ws := workspace(t)
+	t.Setenv("PATH", t.TempDir())
+	_, err := Run(context.Background(), Spec{Plan: Plan{Argv: []string{"true"}, Program: "true"}, Workspace: ws, Sandbox: true})
+	if rule(err) != "sandbox-unavailable" || !strings.Contains(err.Error(), "apt-get install bubblewrap") {
+		t.Errorf("err %v, want a refusal saying how to install bubblewrap", err)
+	}
+}
+
+// sandboxed skips the test, naming why, when bubblewrap is missing or
+// cannot create namespaces here.
+func sandboxed(t *testing.T, ws string) {
+	t.Helper()
+	bw, err := exec.LookPath("bwrap")
+	if err != nil {
+		t.Skip("sandbox not tested: bwrap is not installed (apt-get install bubblewrap)")
+	}
+	out, err := exec.Command(bw, sandboxArgv(bw, ws, []string{"true"})[1:]...).CombinedOutput()
+	if err != nil {
+		t.Skipf("sandbox not tested: bwrap cannot create namespaces here (%v: %s)", err, bytes.TrimSpace(out))
+	}
+}
+
+func TestSandbox(t *testing.T) {
+	ws := workspace(t)
+	sandboxed(t, ws)
+	outside, err := os.MkdirTemp("/var/tmp", "yolo-outside-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer os.RemoveAll(outside)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	port := strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)
+
+	run := func(text string) Result {
+		t.Helper()
+		res, err := Run(context.Background(), Spec{Plan: plan(t, YOLO, text, ws), Workspace: ws, Sandbox: true, Timeout: 20 * time.Second})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res
+	}
+	// The workspace is writable and the write lands on the host.
+	if res := run("echo inside > made.txt && cat made.txt"); res.ExitCode != 0 || string(res.Output) != "inside\n" {
+		t.Errorf("workspace write: %+v %q", res, res.Output)
+	}
+	if b, err := os.ReadFile(filepath.Join(ws, "made.txt")); err != nil || string(b) != "inside\n" {
+		t.Errorf("workspace write not visible on the host: %q %v", b, err)
+	}
+	// Outside the workspace the filesystem is read-only. (The analysis
+	// would refuse a literal path outside; build it at run time to test
+	// the sandbox itself.)
+	plan := Plan{Mode: YOLO, Argv: []string{"bash", "-c", `touch "$1/f" 2>&1; echo rc=$?`, "bash", outside}, Program: "touch"}
+	res, err := Run(context.Background(), Spec{Plan: plan, Workspace: ws, Sandbox: true, Timeout: 20 * time.Second})
+	if err != nil || !strings.Contains(string(res.Output), "rc=1") || !strings.Contains(string(res.Output), "Read-only") {
+		t.Errorf("write outside the workspace: %q %v", res.Output, err)
+	}
+	if _, err := os.Stat(filepath.Join(outside, "f")); err == nil {
+		t.Errorf("a file was created outside the workspace")
+	}
+	// /tmp is private: a file written there is gone afterwards.
+	raw := Plan{Mode: YOLO, Argv: []string{"bash", "-c", "echo x > /tmp/yolo-private"}, Program: "echo"}
+	if _, err := Run(context.Background(), Spec{Plan: raw, Workspace: ws, Sandbox: true, Timeout: 20 * time.Second}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat("/tmp/yolo-private"); err == nil {
+		os.Remove("/tmp/yolo-private")
+		t.Errorf("/tmp in the sandbox is the host's /tmp")
+	}
+	// No network: a listener on the host's loopback is unreachable and the
+	// only interface is lo.
+	res = run("(exec 3<>/dev/tcp/127.0.0.1/" + port + ") 2>/dev/null; echo rc=$?; tail -n +3 /proc/net/dev | cut -d: -f1")
+	if out := string(res.Output); !strings.Contains(out, "rc=1") || strings.Count(strings.TrimSpace(out), "\n") != 1 || !strings.Contains(out, "lo") {
+		t.Errorf("network reachable from the sandbox:\n%s", out)
+	}
+	// A fresh pid namespace: the command sees only its own processes.
+	res = run("ls /proc | grep -c '^[0-9]'")
+	if n, _ := strconv.Atoi(strings.TrimSpace(string(res.Output))); n == 0 || n > 5 {
+		t.Errorf("sandbox sees %q processes, want a private pid namespace", res.Output)
+	}
+}
+
+func TestSandboxTimeoutKillsTree(t *testing.T) {
+	ws := workspace(t)
+	sandboxed(t, ws)
+	start := time.Now()
+	res, err := Run(context.Background(), Spec{Plan: plan(t, YOLO, "(setsid sleep 300 &); sleep 300", ws), Workspace: ws, Sandbox: true, Timeout: 300 * time.Millisecond, KillGrace: 100 * time.Millisecond})
+	if err != nil || !res.TimedOut || time.Since(start) > 10*time.Second {
+		t.Errorf("res %+v err %v after %v", res, err, time.Since(start))
+	}
+}
+
+// A Run's cleanup must not kill what belongs to another Run still in
+// progress: escaped processes are told apart by their run marker.
+func TestRunConcurrentCleanupSparesOtherRuns(t *testing.T) {
+	ws := workspace(t)
+	for _, f := range []string{"ready.fifo", "go.fifo"} {
+		if err := syscall.Mkfifo(filepath.Join(ws, f), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	long := "(setsid sh -c 'echo $$ > b.pid; exec sleep 300' &); while [ ! -s b.pid ]; do :; done; " +
+		"echo ready > ready.fifo; read x < go.fifo; kill -0 $(cat b.pid) && echo alive"
+	done := make(chan Result, 1)
+	go func() {
+		res, err := Run(context.Background(), Spec{Plan: plan(t, YOLO, long, ws), Workspace: ws, Timeout: time.Minute})
+		if err != nil {
+			t.Error(err)
+		}
+		done <- res
+	}()
+	// The long run's escapee is up. Read to EOF: closing early would kill
+	// the writer with SIGPIPE.
+	if _, err := os.ReadFile(filepath.Join(ws, "ready.fifo")); err != nil {
+		t.Fatal(err)
+	}
+	// A short run that leaves an escapee of its own, cleaned up meanwhile.
+	res, err := Run(context.Background(), Spec{Plan: plan(t, YOLO, "(setsid sh -c 'echo $$ > a.pid; exec sleep 300' &); while [ ! -s a.pid ]; do :; done", ws), Workspace: ws, Timeout: time.Minute})
+	if err != nil || res.ExitCode != 0 {
+		t.Fatalf("short run: %+v %v", res, err)
+	}
+	if pid := pidFile(t, filepath.Join(ws, "a.pid")); alive(pid) {
+		t.Errorf("the short run's escapee %d survived", pid)
+		syscall.Kill(pid, syscall.SIGKILL)
+	}
+	// Writing blocks until the long run reads; if it died, its result comes.
+	go os.WriteFile(filepath.Join(ws, "go.fifo"), []byte("go\n"), 0o600)
+	longRes := <-done
+	if string(longRes.Output) != "alive\n" {
+		t.Errorf("the long run's escapee was killed by another run's cleanup: %q %+v", longRes.Output, longRes)
+	}
+	if pid := pidFile(t, filepath.Join(ws, "b.pid")); alive(pid) {
+		t.Errorf("the long run's escapee %d survived its own run", pid)
+		syscall.Kill(pid, syscall.SIGKILL)
+	}
+}
+
+func TestRunCancelledBeforeStart(t *testing.T) {
+	ws := workspace(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	os.Remove(filepath.Join(ws, "ran"))
+	res, err := Run(ctx, Spec{Plan: plan(t, YOLO, "touch ran", ws), Workspace: ws})
+	if !errors.Is(err, context.Canceled) || res.ExitCode != -1 {
+		t.Errorf("res %+v err %v", res, err)
+	}
+	if _, err := os.Stat(filepath.Join(ws, "ran")); err == nil {
+		t.Errorf("a cancelled Run started the command")
+	}
+}
+
+// An escapee that wiped its environment (so carries no marker) is still
+// killed, while a child the bridge started by other means is spared.
+func TestRunCleanupUnmarkedEscapeeSparesBridgeChildren(t *testing.T) {
+	ws := workspace(t)
+	other := exec.Command("sleep", "300") // as other bridge code might
+	if err := other.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		other.Process.Kill()
+		other.Wait()
+	}()
+	script := "(env -i setsid sh -c 'echo $$ > e.pid; exec sleep 300' &); while [ ! -s e.pid ]; do :; done"
+	res, err := Run(context.Background(), Spec{Plan: plan(t, YOLO, script, ws), Workspace: ws, Timeout: time.Minute})
+	if err != nil || res.ExitCode != 0 {
+		t.Fatalf("res %+v %q err %v", res, res.Output, err)
+	}
+	if pid := pidFile(t, filepath.Join(ws, "e.pid")); alive(pid) {
+		t.Errorf("escapee %d without a marker survived", pid)
+		syscall.Kill(pid, syscall.SIGKILL)
+	}
+	if !alive(other.Process.Pid) {
+		t.Errorf("Run's cleanup killed a process the bridge started itself")
+	}
+}
+
+// A bwrap that cannot build its sandbox is a refusal carrying its reason,
+// not a failed command.
+func TestRunSandboxUnusable(t *testing.T) {
+	ws := workspace(t)
+	bin := t.TempDir()
+	fake := "#!/bin/sh\necho 'bwrap: No permissions to create new namespace' >&2\nexit 1\n"
+	if err := os.WriteFile(filepath.Join(bin, "bwrap"), []byte(fake), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("PATH", bin+":"+os.Getenv("PATH"))
+	sandboxMu.Lock()
+	sandboxOK = false // forget a probe that passed with the real bwrap
+	sandboxMu.Unlock()
+	t.Cleanup(func() {
+		sandboxMu.Lock()
+		sandboxOK = false
+		sandboxMu.Unlock()
+	})
+	_, err := Run(context.Background(), Spec{Plan: Plan{Argv: []string{"true"}, Program: "true"}, Workspace: ws, Sandbox: true})
+	if rule(err) != "sandbox-unavailable" || !strings.Contains(err.Error(), "No permissions to create new namespace") {
+		t.Errorf("err %v, want a sandbox-unavailable refusal quoting bwrap", err)
+	}
+}
+
+// A filter configured in the repository and assigned in .gitattributes is
+// a program git diff and git status would run; safe mode's git must not.
+func TestSafeGitRunsNoRepositoryFilter(t *testing.T) {
+	if _, err := exec.LookPath("git"); err != nil {
+		t.Skip("git not installed")
+	}
+	ws := workspace(t)
+	os.RemoveAll(filepath.Join(ws, ".git"))
+	marker := filepath.Join(t.TempDir(), "ran")
+	git := func(args ...string) {
+		t.Helper()
+		cmd := exec.Command("git", args...)
+		cmd.Dir = ws
+		cmd.Env = append(ScrubbedEnv(), "GIT_AUTHOR_NAME=t", "GIT_AUTHOR_EMAIL=t@t", "GIT_COMMITTER_NAME=t", "GIT_COMMITTER_EMAIL=t@t")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("git %v: %v %s", args, err, out)
+		}
+	}
+	git("init", "-q", ".")
+	os.WriteFile(filepath.Join(ws, "f.txt"), []byte("a\n"), 0o644)
+	git("add", "f.txt")
+	git("commit", "-qm", "init")
+	os.WriteFile(filepath.Join(ws, ".gitattributes"), []byte("*.txt filter=evil diff=evil\n"), 0o644)
+	for _, k := range []string{"clean", "process", "smudge"} {
+		git("config", "filter.evil."+k, "touch "+marker+"; cat")
+	}
+	// A filter configured after Check, while the human approves, is also off.
+	late := plan(t, Safe, "git diff", ws)
+	git("config", "filter.late.process", "touch "+marker+"; cat")
+	os.WriteFile(filepath.Join(ws, ".gitattributes"), []byte("*.txt filter=late diff=evil\n"), 0o644)
+	os.WriteFile(filepath.Join(ws, "f.txt"), []byte("a\nc\n"), 0o644)
+	if res, err := Run(context.Background(), Spec{Plan: late, Workspace: ws, Timeout: 20 * time.Second}); err != nil || res.ExitCode != 0 {
+		t.Errorf("late filter: %+v %s %v", res, res.Output, err)
+	}
+	if _, err := os.Stat(marker); err == nil {
+		t.Fatalf("git diff ran a filter configured after Check")
+	}
+	os.WriteFile(filepath.Join(ws, ".gitattributes"), []byte("*.txt filter=evil diff=evil\n"), 0o644)
+	git("config", "diff.evil.textconv", "touch "+marker+"; cat")
+	git("config", "diff.evil.command", "touch "+marker)
+	git("config", "core.fsmonitor", "touch "+marker)
+	os.WriteFile(filepath.Join(ws, "f.txt"), []byte("a\nb\n"), 0o644)
+	for _, text := range []string{"git status", "git diff", "git log -p", "git show"} {
+		p := plan(t, Safe, text, ws)
+		res, err := Run(context.Background(), Spec{Plan: p, Workspace: ws, Timeout: 20 * time.Second})
+		if err != nil || res.ExitCode != 0 {
+			t.Errorf("%s: %+v %s %v", text, res, res.Output, err)
+		}
+		if _, err := os.Stat(marker); err == nil {
+			t.Fatalf("%s ran a program from the repository's configuration (argv %q)", text, p.Argv)
+		}
+	}
+}
