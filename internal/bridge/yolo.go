@@ -23,6 +23,7 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"math/big"
 	"strings"
@@ -54,6 +55,9 @@ type YoloConfig struct {
 	Workspace       string // default workspace: the server's working directory
 	Origin          string // host and directory shown to the person approving
 	Policy          yolo.Policy
+	// Hide lists paths sandboxed commands must not read: the bridge's own
+	// database and key file (yolo.HiddenPaths adds credential stores).
+	Hide []string
 }
 
 // DefaultYoloConfig returns YOLO mode's defaults, disabled.
@@ -241,6 +245,13 @@ func (s *Service) checkEnable(in *EnableInput) (string, error) {
 	ws, err := yolo.Workspace(dir)
 	if err != nil {
 		return "", Errorf(EInvalid, "workspace %q cannot be used: %v. Give an existing project directory (not / or a home or system directory).", dir, err)
+	}
+	if in.Sandbox {
+		// Refuse now rather than after a person approved a mode whose
+		// every command would fail.
+		if err := yolo.SandboxAvailable(ws); err != nil {
+			return "", Errorf(EInvalid, "sandbox: %v", err)
+		}
 	}
 	return ws, nil
 }
@@ -756,10 +767,19 @@ func (s *Service) commandApprovalGone(a Approval, st string) error {
 func (s *Service) run(ctx context.Context, c Caller, command, hash string, out ExecResult) (ExecResult, error) {
 	const tool = "execute_command"
 	en := out.Enablement
+	// Check again: a person may have taken minutes to approve, and paths
+	// (symlinks, say) may have changed since the first check.
+	plan, err := yolo.Check(yolo.Mode(en.Mode), command, en.Workspace, s.cfg.Yolo.Policy)
+	if err != nil {
+		return out, s.Refuse(ctx, tool, c.ConversationID, c.Session,
+			Errorf(EForbidden, "%s mode refuses this command now (checked again before running): %s", en.Mode, s.clean(err.Error())))
+	}
+	out.Plan = plan
 	res, runErr := yolo.Run(ctx, yolo.Spec{
-		Plan: out.Plan, Workspace: en.Workspace, Timeout: en.Timeout, MaxOutput: s.cfg.Yolo.MaxOutput, Sandbox: en.Sandbox,
+		Plan: plan, Workspace: en.Workspace, Timeout: en.Timeout, MaxOutput: s.cfg.Yolo.MaxOutput, Sandbox: en.Sandbox, Hide: s.cfg.Yolo.Hide,
 	})
-	if runErr != nil {
+	cancelled := runErr != nil && ctx.Err() != nil && errors.Is(runErr, ctx.Err())
+	if runErr != nil && !cancelled {
 		return out, s.Refuse(ctx, tool, c.ConversationID, c.Session, runFailure(runErr))
 	}
 	out.Ran, out.Run = true, res
@@ -771,9 +791,12 @@ func (s *Service) run(ctx context.Context, c Caller, command, hash string, out E
 	out.Run.Output = nil // raw; only the redacted copy leaves the service
 
 	body := s.commandMessage(c, out)
-	err := s.call(ctx, tool, c.ConversationID, c.Session, func(tx Tx, now time.Time) (string, error) {
+	err = s.call(ctx, tool, c.ConversationID, c.Session, func(tx Tx, now time.Time) (string, error) {
 		detail := fmt.Sprintf("ran %s (sha256 %s) in %s mode: %s after %s, %d bytes of output",
 			out.Plan.Program, hash[:12], en.Mode, exitText(res), res.Duration.Round(time.Millisecond), res.OutputBytes)
+		if cancelled {
+			detail += " (killed: the caller cancelled)"
+		}
 		if res.Truncated {
 			detail += " (truncated)"
 		}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -12,6 +13,7 @@ import (
 	"github.com/agent-bridge/agent-bridge/internal/bridge"
 	"github.com/agent-bridge/agent-bridge/internal/store/sqlite"
 	"github.com/agent-bridge/agent-bridge/internal/token"
+	"github.com/agent-bridge/agent-bridge/internal/yolo"
 )
 
 // yoloRig is a service with YOLO mode on over a database file, a
@@ -24,6 +26,7 @@ type yoloRig struct {
 	a, b    bridge.Caller
 	ws      string
 	enabled bool
+	hide    []string
 }
 
 func newYoloRig(t *testing.T, enabled bool) *yoloRig {
@@ -60,6 +63,7 @@ func (r *yoloRig) open(t *testing.T) *bridge.Service {
 	cfg.Now = func() time.Time { return *r.now }
 	cfg.Yolo.Enabled = r.enabled
 	cfg.Yolo.Workspace = r.ws
+	cfg.Yolo.Hide = r.hide
 	return bridge.NewService(db, r.key, nil, cfg, nil)
 }
 
@@ -434,5 +438,59 @@ func TestYoloTimeoutLeavesNoProcess(t *testing.T) {
 	in, err := r.svc.CheckMessages(ctx, r.b, bridge.CheckInput{})
 	if err != nil || len(in.Messages) != 1 || !strings.Contains(in.Messages[0].Body, "killed at its timeout") {
 		t.Fatalf("partner's copy: %+v %v", in.Messages, err)
+	}
+}
+
+func TestYoloSandboxRefusedWhenUnavailable(t *testing.T) {
+	r := newYoloRig(t, true)
+	t.Setenv("PATH", t.TempDir()) // no bwrap
+	_, err := r.svc.EnableYolo(context.Background(), r.a, bridge.EnableInput{Mode: "safe", Sandbox: true})
+	wantKind(t, err, bridge.EInvalid, "apt-get install bubblewrap")
+	if v, _ := r.svc.Approvals(context.Background()); len(v) != 0 {
+		t.Fatalf("a person was asked to approve a sandbox that cannot run: %v", v)
+	}
+}
+
+// In a sandboxed enablement, even a yolo command cannot read the bridge's
+// database or key file (the key signs every token).
+func TestYoloSandboxHidesTheBridgesFiles(t *testing.T) {
+	r := newYoloRig(t, true)
+	if err := yolo.SandboxAvailable(r.ws); err != nil {
+		t.Skipf("sandbox not tested: %v", err)
+	}
+	keyFile := r.dbPath + ".key"
+	if err := os.WriteFile(keyFile, []byte("KEYMATERIAL-0123456789"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r.hide = []string{r.dbPath, keyFile}
+	r.svc = r.open(t)
+	ctx := context.Background()
+	res, err := r.svc.EnableYolo(ctx, r.a, bridge.EnableInput{Mode: "yolo", Sandbox: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.svc.Decide(ctx, res.Approval.ID, true, "terminal user test", ""); err != nil {
+		t.Fatal(err)
+	}
+	res, err = r.svc.EnableYolo(ctx, r.a, bridge.EnableInput{RequestID: res.Approval.ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := "cat " + keyFile + "; wc -c " + r.dbPath + "; cat notes.txt"
+	out, err := r.svc.ExecuteCommand(ctx, r.a, bridge.ExecInput{Command: cmd, ApprovalToken: res.Token})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.svc.Decide(ctx, out.Approval.ID, true, "terminal user test", ""); err != nil {
+		t.Fatal(err)
+	}
+	out, err = r.svc.ExecuteCommand(ctx, r.a, bridge.ExecInput{Command: cmd, RequestID: out.Approval.ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Hidden files read as nothing or not at all; either way no byte of them.
+	dbSize := regexp.MustCompile(`(?m)^[1-9][0-9]* ` + regexp.QuoteMeta(r.dbPath) + `$`)
+	if strings.Contains(out.Output, "KEYMATERIAL") || dbSize.MatchString(out.Output) || !strings.Contains(out.Output, "hello from the workspace") {
+		t.Fatalf("sandboxed output: %q", out.Output)
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -102,7 +103,7 @@ func Run(ctx context.Context, s Spec) (Result, error) {
 		if err := probeSandbox(bw, s.Workspace); err != nil {
 			return res, err
 		}
-		argv = sandboxArgv(bw, s.Workspace, argv)
+		argv = sandboxArgv(bw, s.Workspace, append(HiddenPaths(), s.Hide...), argv)
 	}
 
 	pr, pw, err := os.Pipe()
@@ -194,7 +195,7 @@ func probeSandbox(bwrap, ws string) error {
 	if sandboxOK {
 		return nil
 	}
-	out, err := exec.Command(bwrap, sandboxArgv(bwrap, ws, []string{"true"})[1:]...).CombinedOutput()
+	out, err := exec.Command(bwrap, sandboxArgv(bwrap, ws, nil, []string{"true"})[1:]...).CombinedOutput()
 	if err != nil {
 		return refuse("sandbox-unavailable", "bubblewrap cannot create its sandbox here (%v: %s); run where user namespaces are allowed, or have the operator turn the sandbox off", err, strings.TrimSpace(string(out)))
 	}
@@ -203,20 +204,68 @@ func probeSandbox(bwrap, ws string) error {
 }
 
 // sandboxArgv wraps argv in bubblewrap. Order matters: the private /tmp is
-// mounted before the workspace so a workspace under /tmp stays visible.
-func sandboxArgv(bwrap, ws string, argv []string) []string {
-	return append([]string{bwrap,
+// mounted before the workspace so a workspace under /tmp stays visible, and
+// a hidden directory that contains the workspace is masked before the
+// workspace is bound back in; everything else hidden is masked after it, so
+// a key file inside the workspace is hidden too.
+func sandboxArgv(bwrap, ws string, hide, argv []string) []string {
+	out := []string{bwrap,
 		"--ro-bind", "/", "/",
 		"--dev", "/dev",
 		"--proc", "/proc",
 		"--tmpfs", "/tmp",
-		"--bind", ws, ws,
+	}
+	var after []string
+	for _, h := range hide {
+		fi, err := os.Stat(h)
+		if err != nil || !filepath.IsAbs(h) || h == ws {
+			continue
+		}
+		switch {
+		case !fi.IsDir():
+			after = append(after, "--ro-bind", "/dev/null", h)
+		case within(ws, h): // h contains the workspace
+			out = append(out, "--tmpfs", h)
+		default:
+			after = append(after, "--tmpfs", h)
+		}
+	}
+	out = append(out, "--bind", ws, ws)
+	out = append(out, after...)
+	return append(append(out,
 		"--unshare-all", // user (when possible), ipc, pid, net, uts, cgroup
 		"--cap-drop", "ALL",
 		"--die-with-parent",
 		"--new-session",
 		"--chdir", ws,
-		"--"}, argv...)
+		"--"), argv...)
+}
+
+// HiddenPaths are the credential stores under the home directory that a
+// sandboxed command never sees: SSH and GPG keys, cloud, container and
+// package-registry credentials, password stores.
+func HiddenPaths() []string {
+	home := homeDir()
+	if home == "" {
+		return nil
+	}
+	var out []string
+	for _, rel := range []string{".ssh", ".gnupg", ".aws", ".azure", ".config/gcloud", ".kube", ".docker",
+		".config/gh", ".config/hub", ".netrc", ".git-credentials", ".npmrc", ".pypirc", ".cargo/credentials.toml",
+		".local/share/keyrings", ".password-store", ".vault-token", ".config/agent-bridge", ".local/state/agent-bridge"} {
+		out = append(out, filepath.Join(home, rel))
+	}
+	return out
+}
+
+// SandboxAvailable reports why commands cannot run sandboxed here (bwrap
+// missing, or unable to create its namespaces), as a *Refusal, or nil.
+func SandboxAvailable(workspace string) error {
+	bw, err := exec.LookPath("bwrap")
+	if err != nil {
+		return refuse("sandbox-unavailable", "the sandbox needs bubblewrap, which is not installed (bwrap not in PATH); install it (apt-get install bubblewrap) or ask without sandbox")
+	}
+	return probeSandbox(bw, workspace)
 }
 
 // terminate sends SIGTERM to the group, waits up to grace for the leader,

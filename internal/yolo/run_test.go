@@ -230,7 +230,7 @@ func sandboxed(t *testing.T, ws string) {
 	if err != nil {
 		t.Skip("sandbox not tested: bwrap is not installed (apt-get install bubblewrap)")
 	}
-	out, err := exec.Command(bw, sandboxArgv(bw, ws, []string{"true"})[1:]...).CombinedOutput()
+	out, err := exec.Command(bw, sandboxArgv(bw, ws, nil, []string{"true"})[1:]...).CombinedOutput()
 	if err != nil {
 		t.Skipf("sandbox not tested: bwrap cannot create namespaces here (%v: %s)", err, bytes.TrimSpace(out))
 	}
@@ -468,6 +468,71 @@ func TestSafeGitRunsNoRepositoryFilter(t *testing.T) {
 		}
 		if _, err := os.Stat(marker); err == nil {
 			t.Fatalf("%s ran a program from the repository's configuration (argv %q)", text, p.Argv)
+		}
+	}
+}
+
+// TestSandboxHides: paths in Spec.Hide cannot be read inside the sandbox,
+// whether a file outside the workspace, a file inside it (a key file next to
+// a project's database), or a directory that contains the workspace, which
+// stays usable.
+func TestSandboxHides(t *testing.T) {
+	parent, err := os.MkdirTemp("/var/tmp", "yolo-hidden-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer os.RemoveAll(parent)
+	ws := filepath.Join(parent, "project")
+	if err := os.Mkdir(ws, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	sandboxed(t, ws)
+	outsideDir := filepath.Join(parent, "state")
+	os.Mkdir(outsideDir, 0o700)
+	for path, body := range map[string]string{
+		filepath.Join(parent, "sibling.txt"):    "sibling secret",
+		filepath.Join(outsideDir, "bridge.key"): "outside key",
+		filepath.Join(ws, "bridge.db.key"):      "inside key",
+		filepath.Join(ws, "visible.txt"):        "visible text",
+	} {
+		if err := os.WriteFile(path, []byte(body), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	run := func(hide []string, argv ...string) string {
+		t.Helper()
+		res, err := Run(context.Background(), Spec{Plan: Plan{Argv: argv, Program: argv[0]}, Workspace: ws, Sandbox: true, Timeout: 10 * time.Second, Hide: hide})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(res.Output)
+	}
+	cat := []string{"sh", "-c", "cat " + parent + "/sibling.txt " + outsideDir + "/bridge.key bridge.db.key visible.txt 2>&1; echo ok > written.txt; cat written.txt"}
+	// Nothing hidden: the sandbox reads everything (the baseline that makes
+	// the next check mean something).
+	if out := run(nil, cat...); !strings.Contains(out, "sibling secret") || !strings.Contains(out, "inside key") {
+		t.Fatalf("without Hide the files should be readable: %q", out)
+	}
+	out := run([]string{parent, outsideDir, filepath.Join(ws, "bridge.db.key"), "/no/such/path"}, cat...)
+	for _, secret := range []string{"sibling secret", "outside key", "inside key"} {
+		if strings.Contains(out, secret) {
+			t.Errorf("the sandbox read a hidden path: %q in %q", secret, out)
+		}
+	}
+	if !strings.Contains(out, "visible text") || !strings.Contains(out, "ok") {
+		t.Errorf("hiding the workspace's parent broke the workspace: %q", out)
+	}
+	if b, _ := os.ReadFile(filepath.Join(ws, "bridge.db.key")); string(b) != "inside key" {
+		t.Errorf("the hidden key file was changed: %q", b)
+	}
+}
+
+func TestHiddenPathsCoverCredentialStores(t *testing.T) {
+	t.Setenv("HOME", t.TempDir())
+	got := strings.Join(HiddenPaths(), "\n")
+	for _, want := range []string{"/.ssh", "/.aws", "/.gnupg", "/.local/state/agent-bridge", "/.netrc"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("HiddenPaths lacks %s:\n%s", want, got)
 		}
 	}
 }

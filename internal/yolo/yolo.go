@@ -99,6 +99,11 @@ type Spec struct {
 	// KillGrace is how long a command gets between SIGTERM and SIGKILL when
 	// it times out or ctx is cancelled; zero means DefaultKillGrace.
 	KillGrace time.Duration
+	// Hide lists files and directories a sandboxed command must not read
+	// (the bridge's own database and key, say), on top of HiddenPaths. A
+	// path that does not exist is skipped; nothing is hidden without the
+	// sandbox.
+	Hide []string
 }
 
 // DefaultMaxOutput is the output kept when Spec.MaxOutput is zero.
