@@ -21,6 +21,7 @@ const module = "github.com/agent-bridge/agent-bridge/"
 var allowed = map[string][]string{
 	"bridge":          {"internal/audit", "internal/limit", "internal/redact", "internal/token", "internal/yolo"},
 	"store/sqlite":    {"internal/bridge"},
+	"store/postgres":  {"internal/bridge"},
 	"store/storetest": {"internal/bridge"},
 	"mcpserver":       {"internal/bridge", "internal/redact"},
 	"audit":           nil,

@@ -1,0 +1,157 @@
+package postgres
+
+import (
+	"context"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// FallbackInterval is how often waiters re-check when no notification
+// came: a safety net for writers that are not agent-bridge, not the way
+// changes normally arrive (NOTIFY is transactional and reliable while the
+// listening connection lives, and its loss wakes every waiter).
+const FallbackInterval = 5 * time.Second
+
+// Reconnect backoff of the listening connection.
+const (
+	minBackoff = 100 * time.Millisecond
+	maxBackoff = 10 * time.Second
+)
+
+// notifier wakes waiters when the database changes.
+//
+// Every write transaction runs pg_notify(Channel) before it commits, and
+// PostgreSQL delivers the notification to every listening session when
+// (and only if) the transaction commits, after its changes are visible.
+// The first call to changed starts one dedicated connection that LISTENs
+// on the channel and broadcasts to this process's waiters. When that
+// connection is lost it broadcasts (waiters re-check, since notifications
+// may be missed while nobody listens), and reconnects with backoff; every
+// time LISTEN takes effect it broadcasts again, so a write that committed
+// before it is not slept through. Commits by this process wake its waiters
+// directly, and a slow timer covers anything else.
+type notifier struct {
+	connect func(context.Context) (*pgx.Conn, error)
+	where   string // for log messages
+
+	mu      sync.Mutex
+	ch      chan struct{}
+	started bool
+	closed  bool
+	cancel  context.CancelFunc
+	wg      sync.WaitGroup
+}
+
+func newNotifier(connect func(context.Context) (*pgx.Conn, error), where string) *notifier {
+	return &notifier{connect: connect, where: where, ch: make(chan struct{})}
+}
+
+// changed returns the channel closed at the next change, starting the
+// listener on first use (servers that never wait never listen).
+func (n *notifier) changed() <-chan struct{} {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if n.closed {
+		ch := make(chan struct{})
+		close(ch) // a closed store: waiters re-check and get its error
+		return ch
+	}
+	if !n.started {
+		n.started = true
+		ctx, cancel := context.WithCancel(context.Background())
+		n.cancel = cancel
+		n.wg.Add(2)
+		go n.listen(ctx)
+		go n.tick(ctx)
+	}
+	return n.ch
+}
+
+// broadcast wakes every waiter.
+func (n *notifier) broadcast() {
+	n.mu.Lock()
+	close(n.ch)
+	n.ch = make(chan struct{})
+	n.mu.Unlock()
+}
+
+// close stops the listener and waits for its goroutines to end.
+func (n *notifier) close() {
+	n.mu.Lock()
+	if n.closed {
+		n.mu.Unlock()
+		return
+	}
+	n.closed = true
+	cancel := n.cancel
+	n.mu.Unlock()
+	if cancel != nil {
+		cancel()
+	}
+	n.wg.Wait()
+	n.broadcast()
+}
+
+func (n *notifier) tick(ctx context.Context) {
+	defer n.wg.Done()
+	t := time.NewTicker(FallbackInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			n.broadcast()
+		}
+	}
+}
+
+// listen keeps one listening connection until ctx is done.
+func (n *notifier) listen(ctx context.Context) {
+	defer n.wg.Done()
+	backoff := minBackoff
+	for {
+		err := n.session(ctx, func() { backoff = minBackoff })
+		if ctx.Err() != nil {
+			return
+		}
+		n.broadcast() // notifications may be lost until we listen again
+		slog.Warn("database change listener lost its connection; waiters re-check every few seconds until it is back",
+			"db", n.where, "retry_in", backoff, "err", err)
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(backoff):
+		}
+		backoff = min(backoff*2, maxBackoff)
+	}
+}
+
+// session connects, listens and broadcasts each notification until the
+// connection fails or ctx is done; listening calls back once LISTEN took
+// effect.
+func (n *notifier) session(ctx context.Context, listening func()) error {
+	conn, err := n.connect(ctx)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		cctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		defer cancel()
+		conn.Close(cctx)
+	}()
+	if _, err := conn.Exec(ctx, "LISTEN "+pgx.Identifier{Channel}.Sanitize()); err != nil {
+		return err
+	}
+	listening()
+	n.broadcast() // a write that committed before LISTEN took effect
+	for {
+		if _, err := conn.WaitForNotification(ctx); err != nil {
+			return err
+		}
+		n.broadcast()
+	}
+}

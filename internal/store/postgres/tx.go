@@ -1,0 +1,424 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/agent-bridge/agent-bridge/internal/bridge"
+)
+
+// tx implements bridge.Tx over one pgx transaction. pgx prepares each query
+// once per connection and caches it (its default exec mode), as the SQLite
+// store's statement cache does.
+type tx struct {
+	ctx context.Context
+	tx  pgx.Tx
+}
+
+// fail translates a driver error met while doing what.
+func (t *tx) fail(what string, err error) error {
+	return translate(what, err, t.tx.Conn().IsClosed())
+}
+
+func (t *tx) exec(what, query string, args ...any) (pgconn.CommandTag, error) {
+	tag, err := t.tx.Exec(t.ctx, query, args...)
+	if err != nil {
+		return tag, t.fail(what, err)
+	}
+	return tag, nil
+}
+
+// ts rounds t down to the millisecond: SQLite keeps Unix milliseconds, and
+// both stores must return the same times (the audit digest covers them).
+func ts(t time.Time) time.Time { return t.Truncate(time.Millisecond) }
+
+// nullTS is ts, or NULL for the zero time.
+func nullTS(t time.Time) *time.Time {
+	if t.IsZero() {
+		return nil
+	}
+	v := ts(t)
+	return &v
+}
+
+func fromTS(t time.Time) time.Time { return t.UTC() }
+
+func (t *tx) CreateConversation(c bridge.Conversation) error {
+	_, err := t.exec("create conversation",
+		`INSERT INTO conversations (id, role_a, role_b, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)`,
+		c.ID, c.RoleA, c.RoleB, ts(c.CreatedAt), ts(c.ExpiresAt))
+	return err
+}
+
+const conversationColumns = `id, role_a, role_b, created_at, expires_at`
+
+func scanConversation(row pgx.Row) (bridge.Conversation, error) {
+	var c bridge.Conversation
+	err := row.Scan(&c.ID, &c.RoleA, &c.RoleB, &c.CreatedAt, &c.ExpiresAt)
+	c.CreatedAt, c.ExpiresAt = fromTS(c.CreatedAt), fromTS(c.ExpiresAt)
+	return c, err
+}
+
+func (t *tx) Conversation(id string) (bridge.Conversation, error) {
+	c, err := scanConversation(t.tx.QueryRow(t.ctx, `SELECT `+conversationColumns+` FROM conversations WHERE id = $1`, id))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return c, bridge.ConversationNotFound(id)
+	}
+	if err != nil {
+		return c, t.fail("read conversation", err)
+	}
+	return c, nil
+}
+
+func (t *tx) Conversations() ([]bridge.Conversation, error) {
+	rows, err := t.tx.Query(t.ctx, `SELECT `+conversationColumns+` FROM conversations ORDER BY created_at, id`)
+	if err != nil {
+		return nil, t.fail("list conversations", err)
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (bridge.Conversation, error) { return scanConversation(r) })
+	if err != nil {
+		return nil, t.fail("list conversations", err)
+	}
+	return out, nil
+}
+
+func (t *tx) AddMessage(m *bridge.Message) error {
+	files := m.Files
+	if files == nil {
+		files = []string{}
+	}
+	var id0 *int64
+	if m.ID != 0 {
+		id0 = &m.ID // imports keep their ids
+	}
+	// max(id)+1, like SQLite's rowid: every writer holds the write lock,
+	// and an imported id can never collide with a later one (a sequence
+	// would hand it out again).
+	var id int64
+	err := t.tx.QueryRow(t.ctx, `INSERT INTO messages (id, conversation_id, sender, action_type, body, files, created_at, read_at, system)
+		 VALUES (COALESCE($1, (SELECT COALESCE(max(id), 0) + 1 FROM messages)), $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id`,
+		id0, m.ConversationID, string(m.From), m.ActionType, m.Body, files, ts(m.CreatedAt), nullTS(m.ReadAt), m.System).Scan(&id)
+	if err != nil {
+		return t.fail("add message", err)
+	}
+	m.ID = id
+	return nil
+}
+
+const messageColumns = `id, conversation_id, sender, action_type, body, files, created_at, read_at, system`
+
+func scanMessage(row pgx.CollectableRow) (bridge.Message, error) {
+	var m bridge.Message
+	var from string
+	var read *time.Time
+	if err := row.Scan(&m.ID, &m.ConversationID, &from, &m.ActionType, &m.Body, &m.Files, &m.CreatedAt, &read, &m.System); err != nil {
+		return m, err
+	}
+	m.From = bridge.Session(from)
+	if m.Files == nil {
+		m.Files = []string{} // as SQLite's JSON "[]" decodes
+	}
+	m.CreatedAt = fromTS(m.CreatedAt)
+	if read != nil {
+		m.ReadAt = fromTS(*read)
+	}
+	return m, nil
+}
+
+func (t *tx) messages(what, query string, args ...any) ([]bridge.Message, error) {
+	rows, err := t.tx.Query(t.ctx, query, args...)
+	if err != nil {
+		return nil, t.fail(what, err)
+	}
+	msgs, err := pgx.CollectRows(rows, scanMessage)
+	if err != nil {
+		return nil, t.fail(what, err)
+	}
+	return msgs, nil
+}
+
+func (t *tx) TakeUnread(conversationID string, to bridge.Session, now time.Time) ([]bridge.Message, error) {
+	// One statement finds and marks, and every writer holds the write
+	// lock: no other transaction can take the same rows, on any node.
+	msgs, err := t.messages("take unread messages", `UPDATE messages SET read_at = $1
+		 WHERE conversation_id = $2 AND sender = $3 AND read_at IS NULL
+		 RETURNING `+messageColumns,
+		ts(now), conversationID, string(to.Partner()))
+	if err != nil {
+		return nil, err
+	}
+	// RETURNING order is unspecified.
+	sort.Slice(msgs, func(i, j int) bool { return msgs[i].ID < msgs[j].ID })
+	return msgs, nil
+}
+
+func (t *tx) Messages(conversationID string) ([]bridge.Message, error) {
+	return t.messages("read messages", `SELECT `+messageColumns+` FROM messages WHERE conversation_id = $1 ORDER BY id`, conversationID)
+}
+
+func (t *tx) count(what, query string, args ...any) (int, error) {
+	var n int
+	if err := t.tx.QueryRow(t.ctx, query, args...).Scan(&n); err != nil {
+		return 0, t.fail(what, err)
+	}
+	return n, nil
+}
+
+func (t *tx) UnreadCount(conversationID string, to bridge.Session) (int, error) {
+	return t.count("count unread messages",
+		`SELECT count(*) FROM messages WHERE conversation_id = $1 AND sender = $2 AND read_at IS NULL`,
+		conversationID, string(to.Partner()))
+}
+
+func (t *tx) PeekUnread(conversationID string, to bridge.Session) ([]bridge.Message, error) {
+	return t.messages("peek unread messages", `SELECT `+messageColumns+` FROM messages
+		WHERE conversation_id = $1 AND sender = $2 AND read_at IS NULL ORDER BY id`,
+		conversationID, string(to.Partner()))
+}
+
+func (t *tx) History(conversationID string, to bridge.Session, afterID int64, since time.Time, limit int) ([]bridge.Message, error) {
+	return t.messages("read message history", `SELECT `+messageColumns+` FROM messages
+		WHERE conversation_id = $1 AND sender = $2 AND id > $3 AND created_at >= $4 ORDER BY id LIMIT $5`,
+		conversationID, string(to.Partner()), afterID, ts(since), limit)
+}
+
+func (t *tx) Receipt(conversationID string, from bridge.Session) (bridge.Receipt, error) {
+	var r bridge.Receipt
+	var err error
+	r.Unread, err = t.count("read receipt",
+		`SELECT count(*) FROM messages WHERE conversation_id = $1 AND sender = $2 AND read_at IS NULL`,
+		conversationID, string(from))
+	if err != nil {
+		return r, err
+	}
+	err = t.tx.QueryRow(t.ctx, `SELECT id, read_at FROM messages
+		WHERE conversation_id = $1 AND sender = $2 AND read_at IS NOT NULL ORDER BY id DESC LIMIT 1`,
+		conversationID, string(from)).Scan(&r.LastReadID, &r.LastReadAt)
+	switch {
+	case errors.Is(err, pgx.ErrNoRows):
+		return r, nil
+	case err != nil:
+		return r, t.fail("read receipt", err)
+	}
+	r.LastReadAt = fromTS(r.LastReadAt)
+	return r, nil
+}
+
+func (t *tx) SetExpiry(conversationID string, expires time.Time) error {
+	_, err := t.exec("set expiry", `UPDATE conversations SET expires_at = $1 WHERE id = $2`, ts(expires), conversationID)
+	return err
+}
+
+func (t *tx) SetState(conversationID string, s bridge.Session, status string, at time.Time) error {
+	_, err := t.exec("set status",
+		`INSERT INTO statuses (conversation_id, session, status, heartbeat) VALUES ($1, $2, $3, $4)
+		 ON CONFLICT (conversation_id, session) DO UPDATE SET status = excluded.status, heartbeat = excluded.heartbeat`,
+		conversationID, string(s), status, ts(at))
+	return err
+}
+
+func (t *tx) State(conversationID string, s bridge.Session) (bridge.SessionState, error) {
+	st := bridge.SessionState{Session: s, Status: bridge.StatusUnknown}
+	var hb time.Time
+	err := t.tx.QueryRow(t.ctx, `SELECT status, heartbeat FROM statuses WHERE conversation_id = $1 AND session = $2`,
+		conversationID, string(s)).Scan(&st.Status, &hb)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return st, nil
+	}
+	if err != nil {
+		return st, t.fail("read status", err)
+	}
+	st.Heartbeat = fromTS(hb)
+	return st, nil
+}
+
+func (t *tx) Touch(conversationID string, s bridge.Session, at time.Time) error {
+	_, err := t.exec("record heartbeat",
+		`INSERT INTO statuses (conversation_id, session, status, heartbeat) VALUES ($1, $2, $3, $4)
+		 ON CONFLICT (conversation_id, session) DO UPDATE SET heartbeat = greatest(statuses.heartbeat, excluded.heartbeat)`,
+		conversationID, string(s), bridge.StatusUnknown, ts(at))
+	return err
+}
+
+func (t *tx) RequestTimes(subject string, since time.Time) ([]time.Time, error) {
+	rows, err := t.tx.Query(t.ctx, `SELECT at FROM rate_events WHERE subject = $1 AND at >= $2 ORDER BY at`, subject, ts(since))
+	if err != nil {
+		return nil, t.fail("read rate events", err)
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (time.Time, error) {
+		var at time.Time
+		err := r.Scan(&at)
+		return fromTS(at), err
+	})
+	if err != nil {
+		return nil, t.fail("read rate events", err)
+	}
+	return out, nil
+}
+
+func (t *tx) AddRequest(subject string, at, forgetBefore time.Time) error {
+	if _, err := t.exec("forget rate events", `DELETE FROM rate_events WHERE subject = $1 AND at < $2`, subject, ts(forgetBefore)); err != nil {
+		return err
+	}
+	_, err := t.exec("add rate event", `INSERT INTO rate_events (subject, at) VALUES ($1, $2)`, subject, ts(at))
+	return err
+}
+
+func (t *tx) SeeEndpoint(e bridge.Endpoint) error {
+	_, err := t.exec("record endpoint",
+		`INSERT INTO endpoints (workdir, conversation_id, session, seen_at) VALUES ($1, $2, $3, $4)
+		 ON CONFLICT (workdir, conversation_id, session) DO UPDATE SET seen_at = greatest(endpoints.seen_at, excluded.seen_at)`,
+		e.Workdir, e.ConversationID, string(e.Session), ts(e.SeenAt))
+	return err
+}
+
+func (t *tx) Endpoints(workdir string, since time.Time) ([]bridge.Endpoint, error) {
+	rows, err := t.tx.Query(t.ctx, `SELECT workdir, conversation_id, session, seen_at FROM endpoints
+		WHERE workdir = $1 AND seen_at >= $2 ORDER BY seen_at DESC`, workdir, ts(since))
+	if err != nil {
+		return nil, t.fail("read endpoints", err)
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (bridge.Endpoint, error) {
+		var e bridge.Endpoint
+		var sess string
+		err := r.Scan(&e.Workdir, &e.ConversationID, &sess, &e.SeenAt)
+		e.Session, e.SeenAt = bridge.Session(sess), fromTS(e.SeenAt)
+		return e, err
+	})
+	if err != nil {
+		return nil, t.fail("read endpoints", err)
+	}
+	return out, nil
+}
+
+func (t *tx) OpenSilence(conversationID string, s bridge.Session, heartbeat, at time.Time) (bool, error) {
+	tag, err := t.exec("open silence",
+		`INSERT INTO silences (conversation_id, session, heartbeat, reported_at) VALUES ($1, $2, $3, $4)
+		 ON CONFLICT DO NOTHING`, conversationID, string(s), ts(heartbeat), ts(at))
+	if err != nil {
+		return false, err
+	}
+	return tag.RowsAffected() == 1, nil
+}
+
+func (t *tx) CloseSilences(conversationID string, s bridge.Session, heartbeat, at time.Time) (int, error) {
+	tag, err := t.exec("close silence",
+		`UPDATE silences SET ended_at = $1
+		 WHERE conversation_id = $2 AND session = $3 AND ended_at IS NULL AND heartbeat < $4`,
+		ts(at), conversationID, string(s), ts(heartbeat))
+	if err != nil {
+		return 0, err
+	}
+	return int(tag.RowsAffected()), nil
+}
+
+func (t *tx) LastAudit() (int64, string, error) {
+	var seq int64
+	var digest string
+	err := t.tx.QueryRow(t.ctx, `SELECT seq, digest FROM audit ORDER BY seq DESC LIMIT 1`).Scan(&seq, &digest)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return 0, "", nil
+	}
+	if err != nil {
+		return 0, "", t.fail("read audit head", err)
+	}
+	return seq, digest, nil
+}
+
+func (t *tx) AppendAudit(e bridge.AuditEntry) error {
+	_, err := t.exec("append audit row",
+		`INSERT INTO audit (seq, at, tool, conversation_id, session, outcome, error_kind, detail, prev_digest, digest)
+		 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+		e.Seq, ts(e.At), e.Tool, e.ConversationID, e.Session, e.Outcome, string(e.ErrorKind), e.Detail, e.PrevDigest, e.Digest)
+	return err
+}
+
+const auditColumns = `seq, at, tool, conversation_id, session, outcome, error_kind, detail, prev_digest, digest`
+
+func (t *tx) queryAudit(fn func(bridge.AuditEntry) error, query string, args ...any) error {
+	rows, err := t.tx.Query(t.ctx, query, args...)
+	if err != nil {
+		return t.fail("read audit", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var e bridge.AuditEntry
+		var kind string
+		if err := rows.Scan(&e.Seq, &e.At, &e.Tool, &e.ConversationID, &e.Session, &e.Outcome, &kind, &e.Detail, &e.PrevDigest, &e.Digest); err != nil {
+			return t.fail("read audit", err)
+		}
+		e.At, e.ErrorKind = fromTS(e.At), bridge.ErrorKind(kind)
+		if err := fn(e); err != nil {
+			return err
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return t.fail("read audit", err)
+	}
+	return nil
+}
+
+func (t *tx) Audit(f bridge.AuditFilter) ([]bridge.AuditEntry, error) {
+	var where []string
+	var args []any
+	if f.ConversationID != "" {
+		args = append(args, f.ConversationID)
+		where = append(where, fmt.Sprintf("conversation_id = $%d", len(args)))
+	}
+	q := `SELECT ` + auditColumns + ` FROM audit`
+	if len(where) > 0 {
+		q += ` WHERE ` + strings.Join(where, " AND ")
+	}
+	q += ` ORDER BY seq DESC`
+	if f.Limit > 0 {
+		args = append(args, f.Limit)
+		q += fmt.Sprintf(` LIMIT $%d`, len(args))
+	}
+	var out []bridge.AuditEntry
+	err := t.queryAudit(func(e bridge.AuditEntry) error { out = append(out, e); return nil }, q, args...)
+	// Newest first from the query (so LIMIT keeps the last rows); callers
+	// want oldest first.
+	for i, j := 0, len(out)-1; i < j; i, j = i+1, j-1 {
+		out[i], out[j] = out[j], out[i]
+	}
+	return out, err
+}
+
+func (t *tx) EachAudit(fn func(bridge.AuditEntry) error) error {
+	return t.queryAudit(fn, `SELECT `+auditColumns+` FROM audit ORDER BY seq`)
+}
+
+func (t *tx) DeleteExpired(now time.Time) (bridge.Cleanup, error) {
+	var out bridge.Cleanup
+	const expired = `SELECT id FROM conversations WHERE expires_at <= $1`
+	var err error
+	if out.Messages, err = t.count("cleanup: count messages",
+		`SELECT count(*) FROM messages WHERE conversation_id IN (`+expired+`)`, ts(now)); err != nil {
+		return out, err
+	}
+	if out.Statuses, err = t.count("cleanup: count statuses",
+		`SELECT count(*) FROM statuses WHERE conversation_id IN (`+expired+`)`, ts(now)); err != nil {
+		return out, err
+	}
+	// A session's subject is "<conversation id>/<session>"; subjects without
+	// a slash (the create limit) belong to no conversation, as in SQLite.
+	if _, err := t.exec("cleanup: forget rate events",
+		`DELETE FROM rate_events WHERE strpos(subject, '/') > 0 AND split_part(subject, '/', 1) IN (`+expired+`)`, ts(now)); err != nil {
+		return out, err
+	}
+	// Messages, statuses, endpoints and silences go with their
+	// conversation (ON DELETE CASCADE).
+	tag, err := t.exec("cleanup: delete conversations", `DELETE FROM conversations WHERE expires_at <= $1`, ts(now))
+	if err != nil {
+		return out, err
+	}
+	out.Conversations = int(tag.RowsAffected())
+	return out, nil
+}
