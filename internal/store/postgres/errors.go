@@ -50,6 +50,9 @@ func translate(what string, err error, closed bool) error {
 	case isPg && (pgErr.Code == "40001" || pgErr.Code == "40P01"): // serialization_failure, deadlock_detected
 		return &storeError{bridge.Errorf(bridge.EInternal,
 			"the database could not order this write with a concurrent one while %s; nothing was stored. Retry.", what), cause}
+	case errors.As(err, new(*pgconn.ConnectError)):
+		return &storeError{bridge.Errorf(bridge.EInternal,
+			"the bridge cannot connect to its PostgreSQL database; nothing was stored. Retry in a moment; if it keeps failing, tell the person running agent-bridge to check the database server and the URL."), cause}
 	case connectionLost(err, pgErr, closed) && what == commitWhat:
 		return &storeError{bridge.Errorf(bridge.EInternal,
 			"the bridge lost its connection to PostgreSQL while committing: the change may or may not have been stored. Check before retrying; if it keeps failing, tell the person running agent-bridge to check the database server."), cause}
