@@ -15,7 +15,6 @@ import (
 	"github.com/agent-bridge/agent-bridge/internal/bridge"
 	"github.com/agent-bridge/agent-bridge/internal/limit"
 	"github.com/agent-bridge/agent-bridge/internal/redact"
-	"github.com/agent-bridge/agent-bridge/internal/store/sqlite"
 	"github.com/agent-bridge/agent-bridge/internal/token"
 )
 
@@ -70,8 +69,8 @@ func newFlagSet(name string) *flag.FlagSet {
 func defineFlags(command string, fs *flag.FlagSet) *options {
 	o := &options{}
 	d := bridge.DefaultConfig()
-	fs.StringVar(&o.db, "db", "", "database `file` (default $XDG_STATE_HOME/agent-bridge/bridge.db, else ~/.local/state/agent-bridge/bridge.db)")
-	fs.StringVar(&o.keyFile, "key-file", "", "token key `file` (default: the database path plus .key); created 0600 on first use")
+	fs.StringVar(&o.db, "db", "", "database `file`, or a postgres:// URL shared by several machines (default $XDG_STATE_HOME/agent-bridge/bridge.db, else ~/.local/state/agent-bridge/bridge.db)")
+	fs.StringVar(&o.keyFile, "key-file", "", "token key `file` (default: the database path plus .key; required with PostgreSQL, the same file on every machine); created 0600 on first use")
 	switch command {
 	case "serve":
 		fs.DurationVar(&o.ttl, "ttl", d.TTL, "how long a conversation lasts after it is created")
@@ -238,7 +237,7 @@ func (o *options) config() (bridge.Config, error) {
 
 // bridgeDeps is what a command needs to reach the service.
 type bridgeDeps struct {
-	db  *sqlite.DB
+	db  database
 	svc *bridge.Service
 }
 
@@ -261,11 +260,15 @@ func openForServe(ctx context.Context, o *options, getenv func(string) string, l
 			return bridgeDeps{}, fmt.Errorf("redaction rules: %w", err)
 		}
 	}
-	db, err := sqlite.Open(ctx, path)
+	keyPath, err := o.keyFileFor(path)
 	if err != nil {
 		return bridgeDeps{}, err
 	}
-	key, err := token.LoadOrCreate(o.keyPath(db.Path()))
+	db, err := openDatabase(ctx, path)
+	if err != nil {
+		return bridgeDeps{}, err
+	}
+	key, err := token.LoadOrCreate(keyPath)
 	if err != nil {
 		db.Close()
 		return bridgeDeps{}, err
@@ -290,18 +293,18 @@ func openExisting(ctx context.Context, o *options, getenv func(string) string, l
 	if err != nil {
 		return bridgeDeps{}, err
 	}
-	if _, err := os.Stat(path); err != nil {
-		if errors.Is(err, os.ErrNotExist) {
-			return bridgeDeps{}, fmt.Errorf("no database at %s: the server creates it when an agent first connects; pass --db PATH or set AGENT_BRIDGE_DB to use another", path)
-		}
-		return bridgeDeps{}, fmt.Errorf("database: %w", err)
+	if err := checkExists(path); err != nil {
+		return bridgeDeps{}, err
 	}
-	keyPath := o.keyPath(path)
+	keyPath, err := o.keyFileFor(path)
+	if err != nil {
+		return bridgeDeps{}, err
+	}
 	key, err := token.Load(keyPath)
 	if err != nil {
 		return bridgeDeps{}, err
 	}
-	db, err := sqlite.Open(ctx, path)
+	db, err := openDatabase(ctx, path)
 	if err != nil {
 		return bridgeDeps{}, err
 	}

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/agent-bridge/agent-bridge/internal/bridge"
+	"github.com/agent-bridge/agent-bridge/internal/store/postgres"
 	"github.com/agent-bridge/agent-bridge/internal/store/sqlite"
 )
 
@@ -399,6 +400,9 @@ DEST.key over its key file (default: the database path plus .key), and remove an
 			path, err := o.dbPath(e.getenv)
 			if err != nil {
 				return err
+			}
+			if postgres.IsURL(path) {
+				return errBackupPostgres
 			}
 			if _, err := os.Stat(path); err != nil {
 				return fmt.Errorf("no database at %s: %w", path, err)

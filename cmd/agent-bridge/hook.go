@@ -3,11 +3,9 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
-	"os"
 	"strings"
 
 	"github.com/agent-bridge/agent-bridge/internal/bridge"
@@ -75,7 +73,7 @@ func runHook(ctx context.Context, e env, args []string) error {
 	if err != nil {
 		return err
 	}
-	if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
+	if neverUsed(path) {
 		return nil // the bridge was never used here
 	}
 	deps, err := openExisting(ctx, o, e.getenv, log)

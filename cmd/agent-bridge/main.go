@@ -144,7 +144,8 @@ func help(e env, args []string) error {
 	fmt.Fprint(e.stdout, `
 Run 'agent-bridge help COMMAND' for a command's flags. Every command takes --db PATH;
 without it the database is $AGENT_BRIDGE_DB, else $XDG_STATE_HOME/agent-bridge/bridge.db
-(~/.local/state/agent-bridge/bridge.db), so agents in different folders share it.
+(~/.local/state/agent-bridge/bridge.db), so agents in different folders share it. A
+postgres:// URL in --db shares a PostgreSQL database across machines; it needs --key-file.
 `)
 	return nil
 }
