@@ -218,20 +218,20 @@ func (db *DB) migrate(ctx context.Context) error {
 // the server's synchronous_commit makes it) when Update returns, and wakes
 // the waiters of every node.
 func (db *DB) Update(ctx context.Context, fn func(bridge.Tx) error) error {
-	err := db.update(ctx, func(ptx pgx.Tx) error {
-		if err := fn(&tx{ctx: ctx, tx: ptx}); err != nil {
-			return err
-		}
-		// Delivered to every listener at commit, never before.
-		if _, err := ptx.Exec(ctx, `SELECT pg_notify($1, '')`, Channel); err != nil {
-			return translate("notify", err, ptx.Conn().IsClosed())
-		}
-		return nil
-	})
+	err := db.update(ctx, func(ptx pgx.Tx) error { return fn(&tx{ctx: ctx, tx: ptx}) })
 	if err == nil {
 		db.notify.broadcast() // this process's waiters need not wait for the round trip
 	}
 	return err
+}
+
+// writeTx begins a write transaction and takes the write lock in one round
+// trip, and notifies Channel and commits in another; PostgreSQL delivers
+// the notification to every listener at commit, never before, and never
+// when the transaction rolls back.
+var writeTx = pgx.TxOptions{
+	BeginQuery:  fmt.Sprintf(`BEGIN ISOLATION LEVEL READ COMMITTED READ WRITE; SELECT pg_advisory_xact_lock(%d)`, WriteLockKey),
+	CommitQuery: fmt.Sprintf(`SELECT pg_notify('%s', ''); COMMIT`, Channel),
 }
 
 // update runs fn in a READ COMMITTED transaction holding the write lock.
@@ -242,12 +242,7 @@ func (db *DB) update(ctx context.Context, fn func(pgx.Tx) error) error {
 		return fmt.Errorf("wait for the write lock: %w", ctx.Err())
 	}
 	defer func() { <-db.writer }()
-	return db.run(ctx, pgx.TxOptions{IsoLevel: pgx.ReadCommitted, AccessMode: pgx.ReadWrite}, func(ptx pgx.Tx) error {
-		if _, err := ptx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, WriteLockKey); err != nil {
-			return translate("take the write lock", err, ptx.Conn().IsClosed())
-		}
-		return fn(ptx)
-	})
+	return db.run(ctx, writeTx, fn)
 }
 
 // View runs fn in a read-only transaction over one consistent snapshot.
@@ -284,6 +279,10 @@ func (db *DB) run(ctx context.Context, opts pgx.TxOptions, fn func(pgx.Tx) error
 		return err
 	}
 	if err := ptx.Commit(ctx); err != nil {
+		if errors.Is(err, pgx.ErrTxCommitRollback) {
+			// A statement failed and fn went on; nothing was stored.
+			return fmt.Errorf("commit: the transaction had failed and was rolled back: %w", err)
+		}
 		return translate(commitWhat, err, ptx.Conn().IsClosed())
 	}
 	return nil
