@@ -234,14 +234,13 @@ func TestChangedSurvivesListenerLoss(t *testing.T) {
 	addConversation(t, h2, conv, t0.Add(time.Hour))
 	ch := h1.Changed() // starts the listener
 	waitFor(t, ch, "the listener's first LISTEN")
-	waitListening(t, admin, 1)
+	old := listenerPID(t, admin, 0)
 	ch = h1.Changed()
-	if _, err := admin.Exec(context.Background(),
-		`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'agent-bridge (listen)' AND datname = current_database()`); err != nil {
+	if _, err := admin.Exec(context.Background(), `SELECT pg_terminate_backend($1)`, old); err != nil {
 		t.Fatal(err)
 	}
 	waitFor(t, ch, "the listener's loss")
-	waitListening(t, admin, 1)
+	listenerPID(t, admin, old) // reconnected and listening
 	ch = h1.Changed()
 	update(t, h2, func(tx bridge.Tx) error {
 		return tx.AddMessage(&bridge.Message{ConversationID: conv, From: "a", ActionType: "info", Body: "after", CreatedAt: t0})
@@ -258,22 +257,26 @@ func waitFor(t *testing.T, ch <-chan struct{}, what string) {
 	}
 }
 
-// waitListening waits until n listener connections are open on the test
-// database.
-func waitListening(t *testing.T, admin *pgx.Conn, n int) {
+// listenerPID waits for the one listening connection on the test database
+// whose server process is not `not`, and returns its process id.
+func listenerPID(t *testing.T, admin *pgx.Conn, not int) int {
 	t.Helper()
 	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
-		var got int
-		err := admin.QueryRow(context.Background(),
-			`SELECT count(*) FROM pg_stat_activity WHERE application_name = 'agent-bridge (listen)' AND datname = current_database() AND state = 'idle'`).Scan(&got)
+		var pids []int
+		rows, err := admin.Query(context.Background(),
+			`SELECT pid FROM pg_stat_activity WHERE application_name = 'agent-bridge (listen)' AND datname = current_database() AND state = 'idle' AND pid <> $1`, not)
+		if err == nil {
+			pids, err = pgx.CollectRows(rows, pgx.RowTo[int])
+		}
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got == n {
-			return
+		if len(pids) == 1 {
+			return pids[0]
 		}
 	}
-	t.Fatalf("no %d listening connection(s)", n)
+	t.Fatalf("no listening connection other than process %d", not)
+	return 0
 }
 
 // Many nodes start at once on an empty database: one migrates, the others
