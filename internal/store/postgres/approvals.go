@@ -78,7 +78,7 @@ func (t *tx) Approvals(f bridge.ApprovalFilter) ([]bridge.Approval, error) {
 	if len(where) > 0 {
 		q += ` WHERE ` + strings.Join(where, " AND ")
 	}
-	rows, err := t.tx.Query(t.ctx, q+` ORDER BY created_at, id`, args...)
+	rows, err := t.tx.Query(t.ctx, q+` ORDER BY created_at, id COLLATE "C"`, args...) // bytewise, as SQLite compares text
 	if err != nil {
 		return nil, t.fail("list approvals", err)
 	}

@@ -78,7 +78,7 @@ func (t *tx) Conversation(id string) (bridge.Conversation, error) {
 }
 
 func (t *tx) Conversations() ([]bridge.Conversation, error) {
-	rows, err := t.tx.Query(t.ctx, `SELECT `+conversationColumns+` FROM conversations ORDER BY created_at, id`)
+	rows, err := t.tx.Query(t.ctx, `SELECT `+conversationColumns+` FROM conversations ORDER BY created_at, id COLLATE "C"`) // bytewise, as SQLite compares text
 	if err != nil {
 		return nil, t.fail("list conversations", err)
 	}
