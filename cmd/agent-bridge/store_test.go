@@ -80,7 +80,7 @@ func testPostgres(t *testing.T) string {
 	rand.Read(b)
 	name := "agent_bridge_test_" + hex.EncodeToString(b)
 	if _, err := admin.Exec(ctx, "CREATE DATABASE "+name); err != nil {
-		t.Fatal(err)
+		t.Fatalf("create a test database (the role in AGENT_BRIDGE_TEST_POSTGRES needs CREATEDB): %v", err)
 	}
 	t.Cleanup(func() {
 		admin.Exec(ctx, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)")
@@ -180,6 +180,7 @@ func TestCommandsOnPostgres(t *testing.T) {
 		{[]string{"import", exp, "--rename", "--json"}, "conversation_id"},
 		{[]string{"audit", "-n", "0"}, "send_to_partner"},
 		{[]string{"audit", "--verify"}, "intact"},
+		{[]string{"approve", "--list"}, ""},
 	} {
 		stdout, stderr, code := runCLI(t, home, append(c.args, k...)...)
 		if code != 0 || !strings.Contains(stdout, c.want) {

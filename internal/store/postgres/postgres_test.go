@@ -63,7 +63,7 @@ func newDatabase(t testing.TB) string {
 	name := "agent_bridge_test_" + hex.EncodeToString(b)
 	admin := connect(t, base)
 	if _, err := admin.Exec(context.Background(), "CREATE DATABASE "+name); err != nil {
-		t.Fatalf("create test database: %v", err)
+		t.Fatalf("create a test database (the role in %s needs CREATEDB): %v", envURL, err)
 	}
 	t.Cleanup(func() {
 		// Registered before any handle opens, so it runs after they close.
