@@ -28,6 +28,7 @@ type options struct {
 	perMinute, perHour, perDay, create int
 	maxMessage                         int
 	redactRules, logLevel              string
+	http                               httpOptions // serve.go
 
 	// management
 	json   bool
@@ -79,6 +80,7 @@ func defineFlags(command string, fs *flag.FlagSet) *options {
 		fs.IntVar(&o.maxMessage, "max-message", d.MaxMessageChars, "characters per message")
 		fs.StringVar(&o.redactRules, "redact-rules", "", "`file` of extra redaction rules and allowlist entries")
 		fs.StringVar(&o.logLevel, "log-level", "info", "log level on stderr: debug, info, warn or error")
+		defineHTTPFlags(fs, &o.http)
 	case "list", "show", "tokens", "cleanup":
 		fs.BoolVar(&o.json, "json", false, "print JSON for scripts")
 	case "watch":

@@ -44,7 +44,10 @@ func serve(ctx context.Context, e env, args []string) error {
 	if err != nil {
 		return err
 	}
-	if isTerminal(e.stdin) {
+	if err := o.http.check(); err != nil {
+		return err
+	}
+	if isTerminal(e.stdin) && o.http.addr == "" {
 		fmt.Fprintln(e.stderr, "agent-bridge: serving MCP on stdin/stdout; an MCP client is meant to launch this. Run 'agent-bridge help' for the commands, Ctrl-D to stop.")
 	}
 	deps, err := openForServe(ctx, o, e.getenv, log)
@@ -52,6 +55,9 @@ func serve(ctx context.Context, e env, args []string) error {
 		return err
 	}
 	defer deps.Close()
+	if o.http.addr != "" {
+		return serveHTTP(ctx, o.http, deps, log)
+	}
 	log.Info("serving", "db", deps.db.Path(), "version", version())
 	srv := mcpserver.New(deps.svc, version(), log)
 	if err := mcpserver.Serve(ctx, srv, e.stdin, e.stdout, log); err != nil && ctx.Err() == nil {
