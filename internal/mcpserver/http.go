@@ -239,20 +239,23 @@ func (h *HTTP) readBody(w http.ResponseWriter, r *http.Request) bool {
 		http.Error(w, fmt.Sprintf("Request body too large: the limit is %d bytes (a message is at most 50,000 characters; the node's --http-max-body sets this limit).", h.cfg.MaxBody), http.StatusRequestEntityTooLarge)
 		return false
 	}
+	// The deadline also bounds what the server discards after a refusal.
+	rc := http.NewResponseController(w)
+	_ = rc.SetReadDeadline(time.Now().Add(h.cfg.BodyTimeout))
 	if r.ContentLength > h.cfg.MaxBody {
 		return tooLarge()
 	}
-	rc := http.NewResponseController(w)
-	_ = rc.SetReadDeadline(time.Now().Add(h.cfg.BodyTimeout))
 	body, err := io.ReadAll(io.LimitReader(r.Body, h.cfg.MaxBody+1))
-	_ = rc.SetReadDeadline(time.Time{}) // the call itself may take minutes
 	if err != nil {
-		http.Error(w, "Could not read the request body: "+err.Error(), http.StatusBadRequest)
+		// The deadline stays: the server must not wait for the rest.
+		w.Header().Set("Connection", "close")
+		http.Error(w, fmt.Sprintf("Could not read the request body within %s: %v", h.cfg.BodyTimeout, err), http.StatusBadRequest)
 		return false
 	}
 	if int64(len(body)) > h.cfg.MaxBody {
 		return tooLarge()
 	}
+	_ = rc.SetReadDeadline(time.Time{}) // the call itself may take minutes
 	r.Body = io.NopCloser(bytes.NewReader(body))
 	return true
 }

@@ -18,7 +18,11 @@ import (
 func realTime(c *bridge.Config) { c.Now = time.Now }
 
 func TestWaitReturnsWhenAMessageArrives(t *testing.T) {
-	h := newHarness(t, realTime)
+	eachKind(t, testWaitReturnsWhenAMessageArrives)
+}
+
+func testWaitReturnsWhenAMessageArrives(t *testing.T, k kind) {
+	h := newHarnessKind(t, k, realTime)
 	c := h.create()
 	got := make(chan map[string]any)
 	go func() { got <- h.ok("check_messages", c.as("b", map[string]any{"wait_seconds": 30})) }()
@@ -36,7 +40,11 @@ func TestWaitReturnsWhenAMessageArrives(t *testing.T) {
 }
 
 func TestWaitWithMessagesWaitingReturnsAtOnce(t *testing.T) {
-	h := newHarness(t, realTime)
+	eachKind(t, testWaitWithMessagesWaitingReturnsAtOnce)
+}
+
+func testWaitWithMessagesWaitingReturnsAtOnce(t *testing.T, k kind) {
+	h := newHarnessKind(t, k, realTime)
 	c := h.create()
 	h.ok("send_to_partner", c.as("a", map[string]any{"message": "already here"}))
 	out := h.ok("check_messages", c.as("b", map[string]any{"wait_seconds": 600}))
@@ -45,8 +53,10 @@ func TestWaitWithMessagesWaitingReturnsAtOnce(t *testing.T) {
 	}
 }
 
-func TestIdleWaitEndsEmpty(t *testing.T) {
-	h := newHarness(t, realTime)
+func TestIdleWaitEndsEmpty(t *testing.T) { eachKind(t, testIdleWaitEndsEmpty) }
+
+func testIdleWaitEndsEmpty(t *testing.T, k kind) {
+	h := newHarnessKind(t, k, realTime)
 	c := h.create()
 	start := time.Now()
 	res := h.call("check_messages", c.as("b", map[string]any{"wait_seconds": 1}))
@@ -60,8 +70,10 @@ func TestIdleWaitEndsEmpty(t *testing.T) {
 	}
 }
 
-func TestCancelledWaitTakesNothing(t *testing.T) {
-	h := newHarness(t, realTime)
+func TestCancelledWaitTakesNothing(t *testing.T) { eachKind(t, testCancelledWaitTakesNothing) }
+
+func testCancelledWaitTakesNothing(t *testing.T, k kind) {
+	h := newHarnessKind(t, k, realTime)
 	c := h.create()
 	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
 	defer cancel()
@@ -86,7 +98,11 @@ func TestCancelledWaitTakesNothing(t *testing.T) {
 }
 
 func TestConversationExpiringDuringWait(t *testing.T) {
-	h := newHarness(t, func(c *bridge.Config) { realTime(c); c.TTL = 1500 * time.Millisecond })
+	eachKind(t, testConversationExpiringDuringWait)
+}
+
+func testConversationExpiringDuringWait(t *testing.T, k kind) {
+	h := newHarnessKind(t, k, func(c *bridge.Config) { realTime(c); c.TTL = 1500 * time.Millisecond })
 	c := h.create()
 	res := h.call("check_messages", c.as("b", map[string]any{"wait_seconds": 30}))
 	if !res.IsError || !strings.Contains(text(res), "expired") {
@@ -95,8 +111,10 @@ func TestConversationExpiringDuringWait(t *testing.T) {
 }
 
 // Another process cleans the conversation up while a waiter waits.
-func TestConversationRemovedDuringWait(t *testing.T) {
-	h := newHarness(t, realTime)
+func TestConversationRemovedDuringWait(t *testing.T) { eachKind(t, testConversationRemovedDuringWait) }
+
+func testConversationRemovedDuringWait(t *testing.T, k kind) {
+	h := newHarnessKind(t, k, realTime)
 	c := h.create()
 	done := make(chan *mcp.CallToolResult)
 	go func() { done <- h.call("check_messages", c.as("b", map[string]any{"wait_seconds": 30})) }()
@@ -124,8 +142,10 @@ func TestConversationRemovedDuringWait(t *testing.T) {
 	}
 }
 
-func TestManyWaiters(t *testing.T) {
-	h := newHarness(t, realTime)
+func TestManyWaiters(t *testing.T) { eachKind(t, testManyWaiters) }
+
+func testManyWaiters(t *testing.T, k kind) {
+	h := newHarnessKind(t, k, realTime)
 	const n = 12
 	convs := make([]conv, n)
 	for i := range convs {
