@@ -49,26 +49,36 @@ const postgresEnv = "AGENT_BRIDGE_TEST_POSTGRES"
 // fails the test rather than skipping it, so the PostgreSQL runs cannot
 // silently stop running.
 func eachStore(t *testing.T, test func(t *testing.T, st storeKind)) {
-	t.Run("sqlite", func(t *testing.T) {
-		test(t, storeKind{"sqlite", []string{"--db", filepath.Join(t.TempDir(), "bridge.db")}})
-	})
-	t.Run("postgres", func(t *testing.T) {
-		url := os.Getenv(postgresEnv)
-		if url == "" {
-			if os.Getenv("CI") == "true" {
-				t.Fatalf("%s is not set: CI must run the PostgreSQL end-to-end tests (start one with .ci/postgres start)", postgresEnv)
-			}
-			t.Skipf("%s is not set: set it to a postgres:// URL to run these tests against PostgreSQL too", postgresEnv)
+	t.Run("sqlite", func(t *testing.T) { test(t, sqliteStore(t)) })
+	t.Run("postgres", func(t *testing.T) { test(t, postgresStore(t)) })
+}
+
+// benchStores is eachStore for benchmarks.
+func benchStores(b *testing.B, bench func(b *testing.B, st storeKind)) {
+	b.Run("store=sqlite", func(b *testing.B) { bench(b, sqliteStore(b)) })
+	b.Run("store=postgres", func(b *testing.B) { bench(b, postgresStore(b)) })
+}
+
+func sqliteStore(t testing.TB) storeKind {
+	return storeKind{"sqlite", []string{"--db", filepath.Join(t.TempDir(), "bridge.db")}}
+}
+
+func postgresStore(t testing.TB) storeKind {
+	url := os.Getenv(postgresEnv)
+	if url == "" {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("%s is not set: CI must run the PostgreSQL end-to-end tests (start one with .ci/postgres start)", postgresEnv)
 		}
-		// Every node of a PostgreSQL team shares the key file, copied.
-		key := filepath.Join(t.TempDir(), "bridge.key")
-		test(t, storeKind{"postgres", []string{"--db", url, "--key-file", key}})
-	})
+		t.Skipf("%s is not set: set it to a postgres:// URL to run these against PostgreSQL too", postgresEnv)
+	}
+	// Every node of a PostgreSQL team shares the key file, copied.
+	key := filepath.Join(t.TempDir(), "bridge.key")
+	return storeKind{"postgres", []string{"--db", url, "--key-file", key}}
 }
 
 // node is one running agent-bridge serve --http process.
 type node struct {
-	t      *testing.T
+	t      testing.TB
 	cmd    *exec.Cmd
 	url    string
 	stderr *syncBuffer
@@ -79,7 +89,7 @@ var urlLine = regexp.MustCompile(`msg="serving MCP over HTTP" url=(\S+)`)
 
 // startNode starts a node on a free loopback port with rate limits off and
 // waits until it serves.
-func startNode(t *testing.T, st storeKind, extra ...string) *node {
+func startNode(t testing.TB, st storeKind, extra ...string) *node {
 	t.Helper()
 	home := t.TempDir()
 	args := append([]string{"serve", "--http", "127.0.0.1:0", "--rate-per-minute", "0", "--rate-per-hour", "0", "--rate-per-day", "0", "--creates-per-hour", "0"}, st.args...)
@@ -536,7 +546,7 @@ func TestHTTPTLS(t *testing.T) {
 	}
 }
 
-func structuredOf(t *testing.T, res *mcp.CallToolResult) map[string]any {
+func structuredOf(t testing.TB, res *mcp.CallToolResult) map[string]any {
 	t.Helper()
 	raw := res.RawStructuredContent
 	if len(raw) == 0 {
