@@ -181,6 +181,7 @@ func waitContext(ctx context.Context) (context.Context, func() bool, context.Can
 func (h *HTTP) guard(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if len(h.cfg.Token) > 0 && !h.authorized(r) {
+			h.log.Debug("refused a request without the bearer secret", "remote", r.RemoteAddr)
 			w.Header().Set("WWW-Authenticate", `Bearer realm="agent-bridge"`)
 			http.Error(w, "Unauthorized: this agent-bridge node requires the header Authorization: Bearer <secret>, with the secret from the node's --http-token-file.", http.StatusUnauthorized)
 			return

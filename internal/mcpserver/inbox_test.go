@@ -7,14 +7,29 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mark3labs/mcp-go/client/transport"
 	"github.com/mark3labs/mcp-go/mcp"
+
+	"github.com/agent-bridge/agent-bridge/internal/mcpserver"
 )
 
 // Resource update notifications reach sessions of the initialize handshake
 // (the stdio clients of today); the in-process client is pinned to it.
 func TestInboxResource(t *testing.T) {
-	h := newHarness(t, realTime)
-	h.c = connectLegacy(t, h.srv)
+	eachKind(t, func(t *testing.T, k kind) {
+		h := newHarness(t, realTime)
+		if k.name == overHTTP.name {
+			// Notifications reach an HTTP client on its listening stream.
+			url, _ := serveHTTP(t, h.srv, mcpserver.HTTPConfig{})
+			h.c = dialHTTPVersion(t, url, "2025-06-18", transport.WithContinuousListening())
+		} else {
+			h.c = connectLegacy(t, h.srv)
+		}
+		testInboxResource(t, h)
+	})
+}
+
+func testInboxResource(t *testing.T, h *harness) {
 	ctx := context.Background()
 	c := h.create()
 	uri := "agent-bridge://conversations/" + c.id + "/inbox/b"

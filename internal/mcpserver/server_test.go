@@ -123,6 +123,12 @@ func connectHTTP(t testing.TB, srv *server.MCPServer, cfg mcpserver.HTTPConfig, 
 
 func dialHTTP(t testing.TB, url string, opts ...transport.StreamableHTTPCOption) *client.Client {
 	t.Helper()
+	return dialHTTPVersion(t, url, mcp.LATEST_PROTOCOL_VERSION, opts...)
+}
+
+// dialHTTPVersion initializes with the given protocol version.
+func dialHTTPVersion(t testing.TB, url, version string, opts ...transport.StreamableHTTPCOption) *client.Client {
+	t.Helper()
 	c, err := client.NewStreamableHttpClient(url, opts...)
 	if err != nil {
 		t.Fatal(err)
@@ -133,7 +139,7 @@ func dialHTTP(t testing.TB, url string, opts ...transport.StreamableHTTPCOption)
 		t.Fatal(err)
 	}
 	req := mcp.InitializeRequest{}
-	req.Params.ProtocolVersion = mcp.LATEST_PROTOCOL_VERSION
+	req.Params.ProtocolVersion = version
 	req.Params.ClientInfo = mcp.Implementation{Name: "test", Version: "1"}
 	if _, err := c.Initialize(ctx, req); err != nil {
 		t.Fatal(err)
