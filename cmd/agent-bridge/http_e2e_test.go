@@ -361,7 +361,13 @@ func TestHTTPGracefulShutdown(t *testing.T) {
 			}
 			got <- res
 		}()
-		time.Sleep(300 * time.Millisecond) // let the call reach the node
+		// The waiting call's first transaction is b's first heartbeat.
+		for deadline := time.Now().Add(20 * time.Second); other.ok("check_partner_status", a.args(nil))["last_heartbeat"] == nil; {
+			if time.Now().After(deadline) {
+				t.Fatal("the waiting call never reached node 1")
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
 		start := time.Now()
 		n1.cmd.Process.Signal(syscall.SIGTERM)
 		select {

@@ -210,11 +210,11 @@ func TestHTTPShutdownEndsWaits(t *testing.T) {
 	}
 }
 
-// waitForWaiters blocks until n check_messages calls are waiting.
+// waitForWaiters blocks until exactly n check_messages calls are waiting.
 func waitForWaiters(t *testing.T, h *harness, n int) {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
-	for h.svc.Waiters() < n {
+	for h.svc.Waiters() != n {
 		if time.Now().After(deadline) {
 			t.Fatalf("%d waiters after 10s, want %d", h.svc.Waiters(), n)
 		}

@@ -26,7 +26,7 @@ func testWaitReturnsWhenAMessageArrives(t *testing.T, k kind) {
 	c := h.create()
 	got := make(chan map[string]any)
 	go func() { got <- h.ok("check_messages", c.as("b", map[string]any{"wait_seconds": 30})) }()
-	time.Sleep(50 * time.Millisecond) // let it block
+	waitForWaiters(t, h, 1)
 	h.ok("send_to_partner", c.as("a", map[string]any{"message": "wake up"}))
 	select {
 	case out := <-got:
@@ -89,7 +89,7 @@ func testCancelledWaitTakesNothing(t *testing.T, k kind) {
 	if took := time.Since(start); took > 10*time.Second {
 		t.Fatalf("cancellation took %s", took)
 	}
-	time.Sleep(50 * time.Millisecond) // give a stray waiter the chance to misbehave
+	waitForWaiters(t, h, 0) // the cancelled wait has ended; no stray waiter is left
 	h.ok("send_to_partner", c.as("a", map[string]any{"message": "after cancel"}))
 	time.Sleep(50 * time.Millisecond)
 	if got := h.ok("check_messages", c.as("b", nil))["messages"].([]any); len(got) != 1 {
@@ -118,7 +118,7 @@ func testConversationRemovedDuringWait(t *testing.T, k kind) {
 	c := h.create()
 	done := make(chan *mcp.CallToolResult)
 	go func() { done <- h.call("check_messages", c.as("b", map[string]any{"wait_seconds": 30})) }()
-	time.Sleep(100 * time.Millisecond)
+	waitForWaiters(t, h, 1)
 
 	other, err := sqlite.Open(context.Background(), h.db.Path())
 	if err != nil {
@@ -164,7 +164,7 @@ func testManyWaiters(t *testing.T, k kind) {
 			}
 		}()
 	}
-	time.Sleep(100 * time.Millisecond)
+	waitForWaiters(t, h, n)
 	for _, c := range convs {
 		h.ok("send_to_partner", c.as("a", map[string]any{"message": c.id}))
 	}
