@@ -107,11 +107,19 @@ func NewHTTP(s *server.MCPServer, cfg HTTPConfig, log *slog.Logger) (*HTTP, erro
 	// them, so any node serving the same store accepts any session: a
 	// client may be moved between nodes. mcp-go's own Host check (DNS
 	// rebinding on loopback connections) stays on.
-	h.mcp = server.NewStreamableHTTPServer(s,
+	opts := []server.StreamableHTTPOption{
 		server.WithEndpointPath(EndpointPath),
 		server.WithStreamableHTTPLogger(log),
 		server.WithStreamableHTTPServer(h.srv),
-	)
+	}
+	if len(origins) > 0 {
+		// Browsers need CORS headers to read answers from allowed origins.
+		opts = append(opts, server.WithStreamableHTTPCORS(
+			server.WithCORSAllowedOrigins(origins...),
+			server.WithCORSAllowedHeaders("Content-Type", "Authorization", server.HeaderKeySessionID, "Mcp-Protocol-Version", "Last-Event-ID"),
+		))
+	}
+	h.mcp = server.NewStreamableHTTPServer(s, opts...)
 	mux := http.NewServeMux()
 	mux.Handle(EndpointPath, h.guard(h.mcp))
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
@@ -176,19 +184,22 @@ func waitContext(ctx context.Context) (context.Context, func() bool, context.Can
 	return ctx, func() bool { return d.Err() != nil }, func() { stop(); cancel() }
 }
 
-// guard checks, in order: the bearer secret, the Origin header and the
+// guard checks, in order: the Origin header, the bearer secret and the
 // body size; then it hands the request to mcp-go.
 func (h *HTTP) guard(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if len(h.cfg.Token) > 0 && !h.authorized(r) {
-			h.log.Debug("refused a request without the bearer secret", "remote", r.RemoteAddr)
-			w.Header().Set("WWW-Authenticate", `Bearer realm="agent-bridge"`)
-			http.Error(w, "Unauthorized: this agent-bridge node requires the header Authorization: Bearer <secret>, with the secret from the node's --http-token-file.", http.StatusUnauthorized)
-			return
-		}
 		if o := r.Header.Get("Origin"); o != "" && !h.originAllowed(r, o) {
 			h.log.Warn("refused a request from a browser origin", "origin", o, "remote", r.RemoteAddr)
 			http.Error(w, fmt.Sprintf("Forbidden: origin %q may not call this agent-bridge node; start it with --http-allow-origin %s to allow it.", o, o), http.StatusForbidden)
+			return
+		}
+		// A CORS preflight from an allowed origin carries no credentials by
+		// design; mcp-go answers it with the CORS headers and nothing else.
+		preflight := r.Method == http.MethodOptions && r.Header.Get("Origin") != "" && r.Header.Get("Access-Control-Request-Method") != ""
+		if len(h.cfg.Token) > 0 && !preflight && !h.authorized(r) {
+			h.log.Debug("refused a request without the bearer secret", "remote", r.RemoteAddr)
+			w.Header().Set("WWW-Authenticate", `Bearer realm="agent-bridge"`)
+			http.Error(w, "Unauthorized: this agent-bridge node requires the header Authorization: Bearer <secret>, with the secret from the node's --http-token-file.", http.StatusUnauthorized)
 			return
 		}
 		if r.Method == http.MethodPost {

@@ -273,3 +273,40 @@ func TestHTTPTimeouts(t *testing.T) {
 		}
 	})
 }
+
+// A browser at an allowed origin can call: its preflight (which carries no
+// credentials) is answered with CORS headers, and the answer to its
+// request carries them too; a preflight from another origin is refused.
+func TestHTTPCORS(t *testing.T) {
+	const secret = "cors-bearer-secret-0123456789"
+	h := newHarness(t, nil)
+	url, _ := serveHTTP(t, h.srv, mcpserver.HTTPConfig{Token: []byte(secret), AllowOrigins: []string{"https://app.example.com"}})
+	preflight := func(origin string) *http.Response {
+		req, _ := http.NewRequest(http.MethodOptions, url, nil)
+		req.Header.Set("Origin", origin)
+		req.Header.Set("Access-Control-Request-Method", "POST")
+		req.Header.Set("Access-Control-Request-Headers", "authorization, content-type, mcp-protocol-version")
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		return res
+	}
+	res := preflight("https://app.example.com")
+	if res.StatusCode != http.StatusNoContent || res.Header.Get("Access-Control-Allow-Origin") != "https://app.example.com" ||
+		!strings.Contains(res.Header.Get("Access-Control-Allow-Headers"), "Mcp-Protocol-Version") {
+		t.Fatalf("preflight: %d %v", res.StatusCode, res.Header)
+	}
+	if res := preflight("https://evil.example"); res.StatusCode != http.StatusForbidden || res.Header.Get("Access-Control-Allow-Origin") != "" {
+		t.Fatalf("foreign preflight: %d %v", res.StatusCode, res.Header)
+	}
+	r, body := post(t, url, strings.NewReader(initBody), map[string]string{"Origin": "https://app.example.com", "Authorization": "Bearer " + secret})
+	if r.StatusCode != 200 || r.Header.Get("Access-Control-Allow-Origin") != "https://app.example.com" {
+		t.Fatalf("request from the allowed origin: %d %v %s", r.StatusCode, r.Header, body)
+	}
+	// The preflight exemption is not a way around the secret.
+	if r, _ := post(t, url, strings.NewReader(initBody), map[string]string{"Origin": "https://app.example.com", "Access-Control-Request-Method": "POST"}); r.StatusCode != http.StatusUnauthorized {
+		t.Fatalf("POST posing as a preflight: %d", r.StatusCode)
+	}
+}
