@@ -15,7 +15,9 @@ import (
 	"github.com/mark3labs/mcp-go/client/transport"
 	"github.com/mark3labs/mcp-go/mcp"
 
+	"github.com/agent-bridge/agent-bridge/internal/bridge"
 	"github.com/agent-bridge/agent-bridge/internal/mcpserver"
+	"github.com/agent-bridge/agent-bridge/internal/token"
 )
 
 const initBody = `{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"raw","version":"1"}}}`
@@ -308,5 +310,88 @@ func TestHTTPCORS(t *testing.T) {
 	// The preflight exemption is not a way around the secret.
 	if r, _ := post(t, url, strings.NewReader(initBody), map[string]string{"Origin": "https://app.example.com", "Access-Control-Request-Method": "POST"}); r.StatusCode != http.StatusUnauthorized {
 		t.Fatalf("POST posing as a preflight: %d", r.StatusCode)
+	}
+}
+
+// blockingStore holds every write until released, as a slow disk would.
+type blockingStore struct {
+	bridge.Store
+	entered chan struct{}
+	release chan struct{}
+}
+
+func (s blockingStore) Update(ctx context.Context, fn func(bridge.Tx) error) error {
+	select {
+	case s.entered <- struct{}{}:
+	default:
+	}
+	<-s.release
+	return s.Store.Update(ctx, fn)
+}
+
+// On shutdown a call in flight may finish within the grace period; one
+// that would take longer is cut off when the grace period ends.
+func TestHTTPShutdownGrace(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		finishes bool
+	}{{"finishes within grace", true}, {"cut off after grace", false}} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := newHarness(t, nil)
+			st := blockingStore{Store: h.db, entered: make(chan struct{}, 1), release: make(chan struct{})}
+			released := false
+			release := func() {
+				if !released {
+					released = true
+					close(st.release)
+				}
+			}
+			t.Cleanup(release)
+			var key token.Key
+			h.srv = mcpserver.New(bridge.NewService(st, key, nil, bridge.DefaultConfig(), nil), "test", nil)
+			const grace = 300 * time.Millisecond
+			url, addr, stop := startFront(t, h, mcpserver.HTTPConfig{Grace: grace})
+			c := dialHTTP(t, url)
+			got := make(chan error, 1)
+			go func() {
+				req := mcp.CallToolRequest{}
+				req.Params.Name = "create_conversation"
+				req.Params.Arguments = map[string]any{"my_role": "backend", "partner_role": "frontend"}
+				res, err := c.CallTool(context.Background(), req)
+				if err == nil && res.IsError {
+					err = errors.New(text(res))
+				}
+				got <- err
+			}()
+			<-st.entered
+			stopped := make(chan time.Duration, 1)
+			go func() { took, _ := stop(); stopped <- took }()
+			// Shutdown has begun once the listener refuses connections.
+			for {
+				conn, err := net.DialTimeout("tcp", addr, time.Second)
+				if err != nil {
+					break
+				}
+				conn.Close()
+				time.Sleep(time.Millisecond)
+			}
+			if tc.finishes {
+				release()
+				if err := <-got; err != nil {
+					t.Fatalf("the call in flight did not finish: %v", err)
+				}
+				if took := <-stopped; took > 3*time.Second {
+					t.Fatalf("shutdown took %s", took)
+				}
+				return
+			}
+			took := <-stopped
+			if took < grace || took > 3*time.Second {
+				t.Fatalf("shutdown took %s with a call stuck; grace %s", took, grace)
+			}
+			if err := <-got; err == nil {
+				t.Fatal("a call cut off by shutdown reported success")
+			}
+		})
 	}
 }
