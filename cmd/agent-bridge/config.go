@@ -28,6 +28,7 @@ type options struct {
 	maxMessage                         int
 	redactRules, logLevel              string
 	yoloPolicy                         string
+	http                               httpOptions // serve.go
 
 	// management
 	json   bool
@@ -83,6 +84,7 @@ func defineFlags(command string, fs *flag.FlagSet) *options {
 		fs.StringVar(&o.redactRules, "redact-rules", "", "`file` of extra redaction rules and allowlist entries")
 		fs.StringVar(&o.logLevel, "log-level", "info", "log level on stderr: debug, info, warn or error")
 		fs.StringVar(&o.yoloPolicy, "yolo-policy", "", "YOLO mode: `file` of 'allow PATTERN' and 'deny PATTERN' lines for the restricted and yolo modes (see YOLO_MODE.md)")
+		defineHTTPFlags(fs, &o.http)
 	case "approve":
 		fs.BoolVar(&o.list, "list", false, "list pending requests and enablements in force")
 		fs.BoolVar(&o.deny, "deny", false, "deny the request ID without typing")

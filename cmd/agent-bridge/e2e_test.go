@@ -57,7 +57,7 @@ func (s *syncBuffer) Write(p []byte) (int, error) {
 func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
 
 type proc struct {
-	t      *testing.T
+	t      testing.TB
 	c      *client.Client
 	cmd    *exec.Cmd
 	stderr *syncBuffer

@@ -111,6 +111,9 @@ An MCP client launches it as a stdio server:
   agent-bridge [serve] [--db PATH] [flags]
   agent-bridge PATH                      (same as serve --db PATH)
 
+Agents on other machines reach it over MCP Streamable HTTP:
+  agent-bridge serve --http ADDR [flags]  (serves http://ADDR/mcp; see 'agent-bridge help serve')
+
 People manage the database with:
 `
 

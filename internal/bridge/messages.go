@@ -222,6 +222,8 @@ func deliveredText(msgs []Message) string {
 func (s *Service) wait(ctx context.Context, c Caller, conv Conversation, deadline, start time.Time) (Inbox, error) {
 	const tool = "check_messages"
 	out := Inbox{Conversation: conv}
+	s.waiters.Add(1)
+	defer s.waiters.Add(-1)
 	lastBeat := start
 	beatEvery := s.cfg.AliveWindow / 3
 	for {

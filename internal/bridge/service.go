@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
@@ -69,7 +70,12 @@ type Service struct {
 	redactor *redact.Redactor
 	cfg      Config
 	log      *slog.Logger
+	waiters  atomic.Int64 // check_messages calls blocked in wait
 }
+
+// Waiters returns how many check_messages calls of this process are
+// waiting for a message right now.
+func (s *Service) Waiters() int { return int(s.waiters.Load()) }
 
 // NewService returns a service over store. Tokens are derived from key;
 // text is redacted by redactor; refusals that cannot be audited are logged

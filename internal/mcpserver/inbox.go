@@ -3,6 +3,7 @@ package mcpserver
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"sync"
 
@@ -16,16 +17,26 @@ import (
 // agent-bridge://conversations/{id}/inbox/{session}, with
 // notifications/resources/updated when a message arrives, for clients that
 // subscribe. A resource read carries no token, so a connection can read an
-// inbox only after one of its tool calls authenticated that session; the
-// token stays in this process's memory, never on disk.
+// inbox only after one of its own tool calls authenticated that session;
+// the token stays in this process's memory, never on disk. Over HTTP one
+// process serves many clients, so everything here is kept per client
+// session (the MCP session id); a request without one (the sessionless
+// protocol of 2026-07-28) cannot read inbox resources.
 type inboxes struct {
 	svc *bridge.Service
 	srv *server.MCPServer
 
 	mu       sync.Mutex
-	known    map[string]bridge.Caller // uri -> the caller that authenticated it
-	subs     map[string]int64         // subscribed uri -> newest unread id notified
+	known    map[string]bridge.Caller // client session + uri -> the caller that authenticated it
+	subs     map[string]*inboxSub     // client session + uri -> subscription
 	watching bool
+}
+
+// inboxSub is one client session's subscription to one inbox.
+type inboxSub struct {
+	session, uri string
+	caller       bridge.Caller
+	newest       int64 // newest unread id notified
 }
 
 const inboxTemplate = "agent-bridge://conversations/{conversation_id}/inbox/{session_id}"
@@ -33,6 +44,16 @@ const inboxTemplate = "agent-bridge://conversations/{conversation_id}/inbox/{ses
 func inboxURI(conv string, s bridge.Session) string {
 	return "agent-bridge://conversations/" + conv + "/inbox/" + string(s)
 }
+
+// clientSession returns the MCP session id of the request in ctx, or "".
+func clientSession(ctx context.Context) string {
+	if cs := server.ClientSessionFromContext(ctx); cs != nil {
+		return cs.SessionID()
+	}
+	return ""
+}
+
+func inboxKey(session, uri string) string { return session + "\x00" + uri }
 
 func (ib *inboxes) register(s *server.MCPServer) {
 	ib.srv = s
@@ -42,31 +63,45 @@ func (ib *inboxes) register(s *server.MCPServer) {
 	), ib.read)
 }
 
-// learn records a session that a tool call just authenticated.
-func (ib *inboxes) learn(c bridge.Caller) {
+// learn records a session that a tool call of this client just
+// authenticated, and lists its inbox for this client.
+func (ib *inboxes) learn(ctx context.Context, c bridge.Caller) {
+	sid := clientSession(ctx)
+	if sid == "" {
+		return
+	}
 	uri := inboxURI(c.ConversationID, c.Session)
 	ib.mu.Lock()
-	_, seen := ib.known[uri]
-	ib.known[uri] = c
+	_, seen := ib.known[inboxKey(sid, uri)]
+	ib.known[inboxKey(sid, uri)] = c
 	ib.mu.Unlock()
-	if !seen {
-		ib.srv.AddResource(mcp.NewResource(uri, fmt.Sprintf("Inbox of session %s in %s", c.Session, c.ConversationID),
-			mcp.WithResourceDescription("Unread partner messages for this session, as JSON; reading does not mark them read."),
-			mcp.WithMIMEType("application/json"),
-		), ib.read)
+	if seen {
+		return
 	}
+	res := mcp.NewResource(uri, fmt.Sprintf("Inbox of session %s in %s", c.Session, c.ConversationID),
+		mcp.WithResourceDescription("Unread partner messages for this session, as JSON; reading does not mark them read."),
+		mcp.WithMIMEType("application/json"),
+	)
+	err := ib.srv.AddSessionResource(sid, res, ib.read)
+	if errors.Is(err, server.ErrSessionDoesNotSupportResources) {
+		// stdio: the process has one client, so the server's list is its.
+		ib.srv.AddResource(res, ib.read)
+	}
+	// Otherwise (an HTTP client without a listening stream) the inbox is
+	// readable by URI but not listed: a server-wide list would show one
+	// client's conversations to every other.
 }
 
-func (ib *inboxes) caller(uri string) (bridge.Caller, bool) {
+func (ib *inboxes) caller(session, uri string) (bridge.Caller, bool) {
 	ib.mu.Lock()
 	defer ib.mu.Unlock()
-	c, ok := ib.known[uri]
+	c, ok := ib.known[inboxKey(session, uri)]
 	return c, ok
 }
 
 func (ib *inboxes) read(ctx context.Context, req mcp.ReadResourceRequest) ([]mcp.ResourceContents, error) {
 	uri := req.Params.URI
-	c, ok := ib.caller(uri)
+	c, ok := ib.caller(clientSession(ctx), uri)
 	if !ok {
 		return nil, fmt.Errorf("%s: call a tool (for example check_messages) for that session in this connection first; a resource read carries no token", uri)
 	}
@@ -90,8 +125,8 @@ func (ib *inboxes) read(ctx context.Context, req mcp.ReadResourceRequest) ([]mcp
 
 // subscribe and unsubscribe track resources/subscribe for inbox URIs.
 func (ib *inboxes) subscribe(ctx context.Context, id any, req *mcp.SubscribeRequest, _ *mcp.EmptyResult) {
-	uri := req.Params.URI
-	c, ok := ib.caller(uri)
+	sid, uri := clientSession(ctx), req.Params.URI
+	c, ok := ib.caller(sid, uri)
 	if !ok {
 		return
 	}
@@ -100,7 +135,7 @@ func (ib *inboxes) subscribe(ctx context.Context, id any, req *mcp.SubscribeRequ
 		newest = in.Messages[len(in.Messages)-1].ID
 	}
 	ib.mu.Lock()
-	ib.subs[uri] = newest
+	ib.subs[inboxKey(sid, uri)] = &inboxSub{session: sid, uri: uri, caller: c, newest: newest}
 	start := !ib.watching
 	ib.watching = true
 	ib.mu.Unlock()
@@ -109,14 +144,18 @@ func (ib *inboxes) subscribe(ctx context.Context, id any, req *mcp.SubscribeRequ
 	}
 }
 
-func (ib *inboxes) unsubscribe(_ context.Context, _ any, req *mcp.UnsubscribeRequest, _ *mcp.EmptyResult) {
+func (ib *inboxes) unsubscribe(ctx context.Context, _ any, req *mcp.UnsubscribeRequest, _ *mcp.EmptyResult) {
+	ib.drop(inboxKey(clientSession(ctx), req.Params.URI))
+}
+
+func (ib *inboxes) drop(k string) {
 	ib.mu.Lock()
-	delete(ib.subs, req.Params.URI)
+	delete(ib.subs, k)
 	ib.mu.Unlock()
 }
 
-// watch sends notifications/resources/updated when a subscribed inbox gets
-// a new message, until no subscription is left.
+// watch sends notifications/resources/updated to each subscribed client
+// when its inbox gets a new message, until no subscription is left.
 func (ib *inboxes) watch() {
 	for {
 		changed := ib.svc.Changed()
@@ -126,29 +165,31 @@ func (ib *inboxes) watch() {
 			ib.mu.Unlock()
 			return
 		}
-		subs := make(map[string]int64, len(ib.subs))
-		for uri, newest := range ib.subs {
-			subs[uri] = newest
+		subs := make(map[string]inboxSub, len(ib.subs))
+		for k, s := range ib.subs {
+			subs[k] = *s
 		}
 		ib.mu.Unlock()
-		for uri, newest := range subs {
-			c, _ := ib.caller(uri)
-			in, err := ib.svc.Peek(context.Background(), c)
+		for k, sub := range subs {
+			in, err := ib.svc.Peek(context.Background(), sub.caller)
 			if err != nil {
 				if bridge.KindOf(err) != bridge.EInternal {
-					ib.unsubscribe(nil, nil, &mcp.UnsubscribeRequest{Params: mcp.UnsubscribeParams{URI: uri}}, nil)
+					ib.drop(k)
 				}
 				continue
 			}
-			if len(in.Messages) == 0 || in.Messages[len(in.Messages)-1].ID <= newest {
+			if len(in.Messages) == 0 || in.Messages[len(in.Messages)-1].ID <= sub.newest {
 				continue
 			}
 			ib.mu.Lock()
-			if _, still := ib.subs[uri]; still {
-				ib.subs[uri] = in.Messages[len(in.Messages)-1].ID
+			if s, still := ib.subs[k]; still {
+				s.newest = in.Messages[len(in.Messages)-1].ID
 			}
 			ib.mu.Unlock()
-			ib.srv.SendNotificationToAllClients("notifications/resources/updated", map[string]any{"uri": uri})
+			err = ib.srv.SendNotificationToSpecificClient(sub.session, "notifications/resources/updated", map[string]any{"uri": sub.uri})
+			if errors.Is(err, server.ErrSessionNotFound) {
+				ib.drop(k) // the client went away
+			}
 		}
 		<-changed
 	}

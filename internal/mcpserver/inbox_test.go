@@ -7,14 +7,29 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mark3labs/mcp-go/client/transport"
 	"github.com/mark3labs/mcp-go/mcp"
+
+	"github.com/agent-bridge/agent-bridge/internal/mcpserver"
 )
 
 // Resource update notifications reach sessions of the initialize handshake
 // (the stdio clients of today); the in-process client is pinned to it.
 func TestInboxResource(t *testing.T) {
-	h := newHarness(t, realTime)
-	h.c = connectLegacy(t, h.srv)
+	eachKind(t, func(t *testing.T, k kind) {
+		h := newHarness(t, realTime)
+		if k.name == overHTTP.name {
+			// Notifications reach an HTTP client on its listening stream.
+			url, _ := serveHTTP(t, h.srv, mcpserver.HTTPConfig{})
+			h.c = dialHTTPVersion(t, url, "2025-06-18", transport.WithContinuousListening())
+		} else {
+			h.c = connectLegacy(t, h.srv)
+		}
+		testInboxResource(t, h)
+	})
+}
+
+func testInboxResource(t *testing.T, h *harness) {
 	ctx := context.Background()
 	c := h.create()
 	uri := "agent-bridge://conversations/" + c.id + "/inbox/b"
@@ -79,5 +94,44 @@ func TestInboxResource(t *testing.T) {
 	// Reading the resource marked nothing read.
 	if got := h.ok("check_messages", c.as("b", nil))["messages"].([]any); len(got) != 1 {
 		t.Fatalf("after resource read: %v", got)
+	}
+}
+
+// One HTTP node serves many clients: a client can read and list only the
+// inboxes its own tool calls authenticated, never another client's.
+func TestInboxIsPerClientOverHTTP(t *testing.T) {
+	h := newHarness(t, realTime)
+	url, _ := serveHTTP(t, h.srv, mcpserver.HTTPConfig{})
+	owner := dialHTTPVersion(t, url, "2025-06-18", transport.WithContinuousListening())
+	other := dialHTTPVersion(t, url, "2025-06-18", transport.WithContinuousListening())
+	modern := dialHTTP(t, url) // sessionless protocol
+	h.c = owner
+	c := h.create()
+	h.ok("send_to_partner", c.as("a", map[string]any{"message": "private"}))
+	h.ok("check_messages", c.as("b", map[string]any{"peek": true}))
+	uri := "agent-bridge://conversations/" + c.id + "/inbox/b"
+	ctx := context.Background()
+	req := mcp.ReadResourceRequest{}
+	req.Params.URI = uri
+	if _, err := owner.ReadResource(ctx, req); err != nil {
+		t.Fatalf("owner cannot read its inbox: %v", err)
+	}
+	for name, cl := range map[string]interface {
+		ReadResource(context.Context, mcp.ReadResourceRequest) (*mcp.ReadResourceResult, error)
+		ListResources(context.Context, mcp.ListResourcesRequest) (*mcp.ListResourcesResult, error)
+	}{"other client": other, "sessionless client": modern} {
+		res, err := cl.ReadResource(ctx, req)
+		if err == nil || !strings.Contains(err.Error(), "call a tool") {
+			t.Fatalf("%s read another client's inbox: %v %v", name, res, err)
+		}
+		list, err := cl.ListResources(ctx, mcp.ListResourcesRequest{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range list.Resources {
+			if r.URI == uri {
+				t.Fatalf("%s sees another client's inbox listed", name)
+			}
+		}
 	}
 }

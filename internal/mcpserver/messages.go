@@ -172,7 +172,17 @@ func (h *handlers) checkMessages() tool {
 		if err := a.Err(); err != nil {
 			return h.refuse(ctx, name, c, err), nil
 		}
+		draining := func() bool { return false }
+		if in.Wait > 0 {
+			// A wait ends when its node shuts down; other calls finish.
+			var done context.CancelFunc
+			ctx, draining, done = waitContext(ctx)
+			defer done()
+		}
 		inbox, err := h.svc.CheckMessages(ctx, c, in)
+		if err != nil && draining() {
+			return mcp.NewToolResultError(name + " ended: this agent-bridge node is shutting down; no message was marked read. Call check_messages again, on another node or once this one is back."), nil
+		}
 		if err != nil && ctx.Err() != nil {
 			// The client cancelled the wait; nothing was taken.
 			return mcp.NewToolResultError(name + " cancelled by the client; no message was marked read."), nil

@@ -44,7 +44,7 @@ func New(svc *bridge.Service, version string, log *slog.Logger, extra ...server.
 		log = slog.New(slog.DiscardHandler)
 	}
 	h := &handlers{svc: svc, log: log}
-	h.inbox = &inboxes{svc: svc, known: map[string]bridge.Caller{}, subs: map[string]int64{}}
+	h.inbox = &inboxes{svc: svc, known: map[string]bridge.Caller{}, subs: map[string]*inboxSub{}}
 	hooks := &server.Hooks{}
 	hooks.AddAfterSubscribe(h.inbox.subscribe)
 	hooks.AddAfterUnsubscribe(h.inbox.unsubscribe)
@@ -105,7 +105,7 @@ func (h *handlers) observe(next server.ToolHandlerFunc) server.ToolHandlerFunc {
 				sess = ""
 			}
 			if outcome == bridge.OutcomeOK {
-				h.learn(name, args, res)
+				h.learn(ctx, name, args, res)
 			}
 			h.log.Debug("tool call", "tool", name, "conversation_id", conv, "session", sess, "outcome", outcome, "dur", time.Since(start))
 		}()
@@ -115,7 +115,7 @@ func (h *handlers) observe(next server.ToolHandlerFunc) server.ToolHandlerFunc {
 
 // learn remembers the session a successful call authenticated, so this
 // connection can read its inbox resource.
-func (h *handlers) learn(tool string, args map[string]any, res *mcp.CallToolResult) {
+func (h *handlers) learn(ctx context.Context, tool string, args map[string]any, res *mcp.CallToolResult) {
 	c := bridge.Caller{}
 	if tool == "create_conversation" {
 		out, _ := res.StructuredContent.(map[string]any)
@@ -129,7 +129,7 @@ func (h *handlers) learn(tool string, args map[string]any, res *mcp.CallToolResu
 		c.Token, _ = args["token"].(string)
 	}
 	if bridge.ValidConversationID(c.ConversationID) && c.Session.Valid() && c.Token != "" {
-		h.inbox.learn(c)
+		h.inbox.learn(ctx, c)
 	}
 }
 

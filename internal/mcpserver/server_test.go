@@ -3,6 +3,7 @@ package mcpserver_test
 import (
 	"context"
 	"encoding/json"
+	"net/http/httptest"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -10,6 +11,7 @@ import (
 	"time"
 
 	"github.com/mark3labs/mcp-go/client"
+	"github.com/mark3labs/mcp-go/client/transport"
 	"github.com/mark3labs/mcp-go/mcp"
 	"github.com/mark3labs/mcp-go/server"
 
@@ -38,15 +40,46 @@ type harness struct {
 	clock *clock
 }
 
+// kind is a way for a client to reach the server: it returns an
+// initialized client.
+type kind struct {
+	name    string
+	connect func(t testing.TB, srv *server.MCPServer) *client.Client
+}
+
+var (
+	inProcess = kind{"inprocess", func(t testing.TB, srv *server.MCPServer) *client.Client { return connect(t, srv) }}
+	overHTTP  = kind{"http", func(t testing.TB, srv *server.MCPServer) *client.Client {
+		return connectHTTP(t, srv, mcpserver.HTTPConfig{})
+	}}
+	kinds = []kind{inProcess, overHTTP}
+)
+
+// eachKind runs test once per client kind, as a subtest named after it.
+func eachKind(t *testing.T, test func(t *testing.T, k kind)) {
+	for _, k := range kinds {
+		t.Run(k.name, func(t *testing.T) { test(t, k) })
+	}
+}
+
 // newHarness serves the tools over a fresh database to an in-process MCP
 // client that checks every result against its tool's output schema. Rate
 // limits are off unless tune sets them.
 func newHarness(t testing.TB, tune func(*bridge.Config)) *harness {
-	return newHarnessWith(t, tune, server.WithOutputSchemaValidation())
+	return newHarnessOf(t, inProcess, tune, server.WithOutputSchemaValidation())
+}
+
+// newHarnessKind is newHarness for a client of kind k.
+func newHarnessKind(t testing.TB, k kind, tune func(*bridge.Config)) *harness {
+	return newHarnessOf(t, k, tune, server.WithOutputSchemaValidation())
 }
 
 // newHarnessWith is newHarness with the given server options.
 func newHarnessWith(t testing.TB, tune func(*bridge.Config), opts ...server.ServerOption) *harness {
+	return newHarnessOf(t, inProcess, tune, opts...)
+}
+
+func newHarnessOf(t testing.TB, k kind, tune func(*bridge.Config), opts ...server.ServerOption) *harness {
 	t.Helper()
 	ctx := context.Background()
 	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "bridge.db"))
@@ -65,7 +98,53 @@ func newHarnessWith(t testing.TB, tune func(*bridge.Config), opts ...server.Serv
 	copy(key[:], "0123456789abcdef0123456789abcdef")
 	svc := bridge.NewService(db, key, nil, cfg, nil)
 	srv := mcpserver.New(svc, "test", nil, opts...)
-	return &harness{t: t, srv: srv, db: db, svc: svc, c: connect(t, srv), clock: clk}
+	return &harness{t: t, srv: srv, db: db, svc: svc, c: k.connect(t, srv), clock: clk}
+}
+
+// serveHTTP serves srv through the HTTP front on a loopback test server and
+// returns its endpoint URL and the front.
+func serveHTTP(t testing.TB, srv *server.MCPServer, cfg mcpserver.HTTPConfig) (string, *mcpserver.HTTP) {
+	t.Helper()
+	front, err := mcpserver.NewHTTP(srv, cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewServer(front.Handler())
+	t.Cleanup(func() { front.Drain(); ts.Close() })
+	return ts.URL + mcpserver.EndpointPath, front
+}
+
+// connectHTTP returns an initialized Streamable HTTP client of srv.
+func connectHTTP(t testing.TB, srv *server.MCPServer, cfg mcpserver.HTTPConfig, opts ...transport.StreamableHTTPCOption) *client.Client {
+	t.Helper()
+	url, _ := serveHTTP(t, srv, cfg)
+	return dialHTTP(t, url, opts...)
+}
+
+func dialHTTP(t testing.TB, url string, opts ...transport.StreamableHTTPCOption) *client.Client {
+	t.Helper()
+	return dialHTTPVersion(t, url, mcp.LATEST_PROTOCOL_VERSION, opts...)
+}
+
+// dialHTTPVersion initializes with the given protocol version.
+func dialHTTPVersion(t testing.TB, url, version string, opts ...transport.StreamableHTTPCOption) *client.Client {
+	t.Helper()
+	c, err := client.NewStreamableHttpClient(url, opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	ctx := context.Background()
+	if err := c.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	req := mcp.InitializeRequest{}
+	req.Params.ProtocolVersion = version
+	req.Params.ClientInfo = mcp.Implementation{Name: "test", Version: "1"}
+	if _, err := c.Initialize(ctx, req); err != nil {
+		t.Fatal(err)
+	}
+	return c
 }
 
 func connect(t testing.TB, srv *server.MCPServer, opts ...client.ClientOption) *client.Client {

@@ -18,11 +18,15 @@ import (
 func realTime(c *bridge.Config) { c.Now = time.Now }
 
 func TestWaitReturnsWhenAMessageArrives(t *testing.T) {
-	h := newHarness(t, realTime)
+	eachKind(t, testWaitReturnsWhenAMessageArrives)
+}
+
+func testWaitReturnsWhenAMessageArrives(t *testing.T, k kind) {
+	h := newHarnessKind(t, k, realTime)
 	c := h.create()
 	got := make(chan map[string]any)
 	go func() { got <- h.ok("check_messages", c.as("b", map[string]any{"wait_seconds": 30})) }()
-	time.Sleep(50 * time.Millisecond) // let it block
+	waitForWaiters(t, h, 1)
 	h.ok("send_to_partner", c.as("a", map[string]any{"message": "wake up"}))
 	select {
 	case out := <-got:
@@ -36,7 +40,11 @@ func TestWaitReturnsWhenAMessageArrives(t *testing.T) {
 }
 
 func TestWaitWithMessagesWaitingReturnsAtOnce(t *testing.T) {
-	h := newHarness(t, realTime)
+	eachKind(t, testWaitWithMessagesWaitingReturnsAtOnce)
+}
+
+func testWaitWithMessagesWaitingReturnsAtOnce(t *testing.T, k kind) {
+	h := newHarnessKind(t, k, realTime)
 	c := h.create()
 	h.ok("send_to_partner", c.as("a", map[string]any{"message": "already here"}))
 	out := h.ok("check_messages", c.as("b", map[string]any{"wait_seconds": 600}))
@@ -45,8 +53,10 @@ func TestWaitWithMessagesWaitingReturnsAtOnce(t *testing.T) {
 	}
 }
 
-func TestIdleWaitEndsEmpty(t *testing.T) {
-	h := newHarness(t, realTime)
+func TestIdleWaitEndsEmpty(t *testing.T) { eachKind(t, testIdleWaitEndsEmpty) }
+
+func testIdleWaitEndsEmpty(t *testing.T, k kind) {
+	h := newHarnessKind(t, k, realTime)
 	c := h.create()
 	start := time.Now()
 	res := h.call("check_messages", c.as("b", map[string]any{"wait_seconds": 1}))
@@ -60,8 +70,10 @@ func TestIdleWaitEndsEmpty(t *testing.T) {
 	}
 }
 
-func TestCancelledWaitTakesNothing(t *testing.T) {
-	h := newHarness(t, realTime)
+func TestCancelledWaitTakesNothing(t *testing.T) { eachKind(t, testCancelledWaitTakesNothing) }
+
+func testCancelledWaitTakesNothing(t *testing.T, k kind) {
+	h := newHarnessKind(t, k, realTime)
 	c := h.create()
 	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
 	defer cancel()
@@ -77,7 +89,7 @@ func TestCancelledWaitTakesNothing(t *testing.T) {
 	if took := time.Since(start); took > 10*time.Second {
 		t.Fatalf("cancellation took %s", took)
 	}
-	time.Sleep(50 * time.Millisecond) // give a stray waiter the chance to misbehave
+	waitForWaiters(t, h, 0) // the cancelled wait has ended; no stray waiter is left
 	h.ok("send_to_partner", c.as("a", map[string]any{"message": "after cancel"}))
 	time.Sleep(50 * time.Millisecond)
 	if got := h.ok("check_messages", c.as("b", nil))["messages"].([]any); len(got) != 1 {
@@ -86,7 +98,11 @@ func TestCancelledWaitTakesNothing(t *testing.T) {
 }
 
 func TestConversationExpiringDuringWait(t *testing.T) {
-	h := newHarness(t, func(c *bridge.Config) { realTime(c); c.TTL = 1500 * time.Millisecond })
+	eachKind(t, testConversationExpiringDuringWait)
+}
+
+func testConversationExpiringDuringWait(t *testing.T, k kind) {
+	h := newHarnessKind(t, k, func(c *bridge.Config) { realTime(c); c.TTL = 1500 * time.Millisecond })
 	c := h.create()
 	res := h.call("check_messages", c.as("b", map[string]any{"wait_seconds": 30}))
 	if !res.IsError || !strings.Contains(text(res), "expired") {
@@ -95,12 +111,14 @@ func TestConversationExpiringDuringWait(t *testing.T) {
 }
 
 // Another process cleans the conversation up while a waiter waits.
-func TestConversationRemovedDuringWait(t *testing.T) {
-	h := newHarness(t, realTime)
+func TestConversationRemovedDuringWait(t *testing.T) { eachKind(t, testConversationRemovedDuringWait) }
+
+func testConversationRemovedDuringWait(t *testing.T, k kind) {
+	h := newHarnessKind(t, k, realTime)
 	c := h.create()
 	done := make(chan *mcp.CallToolResult)
 	go func() { done <- h.call("check_messages", c.as("b", map[string]any{"wait_seconds": 30})) }()
-	time.Sleep(100 * time.Millisecond)
+	waitForWaiters(t, h, 1)
 
 	other, err := sqlite.Open(context.Background(), h.db.Path())
 	if err != nil {
@@ -124,8 +142,10 @@ func TestConversationRemovedDuringWait(t *testing.T) {
 	}
 }
 
-func TestManyWaiters(t *testing.T) {
-	h := newHarness(t, realTime)
+func TestManyWaiters(t *testing.T) { eachKind(t, testManyWaiters) }
+
+func testManyWaiters(t *testing.T, k kind) {
+	h := newHarnessKind(t, k, realTime)
 	const n = 12
 	convs := make([]conv, n)
 	for i := range convs {
@@ -144,7 +164,7 @@ func TestManyWaiters(t *testing.T) {
 			}
 		}()
 	}
-	time.Sleep(100 * time.Millisecond)
+	waitForWaiters(t, h, n)
 	for _, c := range convs {
 		h.ok("send_to_partner", c.as("a", map[string]any{"message": c.id}))
 	}
