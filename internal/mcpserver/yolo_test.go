@@ -10,10 +10,12 @@ import (
 	"testing"
 
 	"github.com/mark3labs/mcp-go/client"
+	"github.com/mark3labs/mcp-go/client/transport"
 	"github.com/mark3labs/mcp-go/mcp"
 	"github.com/mark3labs/mcp-go/server"
 
 	"github.com/agent-bridge/agent-bridge/internal/bridge"
+	"github.com/agent-bridge/agent-bridge/internal/mcpserver"
 )
 
 func listTools(t *testing.T, c *client.Client) map[string]bool {
@@ -83,17 +85,53 @@ func (p *person) Elicit(_ context.Context, req mcp.ElicitationRequest) (*mcp.Eli
 	}}, nil
 }
 
+// dialWithForms connects a client that shows consent forms to p, in
+// process or over Streamable HTTP, speaking proto.
+func dialWithForms(t *testing.T, srv *server.MCPServer, overHTTP bool, proto string, p *person) *client.Client {
+	t.Helper()
+	if !overHTTP {
+		return connect(t, srv, client.WithElicitationHandler(p), client.WithProtocolVersion(proto))
+	}
+	url, _ := serveHTTP(t, srv, mcpserver.HTTPConfig{})
+	tr, err := transport.NewStreamableHTTP(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := client.NewClient(tr, client.WithElicitationHandler(p), client.WithProtocolVersion(proto))
+	t.Cleanup(func() { c.Close() })
+	ctx := context.Background()
+	if err := c.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	req := mcp.InitializeRequest{}
+	req.Params.ProtocolVersion = proto
+	req.Params.ClientInfo = mcp.Implementation{Name: "test", Version: "1"}
+	if _, err := c.Initialize(ctx, req); err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
 func TestYoloConsentThroughTheClientsForm(t *testing.T) {
-	for _, proto := range []string{mcp.LATEST_PROTOCOL_VERSION, "2025-06-18"} {
-		t.Run(proto, func(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		overHTTP bool
+		proto    string
+	}{
+		{"in-process/" + mcp.LATEST_PROTOCOL_VERSION, false, mcp.LATEST_PROTOCOL_VERSION},
+		{"in-process/2025-06-18", false, "2025-06-18"},
+		{"http/" + mcp.LATEST_PROTOCOL_VERSION, true, mcp.LATEST_PROTOCOL_VERSION},
+		{"http/2025-06-18", true, "2025-06-18"},
+	} {
+		proto := tc.proto
+		t.Run(tc.name, func(t *testing.T) {
 			ws := t.TempDir()
 			if err := os.WriteFile(filepath.Join(ws, "README"), []byte("workspace readme\n"), 0o600); err != nil {
 				t.Fatal(err)
 			}
 			h := newHarness(t, func(c *bridge.Config) { c.Yolo.Enabled = true })
 			p := &person{}
-			cl := connect(t, h.srv, client.WithElicitationHandler(p), client.WithProtocolVersion(proto))
-			h.c = cl
+			h.c = dialWithForms(t, h.srv, tc.overHTTP, proto, p)
 			c := h.create()
 
 			out := h.ok("enable_yolo_mode", c.as("a", map[string]any{"mode": "safe", "workspace": ws}))
