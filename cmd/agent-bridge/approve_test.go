@@ -260,3 +260,16 @@ func text(res *mcp.CallToolResult) string {
 	}
 	return b.String()
 }
+
+func TestBridgeFilesHiddenFromTheSandbox(t *testing.T) {
+	t.Chdir(t.TempDir())
+	wd, _ := os.Getwd()
+	got := bridgeFiles("b.db", "b.db.key")
+	want := []string{wd + "/b.db.key", wd + "/b.db", wd + "/b.db-wal", wd + "/b.db-shm", wd + "/b.db-notify"}
+	if strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Errorf("SQLite: %q, want %q", got, want)
+	}
+	if got := bridgeFiles("postgres://bridge:pw@db/bridge", "/etc/team.key"); len(got) != 1 || got[0] != "/etc/team.key" {
+		t.Errorf("PostgreSQL: %q, want only the key file", got)
+	}
+}

@@ -281,6 +281,7 @@ func openForServe(ctx context.Context, o *options, getenv func(string) string, l
 		host, _ := os.Hostname()
 		cfg.Yolo.Origin = host + ":" + wd
 	}
+	cfg.Yolo.Hide = bridgeFiles(path, keyPath)
 	if cfg.Yolo, err = yoloSettings(cfg.Yolo, o, getenv, log); err != nil {
 		db.Close()
 		return bridgeDeps{}, err

@@ -24,6 +24,11 @@ message), update_my_status, check_partner_status, extend_conversation; each sess
 inbox is also a resource clients can subscribe to. Rate limits count every tool call of
 a session, across all processes sharing the database.
 
+Command execution (YOLO mode) is off unless the environment has YOLO_MODE=1; then
+enable_yolo_mode and execute_command are offered too, and each enablement needs a
+person's typed consent (in the client's form, or agent-bridge approve on a terminal).
+--yolo-policy adds allow and deny patterns. Read YOLO_MODE.md before turning it on.
+
 With --http ADDR it serves the same tools over MCP Streamable HTTP at http://ADDR/mcp
 instead, for agents on other machines; several such nodes may share one store. ADDR is
 host:port, :port or a port; without a host it binds 127.0.0.1 (loopback only). Use

@@ -5,9 +5,11 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/agent-bridge/agent-bridge/internal/bridge"
+	"github.com/agent-bridge/agent-bridge/internal/store/postgres"
 	"github.com/agent-bridge/agent-bridge/internal/yolo"
 )
 
@@ -34,6 +36,20 @@ func yoloSettings(y bridge.YoloConfig, o *options, getenv func(string) string, l
 			"default_workspace", y.Workspace, "allow_patterns", len(y.Policy.Allow), "deny_patterns", len(y.Policy.Deny))
 	}
 	return y, nil
+}
+
+// bridgeFiles are the bridge's own files, which a sandboxed command must
+// not read: the key signs every token, and the database holds approvals.
+// A PostgreSQL URL is no file; its key file still is.
+func bridgeFiles(db, key string) []string {
+	files := []string{key}
+	if abs, err := filepath.Abs(db); err == nil && !postgres.IsURL(db) {
+		files = append(files, abs, abs+"-wal", abs+"-shm", abs+"-notify")
+	}
+	if abs, err := filepath.Abs(key); err == nil {
+		files[0] = abs
+	}
+	return files
 }
 
 // loadYoloPolicy reads a policy file: one "allow PATTERN" or "deny PATTERN"
