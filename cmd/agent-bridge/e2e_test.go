@@ -250,55 +250,77 @@ func TestKill9LosesNoAcknowledgedMessage(t *testing.T) {
 	a, b := create(setup)
 	setup.close()
 
-	var acked []string
-	seq := 0
+	var s sender
 	for round := 0; round < 5; round++ {
 		p := launch(t, home, home, nil, db)
-		var wg sync.WaitGroup
-		var mu sync.Mutex
-		stop := make(chan struct{})
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				select {
-				case <-stop:
-					return
-				default:
-				}
-				mu.Lock()
-				seq++
-				body := fmt.Sprintf("round %d message %06d", round, seq)
-				mu.Unlock()
-				res, err := p.call("send_to_partner", a.args(map[string]any{"message": body}))
-				if err != nil {
-					return // killed mid-call: not acknowledged
-				}
-				if !res.IsError {
-					mu.Lock()
-					acked = append(acked, body)
-					mu.Unlock()
-				}
-			}
-		}()
+		stop := s.start(p, a, round)
 		time.Sleep(time.Duration(100+round*37) * time.Millisecond)
 		p.kill9()
-		close(stop)
-		wg.Wait()
-	}
-	if len(acked) == 0 {
-		t.Fatal("no send was acknowledged")
+		stop()
 	}
 	r := launch(t, home, home, nil, db)
 	got := bodies(r, b)
-	// Every acknowledged message, in order, exactly once; an unacknowledged
-	// send may or may not have committed, but never twice.
-	seen := map[string]int{}
+	checkAcknowledged(t, s.acked, got)
+	t.Logf("%d acknowledged sends over 5 kills, %d delivered", len(s.acked), len(got))
+}
+
+// sender sends numbered messages through one process until stopped,
+// keeping the bodies that were acknowledged: a call cut off by a kill is
+// not.
+type sender struct {
+	mu    sync.Mutex
+	seq   int
+	acked []string
+}
+
+// start sends from a goroutine; the returned stop waits for it to end.
+func (s *sender) start(p *proc, a session, round int) (stop func()) {
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for {
+			select {
+			case <-done:
+				return
+			default:
+			}
+			s.mu.Lock()
+			s.seq++
+			body := fmt.Sprintf("round %d message %06d", round, s.seq)
+			s.mu.Unlock()
+			res, err := p.call("send_to_partner", a.args(map[string]any{"message": body}))
+			if err != nil {
+				return // killed mid-call: not acknowledged
+			}
+			if !res.IsError {
+				s.mu.Lock()
+				s.acked = append(s.acked, body)
+				s.mu.Unlock()
+			}
+		}
+	}()
+	return func() { close(done); wg.Wait() }
+}
+
+// count returns how many sends were acknowledged so far.
+func (s *sender) count() int { s.mu.Lock(); defer s.mu.Unlock(); return len(s.acked) }
+
+// checkAcknowledged: every acknowledged message was delivered, in order,
+// exactly once; an unacknowledged send may or may not have committed, but
+// is never delivered twice.
+func checkAcknowledged(t *testing.T, acked, got []string) {
+	t.Helper()
+	if len(acked) == 0 {
+		t.Fatal("no send was acknowledged")
+	}
+	seen := map[string]bool{}
 	for _, g := range got {
-		seen[g]++
-		if seen[g] > 1 {
+		if seen[g] {
 			t.Fatalf("duplicated %q", g)
 		}
+		seen[g] = true
 	}
 	i := 0
 	for _, g := range got {
@@ -309,7 +331,6 @@ func TestKill9LosesNoAcknowledgedMessage(t *testing.T) {
 	if i != len(acked) {
 		t.Fatalf("%d acknowledged, only %d delivered in order (first missing %q)", len(acked), i, acked[i])
 	}
-	t.Logf("%d acknowledged sends over 5 kills, %d delivered", len(acked), len(got))
 }
 
 // Pairs of processes exchange messages concurrently; each message arrives

@@ -237,51 +237,16 @@ func TestHTTPKill9LosesNothingAcknowledged(t *testing.T) {
 	eachStore(t, func(t *testing.T, st storeKind) {
 		reader := startNode(t, st)
 		a, b := create(reader.dial())
-		var acked []string
-		seq := 0
+		var s sender
 		for round := range 4 {
 			n := startNode(t, st)
-			p := n.dial()
-			var wg sync.WaitGroup
-			var mu sync.Mutex
-			stop := make(chan struct{})
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				for {
-					select {
-					case <-stop:
-						return
-					default:
-					}
-					mu.Lock()
-					seq++
-					body := fmt.Sprintf("round %d message %06d", round, seq)
-					mu.Unlock()
-					res, err := p.call("send_to_partner", a.args(map[string]any{"message": body}))
-					if err != nil {
-						return // killed mid-call: not acknowledged
-					}
-					if !res.IsError {
-						mu.Lock()
-						acked = append(acked, body)
-						mu.Unlock()
-					}
-				}
-			}()
+			stop := s.start(n.dial(), a, round)
 			// Kill after some sends were acknowledged, while others run.
-			for deadline := time.Now().Add(20 * time.Second); ; {
-				mu.Lock()
-				k := len(acked)
-				mu.Unlock()
-				if k >= (round+1)*20 || time.Now().After(deadline) {
-					break
-				}
+			for deadline := time.Now().Add(20 * time.Second); s.count() < (round+1)*20 && time.Now().Before(deadline); {
 				time.Sleep(time.Millisecond)
 			}
 			n.kill9()
-			close(stop)
-			wg.Wait()
+			stop()
 		}
 		r := reader.dial()
 		var got []string
@@ -292,23 +257,8 @@ func TestHTTPKill9LosesNothingAcknowledged(t *testing.T) {
 			}
 			got = append(got, more...)
 		}
-		seen := map[string]bool{}
-		for _, g := range got {
-			if seen[g] {
-				t.Fatalf("duplicated %q", g)
-			}
-			seen[g] = true
-		}
-		i := 0
-		for _, g := range got {
-			if i < len(acked) && g == acked[i] {
-				i++
-			}
-		}
-		if len(acked) == 0 || i != len(acked) {
-			t.Fatalf("%d acknowledged, %d delivered in order", len(acked), i)
-		}
-		t.Logf("%d acknowledged sends over 4 kills, %d delivered", len(acked), len(got))
+		checkAcknowledged(t, s.acked, got)
+		t.Logf("%d acknowledged sends over 4 kills, %d delivered", len(s.acked), len(got))
 	})
 }
 

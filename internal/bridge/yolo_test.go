@@ -71,8 +71,14 @@ func (r *yoloRig) open(t *testing.T) *bridge.Service {
 // the approval token.
 func (r *yoloRig) enable(t *testing.T, mode string) (string, bridge.Approval) {
 	t.Helper()
+	return r.enableWith(t, bridge.EnableInput{Mode: mode})
+}
+
+// enableWith is enable with every setting of the request.
+func (r *yoloRig) enableWith(t *testing.T, in bridge.EnableInput) (string, bridge.Approval) {
+	t.Helper()
 	ctx := context.Background()
-	res, err := r.svc.EnableYolo(ctx, r.a, bridge.EnableInput{Mode: mode})
+	res, err := r.svc.EnableYolo(ctx, r.a, in)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -87,6 +93,24 @@ func (r *yoloRig) enable(t *testing.T, mode string) (string, bridge.Approval) {
 		t.Fatalf("after consent: token %q, err %v", res.Token, err)
 	}
 	return res.Token, res.Approval
+}
+
+// runApproved runs a yolo-mode command: asks, approves it from the
+// terminal side, and runs it. tok is passed on the first call when set.
+func (r *yoloRig) runApproved(t *testing.T, cmd, tok string) bridge.ExecResult {
+	t.Helper()
+	ctx := context.Background()
+	out, err := r.svc.ExecuteCommand(ctx, r.a, bridge.ExecInput{Command: cmd, ApprovalToken: tok})
+	if err != nil || out.Ran {
+		t.Fatalf("before approval: %+v %v", out, err)
+	}
+	if _, err := r.svc.Decide(ctx, out.Approval.ID, true, "terminal user test", ""); err != nil {
+		t.Fatal(err)
+	}
+	if out, err = r.svc.ExecuteCommand(ctx, r.a, bridge.ExecInput{Command: cmd, RequestID: out.Approval.ID}); err != nil {
+		t.Fatal(err)
+	}
+	return out
 }
 
 func wantKind(t *testing.T, err error, kind bridge.ErrorKind, text string) {
@@ -401,30 +425,9 @@ func TestYoloOutputSecretsNeverStored(t *testing.T) {
 func TestYoloTimeoutLeavesNoProcess(t *testing.T) {
 	r := newYoloRig(t, true)
 	ctx := context.Background()
-	res, err := r.svc.EnableYolo(ctx, r.a, bridge.EnableInput{Mode: "yolo", Timeout: time.Second})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := r.svc.Decide(ctx, res.Approval.ID, true, "terminal user test", ""); err != nil {
-		t.Fatal(err)
-	}
-	res, err = r.svc.EnableYolo(ctx, r.a, bridge.EnableInput{RequestID: res.Approval.ID})
-	if err != nil {
-		t.Fatal(err)
-	}
-	const cmd = "setsid sleep 293 & sleep 294"
-	out, err := r.svc.ExecuteCommand(ctx, r.a, bridge.ExecInput{Command: cmd, ApprovalToken: res.Token})
-	if err != nil || out.Ran {
-		t.Fatalf("before approval: %+v %v", out, err)
-	}
-	if _, err := r.svc.Decide(ctx, out.Approval.ID, true, "terminal user test", ""); err != nil {
-		t.Fatal(err)
-	}
+	tok, _ := r.enableWith(t, bridge.EnableInput{Mode: "yolo", Timeout: time.Second})
 	start := time.Now()
-	out, err = r.svc.ExecuteCommand(ctx, r.a, bridge.ExecInput{Command: cmd, RequestID: out.Approval.ID})
-	if err != nil {
-		t.Fatal(err)
-	}
+	out := r.runApproved(t, "setsid sleep 293 & sleep 294", tok)
 	if !out.Run.TimedOut || time.Since(start) > 20*time.Second {
 		t.Fatalf("timed out %v after %s", out.Run.TimedOut, time.Since(start))
 	}
@@ -464,30 +467,8 @@ func TestYoloSandboxHidesTheBridgesFiles(t *testing.T) {
 	}
 	r.hide = []string{r.dbPath, keyFile}
 	r.svc = r.open(t)
-	ctx := context.Background()
-	res, err := r.svc.EnableYolo(ctx, r.a, bridge.EnableInput{Mode: "yolo", Sandbox: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := r.svc.Decide(ctx, res.Approval.ID, true, "terminal user test", ""); err != nil {
-		t.Fatal(err)
-	}
-	res, err = r.svc.EnableYolo(ctx, r.a, bridge.EnableInput{RequestID: res.Approval.ID})
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd := "cat " + keyFile + "; wc -c " + r.dbPath + "; cat notes.txt"
-	out, err := r.svc.ExecuteCommand(ctx, r.a, bridge.ExecInput{Command: cmd, ApprovalToken: res.Token})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := r.svc.Decide(ctx, out.Approval.ID, true, "terminal user test", ""); err != nil {
-		t.Fatal(err)
-	}
-	out, err = r.svc.ExecuteCommand(ctx, r.a, bridge.ExecInput{Command: cmd, RequestID: out.Approval.ID})
-	if err != nil {
-		t.Fatal(err)
-	}
+	tok, _ := r.enableWith(t, bridge.EnableInput{Mode: "yolo", Sandbox: true})
+	out := r.runApproved(t, "cat "+keyFile+"; wc -c "+r.dbPath+"; cat notes.txt", tok)
 	// Hidden files read as nothing or not at all; either way no byte of them.
 	dbSize := regexp.MustCompile(`(?m)^[1-9][0-9]* ` + regexp.QuoteMeta(r.dbPath) + `$`)
 	if strings.Contains(out.Output, "KEYMATERIAL") || dbSize.MatchString(out.Output) || !strings.Contains(out.Output, "hello from the workspace") {

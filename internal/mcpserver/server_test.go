@@ -134,6 +134,13 @@ func dialHTTPVersion(t testing.TB, url, version string, opts ...transport.Stream
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { c.Close() })
+	start(t, c, version)
+	return c
+}
+
+// start starts c and performs the initialize handshake with version.
+func start(t testing.TB, c *client.Client, version string) {
+	t.Helper()
 	ctx := context.Background()
 	if err := c.Start(ctx); err != nil {
 		t.Fatal(err)
@@ -144,7 +151,6 @@ func dialHTTPVersion(t testing.TB, url, version string, opts ...transport.Stream
 	if _, err := c.Initialize(ctx, req); err != nil {
 		t.Fatal(err)
 	}
-	return c
 }
 
 func connect(t testing.TB, srv *server.MCPServer, opts ...client.ClientOption) *client.Client {
@@ -154,16 +160,7 @@ func connect(t testing.TB, srv *server.MCPServer, opts ...client.ClientOption) *
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { c.Close() })
-	ctx := context.Background()
-	if err := c.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
-	req := mcp.InitializeRequest{}
-	req.Params.ProtocolVersion = mcp.LATEST_PROTOCOL_VERSION
-	req.Params.ClientInfo = mcp.Implementation{Name: "test", Version: "1"}
-	if _, err := c.Initialize(ctx, req); err != nil {
-		t.Fatal(err)
-	}
+	start(t, c, mcp.LATEST_PROTOCOL_VERSION)
 	return c
 }
 

@@ -99,16 +99,7 @@ func dialWithForms(t *testing.T, srv *server.MCPServer, overHTTP bool, proto str
 	}
 	c := client.NewClient(tr, client.WithElicitationHandler(p), client.WithProtocolVersion(proto))
 	t.Cleanup(func() { c.Close() })
-	ctx := context.Background()
-	if err := c.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
-	req := mcp.InitializeRequest{}
-	req.Params.ProtocolVersion = proto
-	req.Params.ClientInfo = mcp.Implementation{Name: "test", Version: "1"}
-	if _, err := c.Initialize(ctx, req); err != nil {
-		t.Fatal(err)
-	}
+	start(t, c, proto)
 	return c
 }
 
