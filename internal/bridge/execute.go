@@ -181,7 +181,7 @@ func (s *Service) ExecuteCommand(ctx context.Context, c Caller, in ExecInput) (E
 				return strings.Join(append(detail, "still waiting for a person on "+a.ID), "; "), nil
 			case ApprovalApproved:
 				a.State, a.UsedAt = ApprovalUsed, now.UTC().Truncate(time.Millisecond)
-				out.Approval = a
+				out.Approval = a // spent
 				return strings.Join(append(detail, "approval "+a.ID+" spent: running"), "; "), tx.SaveApproval(a)
 			default:
 				return "", s.commandApprovalGone(a, st)
@@ -248,16 +248,19 @@ func (s *Service) commandApprovalGone(a Approval, st string) error {
 func (s *Service) run(ctx context.Context, c Caller, command, hash string, out ExecResult) (ExecResult, error) {
 	const tool = "execute_command"
 	en := out.Enablement
-	// Check again: a person may have taken minutes to approve, and paths
-	// (symlinks, say) may have changed since the first check.
-	plan, err := yolo.Check(yolo.Mode(en.Mode), command, en.Workspace, s.cfg.Yolo.Policy)
-	if err != nil {
-		return out, s.Refuse(ctx, tool, c.ConversationID, c.Session,
-			Errorf(EForbidden, "%s mode refuses this command now (checked again before running): %s", en.Mode, s.clean(err.Error())))
+	if en.Mode == string(yolo.YOLO) {
+		// Check again: the person may have taken minutes to approve, and
+		// paths (symlinks, say) may have changed since the first check.
+		// In the other modes the first check was just now.
+		plan, err := yolo.Check(yolo.Mode(en.Mode), command, en.Workspace, s.cfg.Yolo.Policy)
+		if err != nil {
+			return out, s.Refuse(ctx, tool, c.ConversationID, c.Session,
+				Errorf(EForbidden, "%s mode refuses this command now (checked again before running): %s", en.Mode, s.clean(err.Error())))
+		}
+		out.Plan = plan
 	}
-	out.Plan = plan
 	res, runErr := yolo.Run(ctx, yolo.Spec{
-		Plan: plan, Workspace: en.Workspace, Timeout: en.Timeout, MaxOutput: s.cfg.Yolo.MaxOutput, Sandbox: en.Sandbox, Hide: s.cfg.Yolo.Hide,
+		Plan: out.Plan, Workspace: en.Workspace, Timeout: en.Timeout, MaxOutput: s.cfg.Yolo.MaxOutput, Sandbox: en.Sandbox, Hide: s.cfg.Yolo.Hide,
 	})
 	cancelled := runErr != nil && ctx.Err() != nil && errors.Is(runErr, ctx.Err())
 	if runErr != nil && !cancelled {
@@ -272,7 +275,7 @@ func (s *Service) run(ctx context.Context, c Caller, command, hash string, out E
 	out.Run.Output = nil // raw; only the redacted copy leaves the service
 
 	body := s.commandMessage(c, out)
-	err = s.call(ctx, tool, c.ConversationID, c.Session, func(tx Tx, now time.Time) (string, error) {
+	err := s.call(ctx, tool, c.ConversationID, c.Session, func(tx Tx, now time.Time) (string, error) {
 		detail := fmt.Sprintf("ran %s (sha256 %s) in %s mode: %s after %s, %d bytes of output",
 			out.Plan.Program, hash[:12], en.Mode, exitText(res), res.Duration.Round(time.Millisecond), res.OutputBytes)
 		if cancelled {
@@ -307,7 +310,8 @@ func (s *Service) run(ctx context.Context, c Caller, command, hash string, out E
 }
 
 func runFailure(err error) error {
-	if r, ok := err.(*yolo.Refusal); ok {
+	var r *yolo.Refusal
+	if errors.As(err, &r) {
 		return Errorf(EForbidden, "%s", r.Error())
 	}
 	return Errorf(EInvalid, "the command could not be started: %v. Check the program name and that it is installed.", err)

@@ -200,20 +200,19 @@ func (s *Service) EnableYolo(ctx context.Context, c Caller, in EnableInput) (Yol
 	if err != nil {
 		return YoloResult{}, err
 	}
+	var waited time.Duration
 	if a.StateAt(s.cfg.Now()) == ApprovalPending {
 		if in.Elicit {
 			ch, err := s.challenge(a)
 			return YoloResult{Approval: a, Challenge: ch}, err
 		}
-		var waited time.Duration
 		if a, waited, err = s.awaitDecision(ctx, a, in.Wait); err != nil {
 			return YoloResult{Approval: a, Waited: waited}, err
 		}
-		res, err := s.enableOutcome(a)
-		res.Waited = waited
-		return res, err
 	}
-	return s.enableOutcome(a)
+	res, err := s.enableOutcome(a)
+	res.Waited = waited
+	return res, err
 }
 
 func (s *Service) checkEnable(in *EnableInput) (string, error) {
@@ -276,7 +275,8 @@ func expiredWhy(a Approval) string {
 }
 
 // awaitDecision waits up to wait for a person to decide on a, in any
-// process. It returns a as it then stands.
+// process. It returns a as it then stands. A caller that stops waiting
+// (cancels) ends the wait like a timeout: the request stays pending.
 func (s *Service) awaitDecision(ctx context.Context, a Approval, wait time.Duration) (Approval, time.Duration, error) {
 	start := s.cfg.Now()
 	deadline := time.Now().Add(wait)
@@ -294,8 +294,8 @@ func (s *Service) awaitDecision(ctx context.Context, a Approval, wait time.Durat
 		if left <= 0 {
 			return a, now.Sub(start), nil
 		}
-		if err := sleep(ctx, changed, left); err != nil {
-			return a, s.cfg.Now().Sub(start), err
+		if sleep(ctx, changed, left) != nil {
+			return a, s.cfg.Now().Sub(start), nil
 		}
 	}
 }

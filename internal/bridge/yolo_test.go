@@ -475,3 +475,18 @@ func TestYoloSandboxHidesTheBridgesFiles(t *testing.T) {
 		t.Fatalf("sandboxed output: %q", out.Output)
 	}
 }
+
+// A caller that gives up waiting for a person leaves the request pending,
+// and its call ends as a wait that ran out, not as a failure.
+func TestYoloCancelledWaitLeavesRequestPending(t *testing.T) {
+	r := newYoloRig(t, true)
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	res, err := r.svc.EnableYolo(ctx, r.a, bridge.EnableInput{Mode: "safe", Wait: time.Minute})
+	if err != nil || res.Approval.StateAt(*r.now) != bridge.ApprovalPending || res.Token != "" {
+		t.Fatalf("cancelled wait: %+v, %v", res, err)
+	}
+	if v, _ := r.svc.Approvals(context.Background(), bridge.ApprovalPending); len(v) != 1 {
+		t.Fatalf("pending requests after the cancelled wait: %d, want 1", len(v))
+	}
+}
