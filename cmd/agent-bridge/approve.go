@@ -138,19 +138,28 @@ func pickRequest(ctx context.Context, svc *bridge.Service, o *options, id string
 	}
 	deadline := time.Now().Add(o.wait)
 	var pending []bridge.ApprovalView
-	for {
+	for said := false; ; said = true {
+		changed := svc.Changed() // before reading, so no request is missed
 		var err error
 		if pending, err = svc.Approvals(ctx, bridge.ApprovalPending); err != nil {
 			return bridge.ApprovalView{}, err
 		}
-		if len(pending) > 0 || !time.Now().Before(deadline) {
+		left := time.Until(deadline)
+		if len(pending) > 0 || left <= 0 {
 			break
 		}
+		if !said {
+			fmt.Fprintf(tty, "No request is waiting yet; waiting up to %s for an agent to ask (Ctrl-C to stop)...\n", bridge.Human(left.Round(time.Second)))
+		}
+		timer := time.NewTimer(left)
 		select {
 		case <-ctx.Done():
+			timer.Stop()
 			return bridge.ApprovalView{}, ctx.Err()
-		case <-time.After(250 * time.Millisecond):
+		case <-changed:
+		case <-timer.C:
 		}
+		timer.Stop()
 	}
 	switch len(pending) {
 	case 0:

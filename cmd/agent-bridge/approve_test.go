@@ -60,11 +60,18 @@ var shownRe = regexp.MustCompile(`type the phrase "([^"]+)", then the code (\d{3
 // approveOnTerminal runs `agent-bridge approve` on a pseudo-terminal and
 // answers like a person; answer gets the phrase and code shown and returns
 // what to type. It returns the screen and the exit error.
-func approveOnTerminal(t *testing.T, home, db string, answer func(phrase, code string) (string, string)) (string, error) {
+func approveOnTerminal(t *testing.T, home, db string, answer func(phrase, code string) (string, string), args ...string) (string, error) {
+	t.Helper()
+	return approveOnTerminalAfter(t, home, db, answer, nil, args...)
+}
+
+// approveOnTerminalAfter is approveOnTerminal that calls ready, if set,
+// once approve shows it is waiting for a request.
+func approveOnTerminalAfter(t *testing.T, home, db string, answer func(phrase, code string) (string, string), ready func(), args ...string) (string, error) {
 	t.Helper()
 	master, slave := openPTY(t)
 	defer master.Close()
-	cmd := exec.Command(binary, "approve", "--db", db)
+	cmd := exec.Command(binary, append([]string{"approve", "--db", db}, args...)...)
 	cmd.Env = baseEnv(home)
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = slave, slave, slave
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true, Setctty: true, Ctty: 0}
@@ -83,6 +90,10 @@ func approveOnTerminal(t *testing.T, home, db string, answer func(phrase, code s
 			}
 		}
 	}()
+	if ready != nil {
+		scr.waitFor(t, "waiting up to")
+		ready()
+	}
 	m := shownRe.FindStringSubmatch(scr.waitFor(t, "Phrase: "))
 	if m == nil {
 		cmd.Process.Kill()
@@ -188,9 +199,9 @@ func TestApproveOnATerminal(t *testing.T) {
 	}
 
 	// The right phrase and code approve it; the person saw what was asked.
-	pending = enable()
-	waitPending(t, home, db)
-	scr, err = approveOnTerminal(t, home, db, func(phrase, code string) (string, string) { return phrase, code })
+	// Here the person starts approve first, and it waits for the request.
+	scr, err = approveOnTerminalAfter(t, home, db, func(phrase, code string) (string, string) { return phrase, code },
+		func() { pending = enable() }, "--wait", "20s")
 	if err != nil {
 		t.Fatalf("approve: %v\n%s", err, scr)
 	}

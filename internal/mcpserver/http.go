@@ -238,11 +238,11 @@ func (h *HTTP) originAllowed(r *http.Request, origin string) bool {
 		}
 	}
 	local, _ := r.Context().Value(http.LocalAddrContextKey).(net.Addr)
-	if local == nil || !loopback(local.String()) {
+	if local == nil || !Loopback(local.String()) {
 		return false
 	}
 	u, _ := url.Parse(n)
-	return loopback(u.Hostname())
+	return Loopback(u.Hostname())
 }
 
 // readBody reads at most MaxBody bytes of the body within BodyTimeout; a
@@ -284,9 +284,9 @@ func normalOrigin(o string) (string, error) {
 	return strings.ToLower(u.Scheme + "://" + u.Host), nil
 }
 
-// loopback reports whether host (optionally host:port) is a loopback
-// address or localhost.
-func loopback(addr string) bool {
+// Loopback reports whether addr, a host or host:port (a listen address,
+// say), is a loopback address or localhost.
+func Loopback(addr string) bool {
 	host, _, err := net.SplitHostPort(addr)
 	if err != nil {
 		host = strings.Trim(addr, "[]")
@@ -297,6 +297,3 @@ func loopback(addr string) bool {
 	ip, err := netip.ParseAddr(host)
 	return err == nil && ip.IsLoopback()
 }
-
-// Loopback reports whether a listen address binds loopback only.
-func Loopback(addr string) bool { return loopback(addr) }

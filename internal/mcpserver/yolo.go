@@ -106,7 +106,7 @@ func (h *handlers) enableYoloMode() tool {
 		param{name: "wait_seconds", kind: "integer", min: 0, max: int(cfg.MaxWait / time.Second), def: int(y.DefaultWait / time.Second),
 			desc: "How long to wait for the person to approve in a terminal (agent-bridge approve). If it ends first, call again with request_id."},
 		param{name: "request_id", pattern: bridge.ApprovalIDPattern,
-			desc: "Wait again for the request an earlier call returned (state pending), instead of asking anew."},
+			desc: "Wait again for the request an earlier call returned (state pending), instead of asking anew; the request keeps the mode, workspace, timeout and sandbox it was made with."},
 	)
 	def := mcp.NewTool("enable_yolo_mode",
 		mcp.WithDescription(fmt.Sprintf(`Ask the person using you to let this session run commands through agent-bridge (YOLO mode). Only a person can approve: `+
