@@ -268,31 +268,7 @@ func TestHTTPWaitWakesAcrossNodes(t *testing.T) {
 		n1, n2 := startNode(t, st), startNode(t, st)
 		waiter, sender := n1.dial(), n2.dial()
 		a, b := create(sender)
-		woke := 0
-		for round := range 3 {
-			got := make(chan map[string]any, 1)
-			go func() { got <- waiter.ok("check_messages", b.args(map[string]any{"wait_seconds": 60})) }()
-			// Not synchronisation: whether the send lands before or during
-			// the wait, the message must arrive; waited_seconds says which.
-			time.Sleep(200 * time.Millisecond)
-			body := fmt.Sprintf("round %d", round)
-			sender.ok("send_to_partner", a.args(map[string]any{"message": body}))
-			select {
-			case out := <-got:
-				msgs := out["messages"].([]any)
-				if len(msgs) != 1 || msgs[0].(map[string]any)["message"] != body {
-					t.Fatalf("round %d: %v", round, out)
-				}
-				if out["waited_seconds"].(float64) > 0 {
-					woke++
-				}
-			case <-time.After(30 * time.Second):
-				t.Fatalf("round %d: the wait on node 1 did not wake for node 2's send", round)
-			}
-		}
-		if woke == 0 {
-			t.Fatal("no round waited: the send always came first")
-		}
+		checkWaitWakes(t, waiter, sender, a, b)
 	})
 }
 

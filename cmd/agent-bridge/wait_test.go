@@ -20,10 +20,22 @@ func TestWaitAcrossProcesses(t *testing.T) {
 	sender := launch(t, home, home, nil, db)
 	waiter := launch(t, home, home, nil, db)
 	a, b := create(sender)
-	for round := 0; round < 3; round++ {
+	checkWaitWakes(t, waiter, sender, a, b)
+}
+
+// checkWaitWakes: a check_messages wait of b through waiter receives, in
+// each of 3 rounds, exactly the message a sends through sender, and at
+// least one round really waited for it.
+func checkWaitWakes(t *testing.T, waiter, sender *proc, a, b session) {
+	t.Helper()
+	woke := 0
+	for round := range 3 {
 		got := make(chan map[string]any, 1)
 		go func() { got <- waiter.ok("check_messages", b.args(map[string]any{"wait_seconds": 60})) }()
-		time.Sleep(50 * time.Millisecond)
+		// Not synchronisation (no event crosses the processes): whether the
+		// send lands before or during the wait, the message must arrive;
+		// waited_seconds says which.
+		time.Sleep(200 * time.Millisecond)
 		body := fmt.Sprintf("round %d", round)
 		sender.ok("send_to_partner", a.args(map[string]any{"message": body}))
 		select {
@@ -32,9 +44,15 @@ func TestWaitAcrossProcesses(t *testing.T) {
 			if len(msgs) != 1 || msgs[0].(map[string]any)["message"] != body {
 				t.Fatalf("round %d: %v", round, out)
 			}
+			if out["waited_seconds"].(float64) > 0 {
+				woke++
+			}
 		case <-time.After(30 * time.Second):
-			t.Fatalf("round %d: the waiter in the other process did not wake", round)
+			t.Fatalf("round %d: the wait did not wake for a send through the other process", round)
 		}
+	}
+	if woke == 0 {
+		t.Fatal("no round waited: the send always came first")
 	}
 }
 
