@@ -2,36 +2,14 @@ package sqlite
 
 import (
 	"embed"
-	"fmt"
-	"io/fs"
-	"sort"
+
+	"github.com/agent-bridge/agent-bridge/internal/store/migrate"
 )
 
-// migrationFiles are the schema's ordered steps, NNNN_name.sql. Step N moves
-// the database from user_version N-1 to N. Forward only: never edit a step
-// that has shipped; add the next one.
+// migrationFiles are the schema's ordered steps (see package migrate); the
+// version is PRAGMA user_version.
 //
 //go:embed migrations/*.sql
 var migrationFiles embed.FS
 
-var migrations = mustLoadMigrations()
-
-func mustLoadMigrations() []string {
-	names, err := fs.Glob(migrationFiles, "migrations/*.sql")
-	if err != nil {
-		panic(err)
-	}
-	sort.Strings(names)
-	out := make([]string, len(names))
-	for i, name := range names {
-		if want := fmt.Sprintf("migrations/%04d_", i+1); len(name) < len(want) || name[:len(want)] != want {
-			panic(fmt.Sprintf("migration %s is out of sequence: want prefix %s", name, want))
-		}
-		b, err := migrationFiles.ReadFile(name)
-		if err != nil {
-			panic(err)
-		}
-		out[i] = string(b)
-	}
-	return out
-}
+var migrations = migrate.MustLoad(migrationFiles, "migrations")
