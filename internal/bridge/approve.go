@@ -27,7 +27,7 @@ func (s *Service) Approvals(ctx context.Context, states ...string) ([]ApprovalVi
 	now := s.cfg.Now()
 	var out []ApprovalView
 	err := s.store.View(ctx, func(tx Tx) error {
-		all, err := tx.Approvals(ApprovalFilter{})
+		all, err := tx.Approvals(ApprovalFilter{States: storedStates(states)})
 		if err != nil {
 			return err
 		}
@@ -49,6 +49,21 @@ func (s *Service) Approvals(ctx context.Context, states ...string) ([]ApprovalVi
 		return nil
 	})
 	return out, err
+}
+
+// storedStates are the stored states that can be in states at some time:
+// "expired" is derived from pending, approved and active ones. nil (all)
+// for nil.
+func storedStates(states []string) []string {
+	var out []string
+	for _, st := range states {
+		if st == ApprovalExpired {
+			out = append(out, ApprovalPending, ApprovalApproved, ApprovalActive)
+		} else {
+			out = append(out, st)
+		}
+	}
+	return out
 }
 
 // Approval returns one approval with its conversation.

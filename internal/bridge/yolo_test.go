@@ -490,3 +490,44 @@ func TestYoloCancelledWaitLeavesRequestPending(t *testing.T) {
 		t.Fatalf("pending requests after the cancelled wait: %d, want 1", len(v))
 	}
 }
+
+// Approvals selects by the state at the time of reading: a pending request
+// past its time is listed as expired, not pending.
+func TestApprovalsByStateNow(t *testing.T) {
+	r := newYoloRig(t, true)
+	ctx := context.Background()
+	old, err := r.svc.EnableYolo(ctx, r.a, bridge.EnableInput{Mode: "safe"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	*r.now = r.now.Add(11 * time.Minute)
+	fresh, err := r.svc.EnableYolo(ctx, r.a, bridge.EnableInput{Mode: "safe"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids := func(states ...string) string {
+		v, err := r.svc.Approvals(ctx, states...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		for _, a := range v {
+			out = append(out, a.ID+"="+a.StateNow)
+		}
+		return strings.Join(out, ",")
+	}
+	o, f := old.Approval.ID, fresh.Approval.ID
+	for _, c := range []struct {
+		states []string
+		want   string
+	}{
+		{[]string{bridge.ApprovalPending}, f + "=pending"},
+		{[]string{bridge.ApprovalExpired}, o + "=expired"},
+		{nil, o + "=expired," + f + "=pending"},
+		{[]string{bridge.ApprovalActive}, ""},
+	} {
+		if got := ids(c.states...); got != c.want {
+			t.Errorf("Approvals(%v) = %s, want %s", c.states, got, c.want)
+		}
+	}
+}
