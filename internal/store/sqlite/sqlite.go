@@ -36,6 +36,7 @@ type DB struct {
 	writeStmts *stmtCache
 	readStmts  *stmtCache
 	notify     *notifier
+	file       os.FileInfo // the database file as opened: see checkFile
 }
 
 var _ bridge.Store = (*DB)(nil)
@@ -58,9 +59,13 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open database: %w", err)
 	}
+	fi, err := f.Stat()
 	f.Close()
+	if err != nil {
+		return nil, fmt.Errorf("open database: %w", err)
+	}
 
-	db := &DB{path: abs}
+	db := &DB{path: abs, file: fi}
 	if db.notify, err = newNotifier(abs); err != nil {
 		return nil, fmt.Errorf("open database %s: %w", abs, err)
 	}
@@ -170,6 +175,11 @@ func (db *DB) View(ctx context.Context, fn func(bridge.Tx) error) error {
 }
 
 func (db *DB) run(ctx context.Context, pool *sql.DB, stmts *stmtCache, readOnly bool, fn func(bridge.Tx) error) (err error) {
+	// Checked first too: a connection opened after the file was deleted
+	// would see a new, empty database at the same path.
+	if err := db.checkFile(); err != nil {
+		return err
+	}
 	stx, err := pool.BeginTx(ctx, &sql.TxOptions{ReadOnly: readOnly})
 	if err != nil {
 		return fmt.Errorf("begin transaction: %w", err)
@@ -185,8 +195,34 @@ func (db *DB) run(ctx context.Context, pool *sql.DB, stmts *stmtCache, readOnly 
 		stx.Rollback()
 		return err
 	}
+	// Checked last, just before the commit, so a write acknowledged to a
+	// caller is a write to the file every other process reads.
+	if err := db.checkFile(); err != nil {
+		stx.Rollback()
+		return err
+	}
 	if err := stx.Commit(); err != nil {
 		return fmt.Errorf("commit: %w", err)
+	}
+	return nil
+}
+
+// ErrFileGone is returned by every transaction once the database file has
+// been deleted or replaced since this process opened it. SQLite would go on
+// reading and writing the unlinked file, acknowledging sends that no other
+// process can ever see; refusing every call makes the loss loud instead.
+var ErrFileGone = &bridge.Error{
+	Kind: bridge.EInternal,
+	Message: "the bridge's database file was deleted or replaced while this server was running; nothing was stored. " +
+		"Tell the person running agent-bridge to restart this MCP server (and to restore the database from a backup if it was deleted by mistake).",
+}
+
+// checkFile returns ErrFileGone when the path no longer names the file
+// this process opened. One stat per transaction: about a microsecond.
+func (db *DB) checkFile() error {
+	fi, err := os.Stat(db.path)
+	if err != nil || !os.SameFile(fi, db.file) {
+		return ErrFileGone
 	}
 	return nil
 }
