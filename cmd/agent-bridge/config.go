@@ -28,6 +28,7 @@ type options struct {
 	maxMessage                         int
 	redactRules, logLevel              string
 	yoloPolicy                         string
+	initKey                            bool
 	http                               httpOptions // serve.go
 
 	// management
@@ -83,6 +84,7 @@ func defineFlags(command string, fs *flag.FlagSet) *options {
 		fs.IntVar(&o.maxMessage, "max-message", d.MaxMessageChars, "characters per message")
 		fs.StringVar(&o.redactRules, "redact-rules", "", "`file` of extra redaction rules and allowlist entries")
 		fs.StringVar(&o.logLevel, "log-level", "info", "log level on stderr: debug, info, warn or error")
+		fs.BoolVar(&o.initKey, "init-key", false, "serve even though the key file did not write this database's audit trail (a new key for an existing database: every existing token stops working)")
 		fs.StringVar(&o.yoloPolicy, "yolo-policy", "", "YOLO mode: `file` of 'allow PATTERN' and 'deny PATTERN' lines for the restricted and yolo modes (see YOLO_MODE.md)")
 		defineHTTPFlags(fs, &o.http)
 	case "approve":
@@ -270,7 +272,7 @@ func openForServe(ctx context.Context, o *options, getenv func(string) string, l
 	if err != nil {
 		return bridgeDeps{}, err
 	}
-	key, err := token.LoadOrCreate(keyPath)
+	key, createdKey, err := loadServeKey(keyPath)
 	if err != nil {
 		db.Close()
 		return bridgeDeps{}, err
@@ -286,7 +288,12 @@ func openForServe(ctx context.Context, o *options, getenv func(string) string, l
 		db.Close()
 		return bridgeDeps{}, err
 	}
-	return bridgeDeps{db: db, svc: bridge.NewService(db, key, red, cfg, log)}, nil
+	svc := bridge.NewService(db, key, red, cfg, log)
+	if err := checkServeKey(ctx, svc, db.Path(), keyPath, createdKey, o.initKey, log); err != nil {
+		db.Close()
+		return bridgeDeps{}, err
+	}
+	return bridgeDeps{db: db, svc: svc}, nil
 }
 
 // openExisting opens a database and key that the server created; the
