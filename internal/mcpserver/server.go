@@ -49,6 +49,7 @@ func New(svc *bridge.Service, version string, log *slog.Logger, extra ...server.
 	hooks.AddAfterSubscribe(h.inbox.subscribe)
 	hooks.AddAfterUnsubscribe(h.inbox.unsubscribe)
 	hooks.AddAfterListTools(h.hideYolo)
+	hooks.AddOnRequestInitialization(refuseOversized)
 	opts := append([]server.ServerOption{
 		server.WithToolCapabilities(false),
 		server.WithResourceCapabilities(true, true),
@@ -66,11 +67,12 @@ func New(svc *bridge.Service, version string, log *slog.Logger, extra ...server.
 
 // Serve speaks MCP over stdin and stdout until stdin ends or ctx is done.
 // Nothing but protocol frames is written to stdout; the transport's own
-// complaints go to log.
+// complaints go to log. A frame over MaxFrame bytes is refused, never
+// buffered whole.
 func Serve(ctx context.Context, s *server.MCPServer, stdin io.Reader, stdout io.Writer, log *slog.Logger) error {
 	stdio := server.NewStdioServer(s)
 	stdio.SetErrorLogger(slog.NewLogLogger(log.Handler(), slog.LevelError))
-	return stdio.Listen(ctx, stdin, stdout)
+	return stdio.Listen(ctx, newFrameLimiter(stdin, MaxFrame), stdout)
 }
 
 type handlers struct {
