@@ -129,7 +129,8 @@ func readTokenFile(path string) ([]byte, error) {
 
 // serveHTTP serves the tools over Streamable HTTP until ctx is done.
 func serveHTTP(ctx context.Context, o httpOptions, deps bridgeDeps, log *slog.Logger) error {
-	cfg := mcpserver.HTTPConfig{AllowOrigins: o.allowOrigins, MaxBody: o.maxBody, Grace: o.grace}
+	cfg := mcpserver.HTTPConfig{AllowOrigins: o.allowOrigins, MaxBody: o.maxBody, Grace: o.grace,
+		SessionKey: deps.svc.Subkey("http session ids")}
 	if o.tokenFile != "" {
 		tok, err := readTokenFile(o.tokenFile)
 		if err != nil {

@@ -108,18 +108,26 @@ func leadingID(prefix []byte) (json.RawMessage, bool) {
 	return nil, false
 }
 
-// refuseOversized answers the stand-in request with an invalid-request
-// error that says what to change.
-func refuseOversized(_ context.Context, _ any, message any) error {
+// refuseMalformed answers, with an invalid-request error (-32600) that
+// says what to change, the stand-in for an oversized frame and a message
+// with an id but no method, which is neither a request nor a response
+// (mcp-go would answer "method not found").
+func refuseMalformed(_ context.Context, _ any, message any) error {
 	raw, ok := message.(json.RawMessage)
 	if !ok {
 		return nil
 	}
 	var m struct {
-		Method string `json:"method"`
+		Method *string `json:"method"`
 		Params struct{ Size, Max int }
 	}
-	if json.Unmarshal(raw, &m) != nil || m.Method != oversized {
+	if json.Unmarshal(raw, &m) != nil {
+		return nil
+	}
+	if m.Method == nil {
+		return errors.New("invalid request: a message with an id needs a method (a request) or a result or error (a response)")
+	}
+	if *m.Method != oversized {
 		return nil
 	}
 	return fmt.Errorf("request refused: it is %d bytes and a message to agent-bridge may be at most %d bytes; nothing was done. Send less text (a message holds at most 50,000 characters) or split it", m.Params.Size, m.Params.Max)

@@ -13,7 +13,8 @@ import (
 )
 
 // A stdio frame over the limit is refused under its own id, without being
-// buffered whole, and the session goes on.
+// buffered whole, and the session goes on; so is a message that is neither
+// a request nor a response.
 func TestStdioRefusesOversizedFrame(t *testing.T) {
 	h := newHarness(t, nil)
 	inR, inW := io.Pipe()
@@ -35,13 +36,14 @@ func TestStdioRefusesOversizedFrame(t *testing.T) {
 		}
 		w.WriteString(`"}}}` + "\n")
 		w.WriteString(`{"jsonrpc":"2.0","id":8,"method":"ping"}` + "\n")
+		w.WriteString(`{"jsonrpc":"2.0","id":9}` + "\n") // neither request nor response
 		w.Flush()
 	}()
 
 	sc := bufio.NewScanner(outR)
 	sc.Buffer(nil, 1<<20)
 	got := map[string]map[string]any{}
-	for len(got) < 3 && sc.Scan() {
+	for len(got) < 4 && sc.Scan() {
 		var m map[string]any
 		if err := json.Unmarshal(sc.Bytes(), &m); err != nil {
 			t.Fatalf("stdout carried a non-frame: %q", sc.Text())
@@ -59,6 +61,9 @@ func TestStdioRefusesOversizedFrame(t *testing.T) {
 	}
 	if _, ok := got["8"]["result"]; !ok {
 		t.Fatalf("the session did not go on after the refusal: %v", got["8"])
+	}
+	if e, _ := got["9"]["error"].(map[string]any); e == nil || e["code"] != -32600.0 {
+		t.Fatalf("an id-only message: %v, want -32600", got["9"])
 	}
 	inW.Close()
 	<-done

@@ -48,6 +48,10 @@ type HTTPConfig struct {
 	ReadHeaderTimeout, BodyTimeout, IdleTimeout time.Duration
 	// Grace bounds how long shutdown waits for calls in flight (default 10s).
 	Grace time.Duration
+	// SessionKey authenticates the MCP session ids this node mints; nodes
+	// that share a store and a key accept each other's ids. Without it ids
+	// are valid on this node only.
+	SessionKey []byte
 }
 
 // HTTP serves an MCP server over Streamable HTTP at EndpointPath, with
@@ -105,12 +109,13 @@ func NewHTTP(s *server.MCPServer, cfg HTTPConfig, log *slog.Logger) (*HTTP, erro
 		TLSConfig:         &tls.Config{MinVersion: tls.VersionTLS12},
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
-	// The stock session manager mints session ids without remembering
-	// them, so any node serving the same store accepts any session: a
-	// client may be moved between nodes. mcp-go's own Host check (DNS
-	// rebinding on loopback connections) stays on.
+	// Session ids are MACed under a key the nodes share (sessionIDs), so a
+	// client may move between nodes but a forged or ended id gets 404.
+	// mcp-go's own Host check (DNS rebinding on loopback connections)
+	// stays on.
 	opts := []server.StreamableHTTPOption{
 		server.WithEndpointPath(EndpointPath),
+		server.WithSessionIdManager(newSessionIDs(cfg.SessionKey)),
 		server.WithStreamableHTTPLogger(log),
 		server.WithStreamableHTTPServer(h.srv),
 	}
@@ -204,12 +209,14 @@ func (h *HTTP) guard(next http.Handler) http.Handler {
 			http.Error(w, "Unauthorized: this agent-bridge node requires the header Authorization: Bearer <secret>, with the secret from the node's --http-token-file.", http.StatusUnauthorized)
 			return
 		}
+		r = r.WithContext(context.WithValue(r.Context(), drainKey{}, h.draining))
 		if r.Method == http.MethodPost {
-			if !h.readBody(w, r) {
+			body, ok := h.readBody(w, r)
+			if !ok || !shapeOK(w, r, body, next) {
 				return
 			}
 		}
-		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), drainKey{}, h.draining)))
+		next.ServeHTTP(w, r)
 	})
 }
 
@@ -247,11 +254,11 @@ func (h *HTTP) originAllowed(r *http.Request, origin string) bool {
 
 // readBody reads at most MaxBody bytes of the body within BodyTimeout; a
 // larger body is refused with 413 without reading the rest.
-func (h *HTTP) readBody(w http.ResponseWriter, r *http.Request) bool {
-	tooLarge := func() bool {
+func (h *HTTP) readBody(w http.ResponseWriter, r *http.Request) ([]byte, bool) {
+	tooLarge := func() ([]byte, bool) {
 		w.Header().Set("Connection", "close")
 		http.Error(w, fmt.Sprintf("Request body too large: the limit is %d bytes (a message is at most 50,000 characters; the node's --http-max-body sets this limit).", h.cfg.MaxBody), http.StatusRequestEntityTooLarge)
-		return false
+		return nil, false
 	}
 	// The deadline also bounds what the server discards after a refusal.
 	rc := http.NewResponseController(w)
@@ -264,14 +271,14 @@ func (h *HTTP) readBody(w http.ResponseWriter, r *http.Request) bool {
 		// The deadline stays: the server must not wait for the rest.
 		w.Header().Set("Connection", "close")
 		http.Error(w, fmt.Sprintf("Could not read the request body within %s: %v", h.cfg.BodyTimeout, err), http.StatusBadRequest)
-		return false
+		return nil, false
 	}
 	if int64(len(body)) > h.cfg.MaxBody {
 		return tooLarge()
 	}
 	_ = rc.SetReadDeadline(time.Time{}) // the call itself may take minutes
 	r.Body = io.NopCloser(bytes.NewReader(body))
-	return true
+	return body, true
 }
 
 // normalOrigin returns an origin as scheme://host[:port] in lower case, or

@@ -49,7 +49,7 @@ func New(svc *bridge.Service, version string, log *slog.Logger, extra ...server.
 	hooks.AddAfterSubscribe(h.inbox.subscribe)
 	hooks.AddAfterUnsubscribe(h.inbox.unsubscribe)
 	hooks.AddAfterListTools(h.hideYolo)
-	hooks.AddOnRequestInitialization(refuseOversized)
+	hooks.AddOnRequestInitialization(refuseMalformed)
 	opts := append([]server.ServerOption{
 		server.WithToolCapabilities(false),
 		server.WithResourceCapabilities(true, true),

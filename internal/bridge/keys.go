@@ -45,3 +45,7 @@ func (s *Service) AdoptKey(ctx context.Context) error {
 		return "serving with a new key: audit rows before this one were written with the previous key and cannot be verified with this one", nil
 	})
 }
+
+// Subkey derives an independent secret for one purpose of a front (HTTP
+// session ids, say) from the bridge's key, so fronts never hold the key.
+func (s *Service) Subkey(purpose string) []byte { return s.key.Sub("front: " + purpose) }
