@@ -199,22 +199,40 @@ disclosure is recorded in the audit trail and a warning goes to stderr.`,
 
 func auditCommand() command {
 	return command{
-		name: "audit", summary: "show or verify the audit trail", usage: "[ID] [-n N] [--verify] [--json]",
+		name: "audit", summary: "show, verify or prune the audit trail", usage: "[ID] [-n N] [--verify [--expect-head SEQ:DIGEST]] [--prune-older-than AGE] [--json]",
 		help: `Shows the last N audit rows (of one conversation when ID is given): every tool call,
 accepted or refused, with its time, tool, session, outcome and error kind. Rows never
 hold message text, tokens or secrets.
 
 With --verify it checks the whole hash chain instead (each row's keyed digest covers its
 content and the previous row's digest) and reports every edited, deleted or reordered
-row; it exits with status 1 when the chain is broken. The head digest it prints can be
-kept elsewhere: a later run whose chain no longer reaches it shows that rows were cut
-from the end.`,
+row; it exits with status 1 when the chain is broken. It prints the chain's head as
+SEQ:DIGEST: keep it elsewhere and pass it to a later run as --expect-head, which then
+also reports rows cut from the end (a chain alone cannot show that).
+
+With --prune-older-than AGE it removes older rows (audit retention) and appends a
+checkpoint row, written with the key like every row, from which --verify still checks
+the rest. The newest row is never removed.`,
 		run: adminRun("audit", 0, 1, func(ctx context.Context, e env, o *options, svc *bridge.Service, pos []string) error {
+			if o.prune != 0 {
+				if o.prune < 0 || o.verify || len(pos) > 0 {
+					return usagef("audit --prune-older-than takes a positive age (e.g. 720h) and no conversation id or --verify")
+				}
+				n, err := svc.PruneAudit(ctx, time.Now().Add(-o.prune))
+				if err != nil {
+					return err
+				}
+				fmt.Fprintf(e.stdout, "removed %d audit rows older than %s; a checkpoint row keeps the rest verifiable\n", n, o.prune)
+				return nil
+			}
+			if o.expectHead != "" && !o.verify {
+				return usagef("--expect-head goes with --verify")
+			}
 			if o.verify {
 				if len(pos) > 0 {
 					return usagef("audit --verify checks the whole chain; it takes no conversation id")
 				}
-				r, err := svc.VerifyAudit(ctx)
+				r, err := svc.VerifyAudit(ctx, o.expectHead)
 				if err != nil {
 					return err
 				}
@@ -223,7 +241,7 @@ from the end.`,
 					for i, p := range r.Problems {
 						problems[i] = map[string]any{"seq": p.Seq, "reason": p.Reason}
 					}
-					if err := printJSON(e.stdout, map[string]any{"ok": r.OK(), "checked": r.Checked, "head_seq": r.HeadSeq, "head_digest": r.Head, "problems": problems}); err != nil {
+					if err := printJSON(e.stdout, map[string]any{"ok": r.OK(), "checked": r.Checked, "head_seq": r.HeadSeq, "head_digest": r.Head, "head": r.HeadString(), "pruned_through": r.PrunedThrough, "problems": problems}); err != nil {
 						return err
 					}
 				} else {
@@ -234,7 +252,11 @@ from the end.`,
 					if !r.OK() {
 						state = fmt.Sprintf("BROKEN (%d problems)", len(r.Problems))
 					}
-					fmt.Fprintf(e.stdout, "audit chain %s: %d rows checked, head row %d digest %s\n", state, r.Checked, r.HeadSeq, r.Head)
+					pruned := ""
+					if r.PrunedThrough > 0 {
+						pruned = fmt.Sprintf(" (rows through %d pruned behind a checkpoint)", r.PrunedThrough)
+					}
+					fmt.Fprintf(e.stdout, "audit chain %s: %d rows checked%s, head %s\n", state, r.Checked, pruned, r.HeadString())
 				}
 				if !r.OK() {
 					return fmt.Errorf("audit chain broken: %d problems", len(r.Problems))

@@ -32,9 +32,11 @@ type options struct {
 	http                               httpOptions // serve.go
 
 	// management
-	json   bool
-	n      int
-	verify bool
+	json       bool
+	n          int
+	verify     bool
+	expectHead string
+	prune      time.Duration
 
 	// approve
 	list, deny, revoke bool
@@ -128,6 +130,8 @@ func defineFlags(command string, fs *flag.FlagSet) *options {
 		fs.BoolVar(&o.json, "json", false, "print JSON for scripts")
 		fs.IntVar(&o.n, "n", 50, "show the last `N` rows (0 = all)")
 		fs.BoolVar(&o.verify, "verify", false, "check the whole hash chain and report every edited, deleted or reordered row")
+		fs.StringVar(&o.expectHead, "expect-head", "", "with --verify: a head `SEQ:DIGEST` printed by an earlier --verify; report the chain broken if it no longer reaches that row (rows cut from the end)")
+		fs.DurationVar(&o.prune, "prune-older-than", 0, "remove rows older than this `age` (e.g. 720h), leaving a checkpoint row that keeps the rest verifiable")
 	}
 	fs.VisitAll(func(f *flag.Flag) {
 		if envFlags[f.Name] {

@@ -68,6 +68,10 @@ type Verifier struct {
 	lastSeq  int64
 	Checked  int64
 	Problems []Problem
+
+	anchorSeq    int64 // Expect: a row that must still be there
+	anchorDigest string
+	anchorSeen   bool
 }
 
 // Problem is one break in the chain.
@@ -83,6 +87,19 @@ func NewVerifier(key []byte) *Verifier {
 	return &Verifier{key: key, prev: Genesis}
 }
 
+// NewVerifierAfter starts a verification of a chain whose rows up to seq
+// were pruned, the last of them with digest prev (a checkpoint's record).
+func NewVerifierAfter(key []byte, seq int64, prev string) *Verifier {
+	return &Verifier{key: key, prev: prev, lastSeq: seq}
+}
+
+// Expect names a row that must still be in the chain with this digest: a
+// head printed by an earlier verification and kept elsewhere. Rows cut from
+// the end of a chain leave it intact, so only such an anchor shows them.
+func (v *Verifier) Expect(seq int64, digest string) {
+	v.anchorSeq, v.anchorDigest = seq, digest
+}
+
 // Add checks the next row. Rows must be given in ascending Seq order.
 func (v *Verifier) Add(r Row) {
 	v.Checked++
@@ -95,8 +112,22 @@ func (v *Verifier) Add(r Row) {
 	if want := Digest(v.key, r.Prev, r.Record); !hmac.Equal([]byte(want), []byte(r.Digest)) {
 		v.Problems = append(v.Problems, Problem{r.Seq, "content does not match its digest (the row was edited)"})
 	}
+	if v.anchorSeq != 0 && r.Seq == v.anchorSeq {
+		v.anchorSeen = true
+		if !hmac.Equal([]byte(r.Digest), []byte(v.anchorDigest)) {
+			v.Problems = append(v.Problems, Problem{r.Seq, "is not the expected head: the chain was rewritten from this row on"})
+		}
+	}
 	v.prev = r.Digest
 	v.lastSeq = r.Seq
+}
+
+// Finish reports an expected head that never came: the rows from it to the
+// end were cut (or pruned past it). Call it after the last Add.
+func (v *Verifier) Finish() {
+	if v.anchorSeq != 0 && !v.anchorSeen {
+		v.Problems = append(v.Problems, Problem{v.anchorSeq, fmt.Sprintf("the expected head is missing: the chain ends at row %d (rows were cut from the end)", v.lastSeq)})
+	}
 }
 
 // OK reports whether every row added so far checked out.

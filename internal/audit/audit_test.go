@@ -62,3 +62,49 @@ func TestDigestFieldBoundaries(t *testing.T) {
 		t.Error("field boundary ambiguity")
 	}
 }
+
+func TestExpectedHeadCatchesTruncation(t *testing.T) {
+	key := []byte("k")
+	rows := chain(key, 6)
+	head := rows[3] // printed by an earlier verify, kept elsewhere
+	check := func(rows []Row, seq int64, digest string) *Verifier {
+		v := NewVerifier(key)
+		v.Expect(seq, digest)
+		for _, r := range rows {
+			v.Add(r)
+		}
+		v.Finish()
+		return v
+	}
+	if v := check(rows, head.Seq, head.Digest); !v.OK() {
+		t.Fatalf("a chain that grew past its head: %v", v.Problems)
+	}
+	if v := check(rows[:3], head.Seq, head.Digest); v.OK() {
+		t.Fatal("a chain cut before its expected head verified")
+	}
+	if v := check(rows, head.Seq, rows[2].Digest); v.OK() {
+		t.Fatal("a different digest at the expected row verified")
+	}
+	if v := verify(key, rows[:3]); !v.OK() {
+		t.Fatal("without an anchor a cut tail is invisible, and reported as intact")
+	}
+}
+
+func TestVerifierAfterCheckpoint(t *testing.T) {
+	key := []byte("k")
+	rows := chain(key, 6)
+	v := NewVerifierAfter(key, 2, rows[1].Digest)
+	for _, r := range rows[2:] {
+		v.Add(r)
+	}
+	if !v.OK() || v.Checked != 4 {
+		t.Fatalf("a chain pruned through row 2: %v", v.Problems)
+	}
+	v = NewVerifierAfter(key, 2, rows[1].Digest)
+	for _, r := range rows[3:] { // row 3 deleted too
+		v.Add(r)
+	}
+	if v.OK() {
+		t.Fatal("a row deleted past the checkpoint was not reported")
+	}
+}

@@ -154,7 +154,7 @@ func (s *Service) appendAudit(tx Tx, now time.Time, tool, conv string, sess Sess
 		e.ErrorKind = KindOf(callErr)
 		e.Detail = MessageOf(callErr)
 	}
-	e.Detail = s.clean(e.Detail)
+	e.Detail = truncate(s.clean(e.Detail), MaxAuditDetail)
 	seq, prev, err := tx.LastAudit()
 	if err != nil {
 		return err
@@ -166,6 +166,23 @@ func (s *Service) appendAudit(tx Tx, now time.Time, tool, conv string, sess Sess
 	e.PrevDigest = prev
 	e.Digest = audit.Digest(s.auditKey, prev, auditRecord(e))
 	return tx.AppendAudit(e)
+}
+
+// MaxAuditDetail bounds an audit row's detail in bytes, so that refused
+// calls with huge arguments cannot grow the trail without bound.
+const MaxAuditDetail = 512
+
+// truncate cuts s to at most n bytes on a character boundary, marking the cut.
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	const mark = " [cut]"
+	cut := n - len(mark)
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + mark
 }
 
 func auditRecord(e AuditEntry) audit.Record {

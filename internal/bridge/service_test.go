@@ -128,7 +128,7 @@ func TestAuditRecordsEveryCall(t *testing.T) {
 	if rows[0].ConversationID != c.Conversation.ID || rows[2].Session != "a" {
 		t.Errorf("rows do not name the conversation and session: %+v", rows)
 	}
-	rep, err := svc.VerifyAudit(ctx)
+	rep, err := svc.VerifyAudit(ctx, "")
 	if err != nil || !rep.OK() || rep.Checked != 4 || rep.HeadSeq != 4 {
 		t.Fatalf("verify: %+v %v", rep, err)
 	}

@@ -87,6 +87,10 @@ type Tx interface {
 	// EachAudit calls fn for every row in ascending order, stopping at the
 	// first error.
 	EachAudit(fn func(AuditEntry) error) error
+	// PruneAudit removes the rows written before `before`, never the
+	// newest row, and returns the last removed row's sequence number and
+	// digest and how many it removed (0, "", 0 when none).
+	PruneAudit(before time.Time) (through int64, digest string, removed int, err error)
 
 	// DeleteExpired removes conversations expired at now with their
 	// messages and states; audit rows stay.

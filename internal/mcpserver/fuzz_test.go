@@ -52,7 +52,7 @@ func FuzzToolArguments(f *testing.F) {
 				t.Fatalf("%s(%s): unclear refusal %q", tool, raw, msg)
 			}
 		}
-		r, err := h.svc.VerifyAudit(context.Background())
+		r, err := h.svc.VerifyAudit(context.Background(), "")
 		if err != nil || !r.OK() {
 			t.Fatalf("audit chain after %s(%s): %v %v", tool, raw, err, r.Problems)
 		}

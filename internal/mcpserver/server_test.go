@@ -251,7 +251,7 @@ func (h *harness) counts() (messages, auditRows int) {
 	for _, o := range list {
 		messages += o.Messages
 	}
-	r, err := h.svc.VerifyAudit(context.Background())
+	r, err := h.svc.VerifyAudit(context.Background(), "")
 	if err != nil {
 		h.t.Fatal(err)
 	}

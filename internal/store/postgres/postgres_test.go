@@ -167,7 +167,7 @@ func TestConcurrentNodesKeepAuditChainLinear(t *testing.T) {
 		}()
 	}
 	wg.Wait()
-	rep, err := svcs[1].VerifyAudit(context.Background())
+	rep, err := svcs[1].VerifyAudit(context.Background(), "")
 	if err != nil {
 		t.Fatal(err)
 	}

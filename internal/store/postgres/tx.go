@@ -422,3 +422,21 @@ func (t *tx) DeleteExpired(now time.Time) (bridge.Cleanup, error) {
 	out.Conversations = int(tag.RowsAffected())
 	return out, nil
 }
+
+func (t *tx) PruneAudit(before time.Time) (int64, string, int, error) {
+	var through int64
+	var digest string
+	err := t.tx.QueryRow(t.ctx, `SELECT seq, digest FROM audit WHERE at < $1 AND seq < (SELECT max(seq) FROM audit) ORDER BY seq DESC LIMIT 1`,
+		ts(before)).Scan(&through, &digest)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return 0, "", 0, nil
+	}
+	if err != nil {
+		return 0, "", 0, t.fail("prune audit", err)
+	}
+	tag, err := t.exec("prune audit", `DELETE FROM audit WHERE seq <= $1`, through)
+	if err != nil {
+		return 0, "", 0, err
+	}
+	return through, digest, int(tag.RowsAffected()), nil
+}

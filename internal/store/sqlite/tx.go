@@ -485,3 +485,22 @@ func (t *tx) SetExpiry(conversationID string, expires time.Time) error {
 	_, err := t.exec("set expiry", `UPDATE conversations SET expires_at = ? WHERE id = ?`, ms(expires), conversationID)
 	return err
 }
+
+func (t *tx) PruneAudit(before time.Time) (int64, string, int, error) {
+	var through int64
+	var digest string
+	err := t.queryRow(`SELECT seq, digest FROM audit WHERE at < ? AND seq < (SELECT max(seq) FROM audit) ORDER BY seq DESC LIMIT 1`,
+		ms(before)).Scan(&through, &digest)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, "", 0, nil
+	}
+	if err != nil {
+		return 0, "", 0, fmt.Errorf("prune audit: %w", err)
+	}
+	r, err := t.exec("prune audit", `DELETE FROM audit WHERE seq <= ?`, through)
+	if err != nil {
+		return 0, "", 0, err
+	}
+	n, err := r.RowsAffected()
+	return through, digest, int(n), err
+}

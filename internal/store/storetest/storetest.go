@@ -28,6 +28,7 @@ func Run(t *testing.T, newDB NewDB) {
 		{"TakeUnreadExactlyOnceAcrossHandles", takeUnreadExactlyOnce},
 		{"DeleteExpiredKeepsAudit", deleteExpiredKeepsAudit},
 		{"AuditLimitKeepsNewestInOrder", auditLimit},
+		{"PruneAuditKeepsTheNewestRow", pruneAudit},
 		{"ViewIsReadOnly", viewIsReadOnly},
 		{"ChangedWakesOtherHandles", changedWakesOtherHandles},
 		{"ReceiptHistoryAndTouch", receiptHistoryTouch},
@@ -193,6 +194,41 @@ func auditLimit(t *testing.T, open func(t *testing.T) bridge.Store) {
 		seq, digest, _ := tx.LastAudit()
 		if seq != 5 || digest != "5" {
 			t.Errorf("head %d %s", seq, digest)
+		}
+		return nil
+	})
+}
+
+func pruneAudit(t *testing.T, open func(t *testing.T) bridge.Store) {
+	db := open(t)
+	update(t, db, func(tx bridge.Tx) error {
+		for i := int64(1); i <= 4; i++ {
+			at := t0.Add(time.Duration(i) * time.Hour)
+			if err := tx.AppendAudit(bridge.AuditEntry{Seq: i, At: at, Tool: "t", Outcome: "ok", PrevDigest: "p", Digest: fmt.Sprint(i)}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	update(t, db, func(tx bridge.Tx) error {
+		through, digest, n, err := tx.PruneAudit(t0.Add(2*time.Hour + time.Minute))
+		if err != nil || through != 2 || digest != "2" || n != 2 {
+			t.Errorf("prune before row 3: through %d digest %q removed %d, %v", through, digest, n, err)
+		}
+		// Everything is older than this, but the newest row stays.
+		through, _, n, err = tx.PruneAudit(t0.Add(24 * time.Hour))
+		if err != nil || through != 3 || n != 1 {
+			t.Errorf("prune all: through %d removed %d, %v", through, n, err)
+		}
+		through, _, n, err = tx.PruneAudit(t0.Add(24 * time.Hour))
+		if err != nil || through != 0 || n != 0 {
+			t.Errorf("prune with one row left: through %d removed %d, %v", through, n, err)
+		}
+		return nil
+	})
+	view(t, db, func(tx bridge.Tx) error {
+		if seq, _, _ := tx.LastAudit(); seq != 4 {
+			t.Errorf("head after pruning: %d", seq)
 		}
 		return nil
 	})

@@ -1,0 +1,55 @@
+package main
+
+import (
+	"database/sql"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+// The head audit --verify prints, passed back as --expect-head, catches
+// rows cut from the end; --prune-older-than keeps the rest verifiable.
+func TestAuditHeadAndPruneCommands(t *testing.T) {
+	home := t.TempDir()
+	db := filepath.Join(home, "b.db")
+	p := launch(t, home, home, nil, db)
+	a, _ := create(p)
+	p.ok("send_to_partner", a.args(map[string]any{"message": "one"}))
+	p.ok("send_to_partner", a.args(map[string]any{"message": "two"}))
+	p.close()
+
+	out, _, code := runCLI(t, home, "audit", "--verify", "--db", db)
+	head := regexp.MustCompile(`head (\d+:[0-9a-f]{64})`).FindStringSubmatch(out)
+	if code != 0 || head == nil {
+		t.Fatalf("verify: %d %q", code, out)
+	}
+	if out, _, code = runCLI(t, home, "audit", "--verify", "--expect-head", head[1], "--db", db); code != 0 || !strings.Contains(out, "intact") {
+		t.Fatalf("verify against its own head: %d %q", code, out)
+	}
+	if _, stderr, code := runCLI(t, home, "audit", "--expect-head", head[1], "--db", db); code != 2 || !strings.Contains(stderr, "goes with --verify") {
+		t.Fatalf("--expect-head alone: %d %q", code, stderr)
+	}
+
+	// Pruning everything older than now leaves the newest row and a checkpoint.
+	if out, _, code = runCLI(t, home, "audit", "--prune-older-than", "1ns", "--db", db); code != 0 || !strings.Contains(out, "removed") {
+		t.Fatalf("prune: %d %q", code, out)
+	}
+	if out, _, code = runCLI(t, home, "audit", "--verify", "--db", db); code != 0 || !strings.Contains(out, "pruned behind a checkpoint") {
+		t.Fatalf("verify after pruning: %d %q", code, out)
+	}
+	out, _, _ = runCLI(t, home, "audit", "--verify", "--db", db)
+	head = regexp.MustCompile(`head (\d+:[0-9a-f]{64})`).FindStringSubmatch(out)
+
+	raw, err := sql.Open("sqlite", db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	if _, err := raw.Exec(`DELETE FROM audit WHERE seq = (SELECT max(seq) FROM audit)`); err != nil {
+		t.Fatal(err)
+	}
+	if out, _, code = runCLI(t, home, "audit", "--verify", "--expect-head", head[1], "--db", db); code != 1 || !strings.Contains(out, "cut from the end") {
+		t.Fatalf("verify after the tail was cut: %d %q", code, out)
+	}
+}
