@@ -33,8 +33,12 @@ type Config struct {
 	MaxLifetime     time.Duration  // a conversation never lasts longer than this from its creation
 	SessionLimits   []limit.Window // per session, on every tool call
 	CreateLimits    []limit.Window // conversations created, across the store
-	Yolo            YoloConfig     // command execution; off unless Yolo.Enabled
-	Now             func() time.Time
+	// RefusalLimits bound refused calls per connection (a stdio process,
+	// an HTTP client session) and HostRefusalLimits per remote host, in the
+	// front's memory: past them calls are refused unread and unaudited.
+	RefusalLimits, HostRefusalLimits []limit.Window
+	Yolo                             YoloConfig // command execution; off unless Yolo.Enabled
+	Now                              func() time.Time
 }
 
 // DefaultConfig returns the limits of the original contract.
@@ -55,9 +59,11 @@ func DefaultConfig() Config {
 			{Max: 100, Period: time.Hour},
 			{Max: 500, Period: 24 * time.Hour},
 		},
-		CreateLimits: []limit.Window{{Max: 100, Period: time.Hour}},
-		Yolo:         DefaultYoloConfig(),
-		Now:          time.Now,
+		CreateLimits:      []limit.Window{{Max: 100, Period: time.Hour}},
+		RefusalLimits:     []limit.Window{{Max: 30, Period: time.Minute}, {Max: 300, Period: time.Hour}},
+		HostRefusalLimits: []limit.Window{{Max: 120, Period: time.Minute}, {Max: 1200, Period: time.Hour}},
+		Yolo:              DefaultYoloConfig(),
+		Now:               time.Now,
 	}
 }
 

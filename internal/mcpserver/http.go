@@ -116,6 +116,7 @@ func NewHTTP(s *server.MCPServer, cfg HTTPConfig, log *slog.Logger) (*HTTP, erro
 	opts := []server.StreamableHTTPOption{
 		server.WithEndpointPath(EndpointPath),
 		server.WithSessionIdManager(newSessionIDs(cfg.SessionKey)),
+		server.WithHTTPContextFunc(withRemoteHost),
 		server.WithStreamableHTTPLogger(log),
 		server.WithStreamableHTTPServer(h.srv),
 	}

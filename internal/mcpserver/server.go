@@ -43,7 +43,7 @@ func New(svc *bridge.Service, version string, log *slog.Logger, extra ...server.
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	h := &handlers{svc: svc, log: log}
+	h := &handlers{svc: svc, log: log, refusals: refusals{conn: svc.Config().RefusalLimits, host: svc.Config().HostRefusalLimits}}
 	h.inbox = &inboxes{svc: svc, known: map[string]bridge.Caller{}, subs: map[string]*inboxSub{}}
 	hooks := &server.Hooks{}
 	hooks.AddAfterSubscribe(h.inbox.subscribe)
@@ -76,9 +76,10 @@ func Serve(ctx context.Context, s *server.MCPServer, stdin io.Reader, stdout io.
 }
 
 type handlers struct {
-	svc   *bridge.Service
-	log   *slog.Logger
-	inbox *inboxes
+	svc      *bridge.Service
+	log      *slog.Logger
+	inbox    *inboxes
+	refusals refusals
 }
 
 // observe wraps every tool call: it logs one debug line with stable keys
@@ -88,6 +89,10 @@ func (h *handlers) observe(next server.ToolHandlerFunc) server.ToolHandlerFunc {
 	return func(ctx context.Context, req mcp.CallToolRequest) (res *mcp.CallToolResult, err error) {
 		start := time.Now()
 		name := req.Params.Name
+		if res := h.refusals.check(ctx, name, start); res != nil {
+			h.log.Debug("tool call", "tool", name, "outcome", bridge.OutcomeRefused, "error_kind", string(bridge.ERateLimited), "dur", time.Since(start))
+			return res, nil
+		}
 		defer func() {
 			if p := recover(); p != nil {
 				h.log.Error("tool handler panicked", "tool", name, "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
@@ -108,6 +113,8 @@ func (h *handlers) observe(next server.ToolHandlerFunc) server.ToolHandlerFunc {
 			}
 			if outcome == bridge.OutcomeOK {
 				h.learn(ctx, name, args, res)
+			} else {
+				h.refusals.add(ctx, start)
 			}
 			h.log.Debug("tool call", "tool", name, "conversation_id", conv, "session", sess, "outcome", outcome, "dur", time.Since(start))
 		}()
