@@ -39,7 +39,12 @@ func (s *Service) CreateConversation(ctx context.Context, myRole, partnerRole st
 		if err := s.checkRole("partner_role", partnerRole); err != nil {
 			return "", err
 		}
-		if err := s.take(tx, "create_conversation", s.cfg.CreateLimits, now, "creating conversations on this bridge"); err != nil {
+		if origin := originOf(ctx); origin != "" {
+			if err := s.take(tx, "create_conversation/"+origin, s.cfg.CreatorLimits, now, "creating conversations from "+origin); err != nil {
+				return "", err
+			}
+		}
+		if err := s.take(tx, "create_conversation", s.cfg.CreateLimits, now, "creating conversations on this bridge, by every agent together,"); err != nil {
 			return "", err
 		}
 		// 64 random bits: a collision is a broken random source, not bad luck.

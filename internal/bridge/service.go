@@ -32,7 +32,8 @@ type Config struct {
 	Workdir         string         // where this process's agent runs ("" = do not record)
 	MaxLifetime     time.Duration  // a conversation never lasts longer than this from its creation
 	SessionLimits   []limit.Window // per session, on every tool call
-	CreateLimits    []limit.Window // conversations created, across the store
+	CreateLimits    []limit.Window // conversations created, across the store: a ceiling
+	CreatorLimits   []limit.Window // conversations created per origin (see WithOrigin)
 	// RefusalLimits bound refused calls per connection (a stdio process,
 	// an HTTP client session) and HostRefusalLimits per remote host, in the
 	// front's memory: past them calls are refused unread and unaudited.
@@ -59,7 +60,8 @@ func DefaultConfig() Config {
 			{Max: 100, Period: time.Hour},
 			{Max: 500, Period: 24 * time.Hour},
 		},
-		CreateLimits:      []limit.Window{{Max: 100, Period: time.Hour}},
+		CreateLimits:      []limit.Window{{Max: 1000, Period: time.Hour}},
+		CreatorLimits:     []limit.Window{{Max: 30, Period: time.Hour}},
 		RefusalLimits:     []limit.Window{{Max: 30, Period: time.Minute}, {Max: 300, Period: time.Hour}},
 		HostRefusalLimits: []limit.Window{{Max: 120, Period: time.Minute}, {Max: 1200, Period: time.Hour}},
 		Yolo:              DefaultYoloConfig(),

@@ -35,13 +35,14 @@ type refusals struct {
 
 type remoteHostKey struct{}
 
-// withRemoteHost records the HTTP client's host for the refusal limit.
+// withRemoteHost records the HTTP client's host for the refusal limit, and
+// as the origin of its calls for the service's per-origin limits.
 func withRemoteHost(ctx context.Context, r *http.Request) context.Context {
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {
 		host = r.RemoteAddr
 	}
-	return context.WithValue(ctx, remoteHostKey{}, host)
+	return bridge.WithOrigin(context.WithValue(ctx, remoteHostKey{}, host), "host "+host)
 }
 
 type refusalKey struct {

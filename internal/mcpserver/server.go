@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
 	"runtime/debug"
 	"slices"
 	"time"
@@ -70,6 +71,9 @@ func New(svc *bridge.Service, version string, log *slog.Logger, extra ...server.
 // complaints go to log. A frame over MaxFrame bytes is refused, never
 // buffered whole.
 func Serve(ctx context.Context, s *server.MCPServer, stdin io.Reader, stdout io.Writer, log *slog.Logger) error {
+	// One stdio server serves one agent: its process is the origin of its
+	// calls, for the limits on calls made before a token exists.
+	ctx = bridge.WithOrigin(ctx, fmt.Sprintf("this agent's server process %d", os.Getpid()))
 	stdio := server.NewStdioServer(s)
 	stdio.SetErrorLogger(slog.NewLogLogger(log.Handler(), slog.LevelError))
 	return stdio.Listen(ctx, newFrameLimiter(stdin, MaxFrame), stdout)

@@ -413,6 +413,11 @@ func (t *tx) DeleteExpired(now time.Time) (bridge.Cleanup, error) {
 		`DELETE FROM rate_events WHERE strpos(subject, '/') > 0 AND split_part(subject, '/', 1) IN (`+expired+`)`, ts(now)); err != nil {
 		return out, err
 	}
+	// Events of subjects that are no conversation's (per-origin create
+	// limits) are forgotten once older than any limit window.
+	if _, err := t.exec("cleanup: forget old rate events", `DELETE FROM rate_events WHERE at < $1`, ts(now.Add(-bridge.RateMemory))); err != nil {
+		return out, err
+	}
 	// Messages, statuses, endpoints and silences go with their
 	// conversation (ON DELETE CASCADE).
 	tag, err := t.exec("cleanup: delete conversations", `DELETE FROM conversations WHERE expires_at <= $1`, ts(now))

@@ -356,6 +356,11 @@ func (t *tx) DeleteExpired(now time.Time) (bridge.Cleanup, error) {
 		`DELETE FROM rate_events WHERE substr(subject, 1, instr(subject, '/') - 1) IN (`+expired+`)`, ms(now)); err != nil {
 		return out, err
 	}
+	// Events of subjects that are no conversation's (per-origin create
+	// limits) are forgotten once older than any limit window.
+	if _, err := t.exec("cleanup: forget old rate events", `DELETE FROM rate_events WHERE at < ?`, ms(now.Add(-bridge.RateMemory))); err != nil {
+		return out, err
+	}
 	// Messages and statuses go with their conversation (ON DELETE CASCADE).
 	r, err := t.exec("cleanup: delete conversations", `DELETE FROM conversations WHERE expires_at <= ?`, ms(now))
 	if err != nil {

@@ -29,6 +29,7 @@ func Run(t *testing.T, newDB NewDB) {
 		{"DeleteExpiredKeepsAudit", deleteExpiredKeepsAudit},
 		{"AuditLimitKeepsNewestInOrder", auditLimit},
 		{"PruneAuditKeepsTheNewestRow", pruneAudit},
+		{"CleanupForgetsOldRateEvents", cleanupForgetsOldRateEvents},
 		{"ViewIsReadOnly", viewIsReadOnly},
 		{"ChangedWakesOtherHandles", changedWakesOtherHandles},
 		{"ReceiptHistoryAndTouch", receiptHistoryTouch},
@@ -229,6 +230,28 @@ func pruneAudit(t *testing.T, open func(t *testing.T) bridge.Store) {
 	view(t, db, func(tx bridge.Tx) error {
 		if seq, _, _ := tx.LastAudit(); seq != 4 {
 			t.Errorf("head after pruning: %d", seq)
+		}
+		return nil
+	})
+}
+
+func cleanupForgetsOldRateEvents(t *testing.T, open func(t *testing.T) bridge.Store) {
+	db := open(t)
+	const subject = "create_conversation/host 10.0.0.9"
+	update(t, db, func(tx bridge.Tx) error {
+		if err := tx.AddRequest(subject, t0, t0.Add(-time.Hour)); err != nil {
+			return err
+		}
+		return tx.AddRequest(subject, t0.Add(bridge.RateMemory), t0)
+	})
+	update(t, db, func(tx bridge.Tx) error {
+		_, err := tx.DeleteExpired(t0.Add(bridge.RateMemory + time.Minute))
+		return err
+	})
+	view(t, db, func(tx bridge.Tx) error {
+		times, err := tx.RequestTimes(subject, t0.Add(-time.Hour))
+		if err != nil || len(times) != 1 || !times[0].Equal(t0.Add(bridge.RateMemory)) {
+			t.Errorf("after cleanup: %v %v; want only the event younger than RateMemory", times, err)
 		}
 		return nil
 	})
