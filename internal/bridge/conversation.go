@@ -78,5 +78,8 @@ func (s *Service) checkRole(name, v string) error {
 	if strings.TrimSpace(v) == "" || n < s.cfg.MinRoleChars || n > s.cfg.MaxRoleChars {
 		return Errorf(EInvalid, "%s must be %d to %d characters describing the session's role (e.g. \"backend_developer\"); it has %d.", name, s.cfg.MinRoleChars, s.cfg.MaxRoleChars, n)
 	}
+	if why := storable(v); why != "" {
+		return Errorf(EInvalid, "%s %s.", name, why)
+	}
 	return nil
 }

@@ -72,8 +72,8 @@ func (s *Service) checkSend(in *SendInput) error {
 	if strings.TrimSpace(in.Message) == "" {
 		return Errorf(EInvalid, "message is empty: write the text you want your partner to read.")
 	}
-	if !utf8.ValidString(in.Message) {
-		return Errorf(EInvalid, "message is not valid UTF-8 text.")
+	if why := storable(in.Message); why != "" {
+		return Errorf(EInvalid, "message %s.", why)
 	}
 	if in.ActionType == "" {
 		in.ActionType = "info"
@@ -88,8 +88,11 @@ func (s *Service) checkSend(in *SendInput) error {
 		if n := utf8.RuneCountInString(f); n > s.cfg.MaxFileChars {
 			return Errorf(ETooLarge, "files_involved[%d] is %d characters; the limit is %d per entry.", i, n, s.cfg.MaxFileChars)
 		}
-		if strings.TrimSpace(f) == "" || !utf8.ValidString(f) {
-			return Errorf(EInvalid, "files_involved[%d] is empty or not valid text: give a file path.", i)
+		if strings.TrimSpace(f) == "" {
+			return Errorf(EInvalid, "files_involved[%d] is empty: give a file path.", i)
+		}
+		if why := storable(f); why != "" {
+			return Errorf(EInvalid, "files_involved[%d] %s.", i, why)
 		}
 	}
 	return nil
