@@ -24,7 +24,8 @@ var allowed = map[string][]string{
 	"store/postgres":  {"internal/bridge", "internal/store/migrate"},
 	"store/migrate":   nil,
 	"store/storetest": {"internal/bridge"},
-	"mcpserver":       {"internal/bridge", "internal/redact"},
+	"mcpserver":       {"internal/bridge", "internal/redact", "internal/limit"},
+	"metrics":         {"internal/bridge"}, // a front's helper: never a store
 	"audit":           nil,
 	"limit":           nil,
 	"redact":          nil,

@@ -14,6 +14,7 @@ import (
 
 	"github.com/agent-bridge/agent-bridge/internal/bridge"
 	"github.com/agent-bridge/agent-bridge/internal/limit"
+	"github.com/agent-bridge/agent-bridge/internal/metrics"
 	"github.com/agent-bridge/agent-bridge/internal/redact"
 	"github.com/agent-bridge/agent-bridge/internal/token"
 )
@@ -245,8 +246,9 @@ func (o *options) config() (bridge.Config, error) {
 
 // bridgeDeps is what a command needs to reach the service.
 type bridgeDeps struct {
-	db  database
-	svc *bridge.Service
+	db      database
+	svc     *bridge.Service
+	metrics *metrics.Metrics // HTTP nodes only
 }
 
 func (d bridgeDeps) Close() error { return d.db.Close() }
@@ -292,12 +294,23 @@ func openForServe(ctx context.Context, o *options, getenv func(string) string, l
 		db.Close()
 		return bridgeDeps{}, err
 	}
-	svc := bridge.NewService(db, key, red, cfg, log)
+	// An HTTP node is scraped for metrics; a stdio server has no port to
+	// serve them on, so it keeps none.
+	var m *metrics.Metrics
+	var st bridge.Store = db
+	if o.http.addr != "" {
+		m = metrics.New()
+		cfg.Events, st = m, m.Store(db)
+	}
+	svc := bridge.NewService(st, key, red, cfg, log)
 	if err := checkServeKey(ctx, svc, db.Path(), keyPath, createdKey, o.initKey, log); err != nil {
 		db.Close()
 		return bridgeDeps{}, err
 	}
-	return bridgeDeps{db: db, svc: svc}, nil
+	if m != nil {
+		m.WatchWaiters(svc.Waiters)
+	}
+	return bridgeDeps{db: db, svc: svc, metrics: m}, nil
 }
 
 // openExisting opens a database and key that the server created; the

@@ -131,6 +131,9 @@ func readTokenFile(path string) ([]byte, error) {
 func serveHTTP(ctx context.Context, o httpOptions, deps bridgeDeps, log *slog.Logger) error {
 	cfg := mcpserver.HTTPConfig{AllowOrigins: o.allowOrigins, MaxBody: o.maxBody, Grace: o.grace,
 		SessionKey: deps.svc.Subkey("http session ids")}
+	if deps.metrics != nil {
+		cfg.Metrics = deps.metrics.Handler()
+	}
 	if o.tokenFile != "" {
 		tok, err := readTokenFile(o.tokenFile)
 		if err != nil {

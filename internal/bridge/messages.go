@@ -62,6 +62,12 @@ func (s *Service) Send(ctx context.Context, c Caller, in SendInput) (Sent, error
 		}
 		return detail, nil
 	})
+	if err == nil {
+		s.cfg.Events.MessagesStored(1)
+		for _, c := range out.Redacted {
+			s.cfg.Events.Redacted(c.Kind, c.N)
+		}
+	}
 	return out, err
 }
 
@@ -206,9 +212,20 @@ func (s *Service) CheckMessages(ctx context.Context, c Caller, in CheckInput) (I
 		return deliveredText(out.Messages), nil
 	})
 	if err != nil || len(out.Messages) > 0 || in.Wait <= 0 || in.Peek || in.History {
+		if err == nil && !in.Peek && !in.History {
+			s.cfg.Events.MessagesDelivered(len(out.Messages))
+		}
 		return out, err
 	}
-	return s.wait(ctx, c, out.Conversation, start.Add(in.Wait), start)
+	out, err = s.wait(ctx, c, out.Conversation, start.Add(in.Wait), start)
+	if err == nil && len(out.Messages) > 0 {
+		s.cfg.Events.MessagesDelivered(len(out.Messages))
+		now := s.cfg.Now()
+		for _, m := range out.Messages {
+			s.cfg.Events.Woke(max(now.Sub(m.CreatedAt), 0))
+		}
+	}
+	return out, err
 }
 
 func deliveredText(msgs []Message) string {

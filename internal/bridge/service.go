@@ -39,6 +39,7 @@ type Config struct {
 	// front's memory: past them calls are refused unread and unaudited.
 	RefusalLimits, HostRefusalLimits []limit.Window
 	Yolo                             YoloConfig // command execution; off unless Yolo.Enabled
+	Events                           Events     // metrics; none when nil
 	Now                              func() time.Time
 }
 
@@ -92,6 +93,9 @@ func NewService(store Store, key token.Key, redactor *redact.Redactor, cfg Confi
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
+	if cfg.Events == nil {
+		cfg.Events = noEvents{}
+	}
 	if redactor == nil {
 		redactor = redact.Default()
 	}
@@ -129,6 +133,9 @@ func (s *Service) call(ctx context.Context, tool, conv string, sess Session, fn 
 	})
 	if err == nil || err == errNothing {
 		return err // errNothing: a check with nothing to record
+	}
+	if KindOf(err) == ERateLimited {
+		s.cfg.Events.RateLimited()
 	}
 	if tool == "create_conversation" {
 		conv = "" // a refused create made no conversation

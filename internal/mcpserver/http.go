@@ -23,6 +23,9 @@ import (
 // EndpointPath is where the HTTP front serves MCP.
 const EndpointPath = "/mcp"
 
+// MetricsPath is where it serves Prometheus metrics, when configured.
+const MetricsPath = "/metrics"
+
 // DefaultMaxBody is the largest request body the HTTP front accepts unless
 // configured otherwise: a 50,000-character message in JSON is far below it.
 const DefaultMaxBody = 1 << 20
@@ -48,6 +51,9 @@ type HTTPConfig struct {
 	ReadHeaderTimeout, BodyTimeout, IdleTimeout time.Duration
 	// Grace bounds how long shutdown waits for calls in flight (default 10s).
 	Grace time.Duration
+	// Metrics, when set, is served at MetricsPath behind the same guards
+	// (bearer, origin) as MCP.
+	Metrics http.Handler
 	// SessionKey authenticates the MCP session ids this node mints; nodes
 	// that share a store and a key accept each other's ids. Without it ids
 	// are valid on this node only.
@@ -130,6 +136,9 @@ func NewHTTP(s *server.MCPServer, cfg HTTPConfig, log *slog.Logger) (*HTTP, erro
 	h.mcp = server.NewStreamableHTTPServer(s, opts...)
 	mux := http.NewServeMux()
 	mux.Handle(EndpointPath, h.guard(h.mcp))
+	if cfg.Metrics != nil {
+		mux.Handle("GET "+MetricsPath, h.guard(cfg.Metrics))
+	}
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "Not found: agent-bridge serves MCP at "+EndpointPath, http.StatusNotFound)
 	})

@@ -15,6 +15,7 @@ import (
 	"os"
 	"runtime/debug"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/mark3labs/mcp-go/mcp"
@@ -94,6 +95,7 @@ func (h *handlers) observe(next server.ToolHandlerFunc) server.ToolHandlerFunc {
 		start := time.Now()
 		name := req.Params.Name
 		if res := h.refusals.check(ctx, name, start); res != nil {
+			h.svc.Events().ToolCall(name, bridge.OutcomeRefused, bridge.ERateLimited, time.Since(start))
 			h.log.Debug("tool call", "tool", name, "outcome", bridge.OutcomeRefused, "error_kind", string(bridge.ERateLimited), "dur", time.Since(start))
 			return res, nil
 		}
@@ -120,7 +122,10 @@ func (h *handlers) observe(next server.ToolHandlerFunc) server.ToolHandlerFunc {
 			} else {
 				h.refusals.add(ctx, start)
 			}
-			h.log.Debug("tool call", "tool", name, "conversation_id", conv, "session", sess, "outcome", outcome, "dur", time.Since(start))
+			dur := time.Since(start)
+			kind := resultKind(res)
+			h.svc.Events().ToolCall(name, outcome, kind, dur)
+			h.log.Debug("tool call", "tool", name, "conversation_id", conv, "session", sess, "outcome", outcome, "error_kind", string(kind), "dur", dur)
 		}()
 		return next(ctx, req)
 	}
@@ -144,6 +149,27 @@ func (h *handlers) learn(ctx context.Context, tool string, args map[string]any, 
 	if bridge.ValidConversationID(c.ConversationID) && c.Session.Valid() && c.Token != "" {
 		h.inbox.learn(ctx, c)
 	}
+}
+
+// resultKind reads the error kind back from a refused result, as
+// errorResult wrote it ("" for a result that is not an error).
+func resultKind(res *mcp.CallToolResult) bridge.ErrorKind {
+	if res == nil {
+		return bridge.EInternal
+	}
+	if !res.IsError || len(res.Content) == 0 {
+		return ""
+	}
+	t, ok := res.Content[0].(mcp.TextContent)
+	if !ok {
+		return bridge.EInternal
+	}
+	_, rest, ok := strings.Cut(t.Text, " failed (")
+	kind, _, ok2 := strings.Cut(rest, "): ")
+	if !ok || !ok2 || strings.ContainsAny(kind, " \n") {
+		return bridge.EInternal
+	}
+	return bridge.ErrorKind(kind)
 }
 
 // errorResult renders a refused or failed call for the model.
