@@ -37,6 +37,7 @@ type DB struct {
 	readStmts  *stmtCache
 	notify     *notifier
 	topics     *topics
+	wlock      *writeLock
 }
 
 var _ bridge.Store = (*DB)(nil)
@@ -68,6 +69,11 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	if db.topics, err = newTopics(abs); err != nil {
 		db.notify.close()
 		return nil, fmt.Errorf("open database %s: signal directory: %w", abs, err)
+	}
+	if db.wlock, err = newWriteLock(abs); err != nil {
+		db.notify.close()
+		db.topics.close()
+		return nil, fmt.Errorf("open database %s: %w", abs, err)
 	}
 	if db.writer, err = sql.Open("sqlite", dsn(abs, "immediate", false)); err != nil {
 		db.notify.close()
@@ -113,6 +119,9 @@ func (db *DB) Close() error {
 	db.notify.close()
 	db.topics.close()
 	var errs []error
+	if db.wlock != nil {
+		errs = append(errs, db.wlock.close())
+	}
 	errs = append(errs, db.writeStmts.close(), db.readStmts.close())
 	if db.reader != nil {
 		errs = append(errs, db.reader.Close())
@@ -159,6 +168,10 @@ func (db *DB) migrate(ctx context.Context) error {
 // Update runs fn in a write transaction (BEGIN IMMEDIATE) and commits when
 // fn returns nil. The commit is durable when Update returns.
 func (db *DB) Update(ctx context.Context, fn func(bridge.Tx) error) error {
+	if err := db.wlock.lock(); err != nil {
+		return err
+	}
+	defer db.wlock.unlock()
 	var raised []string
 	err := db.run(ctx, db.writer, db.writeStmts, false, func(t bridge.Tx) error {
 		t.(*tx).signals = &raised
