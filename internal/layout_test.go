@@ -20,9 +20,10 @@ const module = "github.com/agent-bridge/agent-bridge/"
 // this module it may import. A directory not listed may import none.
 var allowed = map[string][]string{
 	"bridge":          {"internal/audit", "internal/limit", "internal/redact", "internal/token", "internal/yolo"},
-	"store/sqlite":    {"internal/bridge", "internal/store/migrate"},
-	"store/postgres":  {"internal/bridge", "internal/store/migrate"},
+	"store/sqlite":    {"internal/bridge", "internal/store/migrate", "internal/store/signal"},
+	"store/postgres":  {"internal/bridge", "internal/store/migrate", "internal/store/signal"},
 	"store/migrate":   nil,
+	"store/signal":    nil,
 	"store/storetest": {"internal/bridge"},
 	"mcpserver":       {"internal/bridge", "internal/redact", "internal/limit"},
 	"metrics":         {"internal/bridge"}, // a front's helper: never a store
@@ -34,7 +35,7 @@ var allowed = map[string][]string{
 }
 
 // leaves may import only the standard library.
-var leaves = map[string]bool{"audit": true, "limit": true, "redact": true, "token": true, "store/migrate": true}
+var leaves = map[string]bool{"audit": true, "limit": true, "redact": true, "token": true, "store/migrate": true, "store/signal": true}
 
 func TestImportsPointInward(t *testing.T) {
 	fset := token.NewFileSet()

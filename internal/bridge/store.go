@@ -17,12 +17,21 @@ type Store interface {
 	// relevant write (waiters re-check), and never stays open for long when
 	// one happened. Take the channel before reading, so no write is missed.
 	Changed() <-chan struct{}
+	// Watch returns a channel closed after a later write, by this process
+	// or any other, that raised one of topics (Tx.Signal), and a function
+	// that releases the watch. Take it before reading, so no write is
+	// missed; it may also close without such a write (waiters re-check).
+	Watch(topics ...string) (ch <-chan struct{}, stop func())
 	Close() error
 }
 
 // Tx is one transaction. Methods return *Error with ENotFound where noted;
 // any other error is a storage failure.
 type Tx interface {
+	// Signal raises topics when the transaction commits (nothing when it
+	// rolls back or only reads): see Store.Watch and the Topic functions.
+	Signal(topics ...string)
+
 	CreateConversation(c Conversation) error
 	// Conversation returns ENotFound when id does not exist.
 	Conversation(id string) (Conversation, error)

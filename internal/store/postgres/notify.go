@@ -3,10 +3,13 @@ package postgres
 import (
 	"context"
 	"log/slog"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/agent-bridge/agent-bridge/internal/store/signal"
 )
 
 // FallbackInterval is how often waiters re-check when no notification
@@ -37,6 +40,8 @@ type notifier struct {
 	connect func(context.Context) (*pgx.Conn, error)
 	where   string // for log messages
 
+	hub signal.Hub // waiters on topics (Store.Watch)
+
 	mu      sync.Mutex
 	ch      chan struct{}
 	started bool
@@ -46,7 +51,36 @@ type notifier struct {
 }
 
 func newNotifier(connect func(context.Context) (*pgx.Conn, error), where string) *notifier {
-	return &notifier{connect: connect, where: where, ch: make(chan struct{})}
+	n := &notifier{connect: connect, where: where, ch: make(chan struct{})}
+	n.hub.First = func(string) { n.mu.Lock(); n.start(); n.mu.Unlock() }
+	return n
+}
+
+// watch returns a channel closed when a commit on any node raises one of
+// topics, starting the listener on first use.
+func (n *notifier) watch(topics ...string) (<-chan struct{}, func()) {
+	n.mu.Lock()
+	closed := n.closed
+	n.mu.Unlock()
+	if closed {
+		ch := make(chan struct{})
+		close(ch)
+		return ch, func() {}
+	}
+	return n.hub.Watch(topics...)
+}
+
+// raised wakes this process's waiters on the topics a notification's
+// payload lists: one per line, or "*" for all.
+func (n *notifier) raised(payload string) {
+	if payload == "" {
+		return
+	}
+	if payload == "*" {
+		n.hub.RaiseAll()
+		return
+	}
+	n.hub.Raise(strings.Split(payload, "\n")...)
 }
 
 // changed returns the channel closed at the next change, starting the
@@ -59,7 +93,13 @@ func (n *notifier) changed() <-chan struct{} {
 		close(ch) // a closed store: waiters re-check and get its error
 		return ch
 	}
-	if !n.started {
+	n.start()
+	return n.ch
+}
+
+// start starts the listener and the fallback timer once; n.mu is held.
+func (n *notifier) start() {
+	if !n.started && !n.closed {
 		n.started = true
 		ctx, cancel := context.WithCancel(context.Background())
 		n.cancel = cancel
@@ -67,11 +107,20 @@ func (n *notifier) changed() <-chan struct{} {
 		go n.listen(ctx)
 		go n.tick(ctx)
 	}
-	return n.ch
 }
 
-// broadcast wakes every waiter.
+// broadcast wakes every waiter, of Changed and of every topic.
 func (n *notifier) broadcast() {
+	n.mu.Lock()
+	close(n.ch)
+	n.ch = make(chan struct{})
+	n.mu.Unlock()
+	n.hub.RaiseAll()
+}
+
+// changedOnly wakes the waiters of Changed: a commit that raised topics
+// wakes those topics' waiters through raised instead.
+func (n *notifier) changedOnly() {
 	n.mu.Lock()
 	close(n.ch)
 	n.ch = make(chan struct{})
@@ -149,9 +198,11 @@ func (n *notifier) session(ctx context.Context, listening func()) error {
 	listening()
 	n.broadcast() // a write that committed before LISTEN took effect
 	for {
-		if _, err := conn.WaitForNotification(ctx); err != nil {
+		msg, err := conn.WaitForNotification(ctx)
+		if err != nil {
 			return err
 		}
-		n.broadcast()
+		n.changedOnly()
+		n.raised(msg.Payload)
 	}
 }

@@ -218,11 +218,45 @@ func (db *DB) migrate(ctx context.Context) error {
 // the server's synchronous_commit makes it) when Update returns, and wakes
 // the waiters of every node.
 func (db *DB) Update(ctx context.Context, fn func(bridge.Tx) error) error {
-	err := db.update(ctx, func(ptx pgx.Tx) error { return fn(&tx{ctx: ctx, tx: ptx}) })
+	var raised []string
+	err := db.update(ctx, func(ptx pgx.Tx) error {
+		if err := fn(&tx{ctx: ctx, tx: ptx, signals: &raised}); err != nil {
+			return err
+		}
+		return publish(ctx, ptx, raised)
+	})
 	if err == nil {
-		db.notify.broadcast() // this process's waiters need not wait for the round trip
+		// This process's waiters need not wait for the round trip.
+		db.notify.changedOnly()
+		db.notify.hub.Raise(raised...)
 	}
 	return err
+}
+
+// maxPayload keeps a NOTIFY payload under PostgreSQL's 8000-byte limit; a
+// commit raising more topics than fit wakes every waiter ("*").
+const maxPayload = 7000
+
+// publish sends the topics a transaction raised to every node's listener,
+// delivered at commit and never on rollback, like the commit's own notify.
+func publish(ctx context.Context, ptx pgx.Tx, topics []string) error {
+	if len(topics) == 0 {
+		return nil
+	}
+	payload := strings.Join(topics, "\n")
+	if len(payload) > maxPayload {
+		payload = "*"
+	}
+	if _, err := ptx.Exec(ctx, `SELECT pg_notify($1, $2)`, Channel, payload); err != nil {
+		return translate("publish change", err, ptx.Conn().IsClosed())
+	}
+	return nil
+}
+
+// Watch returns a channel closed after a later commit, on any node, that
+// raised one of topics.
+func (db *DB) Watch(topics ...string) (<-chan struct{}, func()) {
+	return db.notify.watch(topics...)
 }
 
 // writeTx begins a write transaction and takes the write lock in one round

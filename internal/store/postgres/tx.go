@@ -18,8 +18,15 @@ import (
 // once per connection and caches it (its default exec mode), as the SQLite
 // store's statement cache does.
 type tx struct {
-	ctx context.Context
-	tx  pgx.Tx
+	ctx     context.Context
+	tx      pgx.Tx
+	signals *[]string // topics to raise at commit; nil in a read
+}
+
+func (t *tx) Signal(topics ...string) {
+	if t.signals != nil {
+		*t.signals = append(*t.signals, topics...)
+	}
 }
 
 // fail translates a driver error met while doing what.

@@ -36,6 +36,8 @@ type DB struct {
 	writeStmts *stmtCache
 	readStmts  *stmtCache
 	notify     *notifier
+	topics     *topics
+	wlock      *writeLock
 	file       os.FileInfo // the database file as opened: see checkFile
 }
 
@@ -67,6 +69,15 @@ func Open(ctx context.Context, path string) (*DB, error) {
 
 	db := &DB{path: abs, file: fi}
 	if db.notify, err = newNotifier(abs); err != nil {
+		return nil, fmt.Errorf("open database %s: %w", abs, err)
+	}
+	if db.topics, err = newTopics(abs); err != nil {
+		db.notify.close()
+		return nil, fmt.Errorf("open database %s: signal directory: %w", abs, err)
+	}
+	if db.wlock, err = newWriteLock(abs); err != nil {
+		db.notify.close()
+		db.topics.close()
 		return nil, fmt.Errorf("open database %s: %w", abs, err)
 	}
 	if db.writer, err = sql.Open("sqlite", dsn(abs, "immediate", false)); err != nil {
@@ -111,7 +122,11 @@ func (db *DB) Path() string { return db.path }
 // Close closes the database.
 func (db *DB) Close() error {
 	db.notify.close()
+	db.topics.close()
 	var errs []error
+	if db.wlock != nil {
+		errs = append(errs, db.wlock.close())
+	}
 	errs = append(errs, db.writeStmts.close(), db.readStmts.close())
 	if db.reader != nil {
 		errs = append(errs, db.reader.Close())
@@ -158,11 +173,26 @@ func (db *DB) migrate(ctx context.Context) error {
 // Update runs fn in a write transaction (BEGIN IMMEDIATE) and commits when
 // fn returns nil. The commit is durable when Update returns.
 func (db *DB) Update(ctx context.Context, fn func(bridge.Tx) error) error {
-	err := db.run(ctx, db.writer, db.writeStmts, false, fn)
+	if err := db.wlock.lock(); err != nil {
+		return err
+	}
+	defer db.wlock.unlock()
+	var raised []string
+	err := db.run(ctx, db.writer, db.writeStmts, false, func(t bridge.Tx) error {
+		t.(*tx).signals = &raised
+		return fn(t)
+	})
 	if err == nil {
 		db.notify.committed()
+		db.topics.raise(raised)
 	}
 	return err
+}
+
+// Watch returns a channel closed after a later commit, by any process,
+// that raised one of topics (see topics).
+func (db *DB) Watch(topics ...string) (<-chan struct{}, func()) {
+	return db.topics.hub.Watch(topics...)
 }
 
 // Changed returns a channel closed after the next write by any process

@@ -16,9 +16,16 @@ import (
 // tx implements bridge.Tx over one SQL transaction. Statements come from
 // its pool's cache, prepared once per connection rather than per call.
 type tx struct {
-	ctx   context.Context
-	tx    *sql.Tx
-	stmts *stmtCache
+	ctx     context.Context
+	tx      *sql.Tx
+	stmts   *stmtCache
+	signals *[]string // topics to raise after the commit; nil in a read
+}
+
+func (t *tx) Signal(topics ...string) {
+	if t.signals != nil {
+		*t.signals = append(*t.signals, topics...)
+	}
 }
 
 // prepared returns the cached statement for query bound to this

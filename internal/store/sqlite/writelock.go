@@ -1,0 +1,81 @@
+package sqlite
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/agent-bridge/agent-bridge/internal/bridge"
+)
+
+// WriteWait bounds how long a write waits for its turn before it fails
+// with ErrBusy.
+const WriteWait = BusyTimeout * time.Millisecond
+
+// ErrBusy is returned when a write did not get its turn within WriteWait:
+// nothing was stored, and the caller may retry.
+var ErrBusy = &bridge.Error{Kind: bridge.EInternal,
+	Message: "busy: the bridge's database had more writers queued than it could serve in time; nothing was stored. Retry the call."}
+
+// writeLock queues writers, in this process and across processes, before
+// they begin: an in-process semaphore, then an exclusive lock on the file
+// <db>-write.lock that the kernel queues (flock, LockFileEx). Without it
+// every writer but one would poll SQLite's busy handler, which sleeps and
+// retries rather than queueing, so under load callers starved and failed
+// after the busy timeout. Writers that do not take it (other programs)
+// still meet SQLite's own lock and its busy timeout.
+type writeLock struct {
+	f   *os.File
+	sem chan struct{}
+}
+
+func newWriteLock(dbPath string) (*writeLock, error) {
+	f, err := os.OpenFile(dbPath+"-write.lock", os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("write lock file: %w", err)
+	}
+	return &writeLock{f: f, sem: make(chan struct{}, 1)}, nil
+}
+
+// lock waits for this writer's turn, at most WriteWait.
+func (l *writeLock) lock() error {
+	ctx, cancel := context.WithTimeout(context.Background(), WriteWait)
+	defer cancel()
+	select {
+	case l.sem <- struct{}{}:
+	case <-ctx.Done():
+		return ErrBusy
+	}
+	done := make(chan error, 1)
+	go func() { done <- lockFile(l.f) }()
+	select {
+	case err := <-done:
+		if errors.Is(err, errLockUnsupported) {
+			return nil // SQLite's own lock still serialises writers
+		}
+		if err != nil {
+			<-l.sem
+			return fmt.Errorf("write lock: %w", err)
+		}
+		return nil
+	case <-ctx.Done():
+		// The lock may still come: release it then, and only then let
+		// the next writer of this process try.
+		go func() {
+			if <-done == nil {
+				unlockFile(l.f)
+			}
+			<-l.sem
+		}()
+		return ErrBusy
+	}
+}
+
+func (l *writeLock) unlock() {
+	unlockFile(l.f)
+	<-l.sem
+}
+
+func (l *writeLock) close() error { return l.f.Close() }
