@@ -1,0 +1,392 @@
+package redact
+
+import (
+	"math"
+	"regexp"
+	"strings"
+)
+
+// envRef is a Windows environment variable reference, %NAME%.
+var envRef = regexp.MustCompile(`^%[A-Za-z_][A-Za-z0-9_]*%`)
+
+// Judging values: a rule finds a candidate by its key and shape; these
+// decide whether the candidate is a credential or something that stands in
+// a credential's place (a placeholder, a reference, a path, a word).
+
+// placeholderWords mark a value written to stand for a secret.
+var placeholderWords = []string{
+	"process.env", "os.environ", "getenv", "your_", "your-", "yourpass", "yourtoken", "yoursecret", "yourkey",
+	"example", "placeholder", "redacted", "changeme", "change_me", "change-me", "replace_me", "replace-me",
+	"replaceme", "insert", "dummy", "sample", "xxxx", "****", "••", "...", "todo", "fixme", "notreal",
+	"not-a-real", "not_a_real", "fake",
+}
+
+// isPlaceholder reports values that stand for a secret rather than being
+// one: references to variables, template slots, masks, filler, sequences
+// and our own placeholders.
+func isPlaceholder(v string) bool {
+	t := strings.Trim(v, `"'`)
+	l := strings.ToLower(t)
+	switch {
+	case t == "":
+		return true
+	case strings.HasPrefix(t, "[REDACTED"), strings.HasPrefix(t, "$"), envRef.MatchString(t),
+		strings.HasPrefix(t, "{{"), strings.HasPrefix(t, "<"), strings.HasPrefix(t, "${"), strings.HasPrefix(t, "!"):
+		return true
+	case strings.Trim(l, "*x.-_•") == "":
+		return true
+	}
+	for _, w := range placeholderWords {
+		if strings.Contains(l, w) {
+			return true
+		}
+	}
+	return isFiller(t)
+}
+
+// isFiller reports values made mostly of one repeated character
+// (ghp_xxxx..., 0x0000..., aaaa...) or holding a run of counting
+// characters (123456, abcdef), which generated secrets do not.
+func isFiller(v string) bool {
+	if len(v) < 6 {
+		return false
+	}
+	var freq [256]int
+	top := 0
+	run := 1
+	for i := 0; i < len(v); i++ {
+		c := v[i]
+		freq[c]++
+		top = max(top, freq[c])
+		if i > 0 && (c == v[i-1]+1 && isAlnum(c) && isAlnum(v[i-1])) {
+			if run++; run >= 6 {
+				return true
+			}
+		} else {
+			run = 1
+		}
+	}
+	return 2*top >= len(v)
+}
+
+func isAlnum(c byte) bool {
+	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9'
+}
+
+// isPath reports values that name a file or directory: the value of
+// PWD=/home/..., GOOGLE_APPLICATION_CREDENTIALS=/path/to/key.json.
+func isPath(v string) bool {
+	v = strings.Trim(v, `"'`)
+	switch {
+	case strings.HasPrefix(v, "/"), strings.HasPrefix(v, "~/"), strings.HasPrefix(v, "./"), strings.HasPrefix(v, "../"),
+		strings.HasPrefix(v, `\\`), strings.HasPrefix(v, `~\`):
+		return true
+	case len(v) > 2 && v[1] == ':' && (v[2] == '\\' || v[2] == '/'):
+		return true
+	}
+	if i := strings.LastIndexAny(v, `/\`); i > 0 {
+		base := v[i+1:]
+		if dot := strings.LastIndexByte(base, '.'); dot > 0 {
+			switch strings.ToLower(base[dot+1:]) {
+			case "json", "pem", "key", "txt", "yaml", "yml", "enc", "p12", "pfx", "env", "cfg", "conf", "ini", "crt", "jks", "gpg", "asc":
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// isName reports values built of short word-like parts joined by
+// separators, at least one of them a slash, colon or dot, the way names of
+// resources, hosts and paths are (projects/acme/secrets/db,
+// api-gateway.prod.internal): generated secrets have long random runs.
+func isName(v string) bool {
+	if !strings.ContainsAny(v, "/:.") || strings.ContainsAny(v, "+=!#%&*?@^~$") {
+		return false
+	}
+	parts, wordy := 0, 0
+	for _, p := range strings.FieldsFunc(v, func(r rune) bool { return strings.ContainsRune("/:._-", r) }) {
+		parts++
+		if isWord(p) || len(p) <= 3 && strings.Trim(p, "0123456789") == "" {
+			wordy++
+		}
+	}
+	return parts >= 3 && 3*wordy >= 2*parts
+}
+
+// isWord reports a run of letters written as a word: lower case, upper
+// case or capitalised.
+func isWord(p string) bool {
+	for i := 0; i < len(p); i++ {
+		c := p[i]
+		switch {
+		case 'a' <= c && c <= 'z':
+		case 'A' <= c && c <= 'Z':
+			if i > 0 && 'a' <= p[i-1] && p[i-1] <= 'z' {
+				return false
+			}
+		default:
+			return false
+		}
+	}
+	return p != ""
+}
+
+// entropy is the Shannon entropy of s in bits per byte.
+func entropy(s string) float64 {
+	if s == "" {
+		return 0
+	}
+	var freq [256]int
+	for i := 0; i < len(s); i++ {
+		freq[s[i]]++
+	}
+	h := 0.0
+	n := float64(len(s))
+	for _, c := range freq {
+		if c > 0 {
+			p := float64(c) / n
+			h -= p * math.Log2(p)
+		}
+	}
+	return h
+}
+
+// charClasses reports which kinds of byte v holds; identifier and path
+// punctuation (_ . -) count as none.
+func charClasses(v string) (lower, upper, digit, other bool) {
+	for _, c := range v {
+		switch {
+		case c >= 'a' && c <= 'z':
+			lower = true
+		case c >= 'A' && c <= 'Z':
+			upper = true
+		case c >= '0' && c <= '9':
+			digit = true
+		case c == '_' || c == '.' || c == '-':
+		default:
+			other = true
+		}
+	}
+	return
+}
+
+// looksSecret accepts values that look generated or chosen as a credential
+// rather than a word, a number, an identifier or a placeholder: long
+// enough, mixing letters with digits or symbols, not a call, not a path.
+func looksSecret(min int) func(string) bool {
+	return func(v string) bool {
+		v = strings.Trim(v, `"'`)
+		if len(v) < min || strings.ContainsAny(v, "() ") || isPlaceholder(v) || isPath(v) || isName(v) {
+			return false
+		}
+		lower, upper, digit, other := charClasses(v)
+		if !digit && !other {
+			return false // a word, an identifier or a dotted name
+		}
+		classes := 0
+		for _, b := range []bool{lower, upper, digit, other} {
+			if b {
+				classes++
+			}
+		}
+		return classes >= 2 && entropy(v) >= 2.5
+	}
+}
+
+// notPasswords are values a password key holds in code and config that
+// are not passwords: types, literals, switches and policy words.
+var notPasswords = map[string]bool{
+	"true": true, "false": true, "null": true, "nil": true, "none": true, "undefined": true, "string": true,
+	"str": true, "required": true, "optional": true, "hidden": true, "empty": true, "yes": true, "no": true,
+	"password": true, "passwd": true, "secret": true, "token": true, "pass": true, "pwd": true, "prompt": true,
+	"strict": true, "disabled": true, "enabled": true, "default": true, "masked": true, "sensitive": true,
+	"stdin": true, "off": true, "on": true, "bearer": true, "basic": true, "oauth": true, "oauth2": true,
+	"readonly": true, "invalid": true, "incorrect": true, "expired": true, "missing": true, "wrong": true,
+	"changed": true, "reset": true, "unknown": true, "text": true, "boolean": true, "bool": true, "object": true,
+	"number": true, "integer": true, "int": true, "bytes": true, "secretstr": true, "char": true, "varchar": true,
+	"postgres": true, "root": true, "admin": true, "guest": true, "user": true, "username": true, "test": true,
+}
+
+// looksPassword accepts what follows a password key with an explicit
+// separator: a chosen password may be all letters, so besides looksSecret's
+// values it takes words of 8 or more letters, unless the value is a type,
+// a literal, an environment variable's name or a policy word.
+func looksPassword(v string) bool {
+	v = strings.Trim(v, `"'`)
+	if looksSecret(6)(v) {
+		return true
+	}
+	if len(v) < 6 || strings.ContainsAny(v, "() ") || isPlaceholder(v) || isPath(v) || notPasswords[strings.ToLower(v)] {
+		return false
+	}
+	lower, upper, digit, other := charClasses(v)
+	switch {
+	case upper && !lower: // an environment variable's or a constant's name
+		return false
+	case strings.Contains(v, ".") && !digit && !other: // a dotted reference
+		return false
+	case digit && !lower && !upper && !other:
+		return len(v) >= 6 && !isFiller(v)
+	}
+	return len(v) >= 8 && entropy(v) >= 2.5
+}
+
+// mixedCase accepts generated-looking strings of at least min bytes that
+// mix upper case, lower case and digits (hashes and ids are single-case).
+func mixedCase(min int) func(string) bool {
+	return func(v string) bool {
+		if len(v) < min || isPlaceholder(v) {
+			return false
+		}
+		var lower, upper, digit bool
+		for i := 0; i < len(v); i++ {
+			c := v[i]
+			lower = lower || 'a' <= c && c <= 'z'
+			upper = upper || 'A' <= c && c <= 'Z'
+			digit = digit || '0' <= c && c <= '9'
+		}
+		return lower && upper && digit && entropy(v) >= 3.5
+	}
+}
+
+// random accepts values of at least min bytes that look generated: hex of
+// at least 32 digits, or mixed letters and digits with high entropy.
+func random(min int) func(string) bool {
+	return func(v string) bool {
+		v = strings.Trim(v, `"'`)
+		if len(v) < min || isPlaceholder(v) || isPath(v) || isName(v) {
+			return false
+		}
+		lower, upper, digit, _ := charClasses(v)
+		if !digit || !(lower || upper) {
+			return false
+		}
+		return entropy(v) >= 3.2
+	}
+}
+
+// keyedValue judges the value of a key = value match: the key must start a
+// word or a camelCase part (compass and bypass hold no password), must not
+// sit inside an ARN or a resource path, and the value must not be called or
+// indexed (a reference). After a prose separator (is, was, a space) the
+// value must look generated; after = or : it must pass valid.
+func keyedValue(valid func(string) bool) func(ru *rule, s string, m []int, start, end int) bool {
+	strict := looksSecret(6)
+	return func(ru *rule, s string, m []int, start, end int) bool {
+		ks, _ := ru.named("key", m)
+		if ks > 0 {
+			before, first := s[ks-1], s[ks]
+			if ('a' <= before && before <= 'z' || '0' <= before && before <= '9') && !('A' <= first && first <= 'Z') {
+				return false
+			}
+			w := ks
+			for w > 0 && strings.IndexByte(" \t\r\n\"'`=,({[", s[w-1]) < 0 {
+				w--
+			}
+			if word := strings.ToLower(s[w:ks]); strings.HasPrefix(word, "arn:") || strings.Contains(word, "/") {
+				return false
+			}
+		}
+		if end < len(s) && (s[end] == '(' || s[end] == '[') {
+			return false
+		}
+		v := s[start:end]
+		ss, se := ru.named("sep", m)
+		if ss < 0 || strings.TrimSpace(s[ss:se]) == "is" || strings.TrimSpace(s[ss:se]) == "was" {
+			return strict(v)
+		}
+		return valid(v)
+	}
+}
+
+// urlPassword accepts the password of a URL's user information unless it
+// is a port, a placeholder or a stock word (user:password@, USER:PASS@).
+func urlPassword(v string) bool {
+	if isPlaceholder(v) || notPasswords[strings.ToLower(v)] {
+		return false
+	}
+	lower, upper, digit, other := charClasses(v)
+	switch {
+	case digit && !lower && !upper && !other && len(v) <= 5: // a port
+		return false
+	case upper && !lower && !digit && !other: // PASSWORD, PASS
+		return false
+	}
+	return true
+}
+
+// notDigest rejects a 64-digit hex value that a tool prints as a digest.
+func notDigest(v string) bool {
+	return !isFiller(strings.TrimPrefix(v, "0x"))
+}
+
+// isSeedPhrase accepts a run of short lower-case words that reads as a
+// BIP-39 phrase (12 to 24 words) rather than a sentence: it holds none of
+// the small words every English sentence has.
+func isSeedPhrase(v string) bool {
+	words := strings.Fields(v)
+	if n := len(words); n != 12 && n != 15 && n != 18 && n != 21 && n != 24 {
+		return false
+	}
+	for _, w := range words {
+		switch w {
+		case "the", "is", "of", "to", "and", "in", "it", "that", "with", "this", "was", "from", "are", "for", "on", "be", "we", "you", "our", "not", "by", "at", "as", "or", "an", "has", "have":
+			return false
+		}
+	}
+	return true
+}
+
+// keyPrefixes are the words that make "key" a credential's name: api_key,
+// SecretKey, DD_APP_KEY; cache_key and primary_key are not.
+var keyPrefixes = []string{
+	"api", "access", "secret", "private", "app", "client", "license", "licence", "master", "signing", "encryption",
+	"account", "server", "subscription", "auth", "admin", "service", "write", "consumer", "ingest", "sdk", "live",
+	"prod", "integration", "management", "webhook", "shared", "root", "hmac", "crypt", "cipher", "aes", "jwt",
+}
+
+// keyPrefixed wraps a key = value judge for a match whose key group holds
+// only "key": the identifier part right before it (after an optional _ - .
+// or space) must be one of keyPrefixes, and the key group is treated as
+// starting there.
+func keyPrefixed(judge func(ru *rule, s string, m []int, start, end int) bool) func(ru *rule, s string, m []int, start, end int) bool {
+	return func(ru *rule, s string, m []int, start, end int) bool {
+		ks, _ := ru.named("key", m)
+		if ks < 0 {
+			return false
+		}
+		p := ks
+		if p > 0 && strings.IndexByte("_-. ", s[p-1]) >= 0 {
+			p--
+		}
+		w := p
+		for w > 0 && isAlnum(s[w-1]) {
+			w--
+		}
+		word := strings.ToLower(s[w:p])
+		ok := false
+		for _, k := range keyPrefixes {
+			if strings.HasSuffix(word, k) && (len(word) == len(k) || camelStart(s, p-len(k)) || strings.IndexByte("_-.", s[p-len(k)-1]) >= 0) {
+				ok, w = true, p-len(k)
+				break
+			}
+		}
+		if !ok {
+			return false
+		}
+		// Hand the judge a key group that starts at the prefix.
+		mm := append([]int(nil), m...)
+		for i, n := range ru.re.SubexpNames() {
+			if n == "key" && mm[2*i] == ks {
+				mm[2*i] = w
+			}
+		}
+		return judge(ru, s, mm, start, end)
+	}
+}
+
+// camelStart reports whether s[i] starts a camelCase part.
+func camelStart(s string, i int) bool {
+	return i > 0 && 'A' <= s[i] && s[i] <= 'Z' && 'a' <= s[i-1] && s[i-1] <= 'z'
+}
