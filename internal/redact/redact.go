@@ -42,6 +42,7 @@ type rule struct {
 	expr      string   // Go (RE2) syntax; groups named "secret" mark the value
 	multiline bool     // the secret may span lines (key blocks)
 	tight     bool     // the match starts at its keyword and ends soon after (key = value)
+	trusted   bool     // a user's rule: its matches are not second-guessed as placeholders
 	shape     bool     // a fixed token shape: may be matched across a wrapped line
 	valid     func(string) bool
 	// around, when set, also judges a value by its surroundings: s is the
@@ -208,7 +209,7 @@ func (r *Redactor) scan(s string, shapesOnly bool) []Finding {
 			return
 		}
 		v := s[start:end]
-		if strings.HasPrefix(v, "[REDACTED:") || (!ru.multiline && isPlaceholder(v)) || r.allowed(v) ||
+		if strings.HasPrefix(v, "[REDACTED:") || (!ru.multiline && !ru.trusted && isPlaceholder(v)) || r.allowed(v) ||
 			(ru.valid != nil && !ru.valid(v)) || (ru.around != nil && !ru.around(ru, s, m, start, end)) {
 			return
 		}

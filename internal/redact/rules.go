@@ -10,12 +10,13 @@ import (
 const (
 	// An assignment: key, optional closing quote (JSON's may be escaped),
 	// separator, optional opening quote (ASCII or typographic).
-	assign = `\\?["'“”‘’]?\s*(?P<sep>=|:=|:|=>|\s+is\s+|\s+was\s+)\s*\\?["'“”‘’]?`
+	assign = `\\?["'“”‘’]?\s*(?P<sep>=|:=|:|=>|\s+is\s+|\s+was\s+)\s*`
 	// A value up to whitespace, a quote or a delimiter.
-	value = `(?P<secret>[^\s"'` + "`" + `,;<>“”‘’()\[\]{}]+)`
+	// A quoted value runs to its closing quote (JSON's may be escaped).
+	value = `(?:\\?"(?P<secret>[^"\\\r\n]{1,256})\\?"|'(?P<secret>[^'\r\n]{1,256})'|[“‘](?P<secret>[^“”‘’\r\n]{1,256})[”’]|\\?["'“”‘’]?(?P<secret>[^\s"'` + "`" + `,;<>“”‘’()\[\]{}]+))`
 	// What may follow a credential word in a key name: DB_PASSWORD_B64 and
 	// SECRET_KEY are credentials, tokenizer and secret_arn are not.
-	keySuffix = `(?:[_.-]?(?:key|value|secret|token|string|str|b64|base64|hex|data|text|txt|1|2))?`
+	keySuffix = `(?:[_.-]?(?:key|value|secret|token|string|str|b64|base64|hex|data|text|txt|base|prod|production|staging|dev|live|test|new|old|v?[0-9]))?`
 	// Words naming a password in a key.
 	passwordKey = `(?:password|passwd|passphrase|passcode|passwort|pwd|pass|pw|requirepass|masterauth)`
 	// A UUID.
@@ -32,7 +33,7 @@ func near(kind string, words []string, shape string, span int, valid func(string
 	for i, w := range words {
 		quoted[i] = regexp.QuoteMeta(w)
 	}
-	return rule{kind: kind, keywords: words, valid: valid,
+	return rule{kind: kind, keywords: words, valid: valid, around: notWordsBetween,
 		expr: `(?i:` + strings.Join(quoted, "|") + `)[^\n]{0,` + strconv.Itoa(span) + `}?(?:^|[^A-Za-z0-9_+/=-])(?P<secret>` + shape + `)(?:[^A-Za-z0-9_+/=-]|$)`}
 }
 
@@ -49,6 +50,10 @@ func builtin() []rule {
 			expr: `-----BEGIN[A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----[A-Za-z0-9+/=\r\n]*[A-Za-z0-9+/=]`},
 		{kind: "private-key", keywords: []string{`private_key`}, // a key inside JSON, newlines escaped
 			expr: `-----BEGIN[A-Z0-9 ]*PRIVATE KEY-----(?:\\n|[A-Za-z0-9+/=])+?-----END[A-Z0-9 ]*PRIVATE KEY-----`},
+		{kind: "private-key", keywords: []string{"static key"}, multiline: true,
+			expr: `-----BEGIN OpenVPN Static key V1-----(?s:.*?)-----END OpenVPN Static key V1-----`},
+		{kind: "private-key", keywords: []string{"private-lines:"}, multiline: true, // PuTTY .ppk
+			expr: `Private-Lines:\s*\d+\r?\n(?P<secret>(?:[A-Za-z0-9+/=]+\r?\n)*[A-Za-z0-9+/=]+)`},
 		{kind: "age-secret-key", keywords: []string{"age-secret-key-"}, expr: `AGE-SECRET-KEY-1[QPZRY9X8GF2TVDW0S3JN54KHCE6MUA7L]{58}`},
 
 		// Cloud providers.
@@ -57,7 +62,7 @@ func builtin() []rule {
 		{kind: "aws-session-token", keywords: []string{"iqojb3jpz2lux2", "fwogzxivyxdz"}, shape: true,
 			expr: `(?:IQoJb3JpZ2luX2|FwoGZXIvYXdz)[A-Za-z0-9/+=]{80,}`},
 		{kind: "aws-secret-access-key", keywords: []string{"aws", "secret", "credential", "key", "access"},
-			expr: `(?:^|[^A-Za-z0-9/+=])(?P<secret>[A-Za-z0-9/+]{40})(?:[^A-Za-z0-9/+=]|$)`, valid: mixedCase(40)},
+			expr: `(?:^|[^A-Za-z0-9/+])(?P<secret>[A-Za-z0-9/+]{40})(?:[^A-Za-z0-9/+=]|$)`, valid: mixedCase(40)},
 		{kind: "gcp-api-key", keywords: []string{"aiza"}, shape: true, expr: `\bAIza[0-9A-Za-z_-]{35}`},
 		{kind: "google-oauth", keywords: []string{"gocspx-", "ya29.", "1//0"}, shape: true,
 			expr: `\bGOCSPX-[A-Za-z0-9_-]{28}|\bya29\.[A-Za-z0-9_-]{20,}|\b1//0[A-Za-z0-9_-]{40,}`},
@@ -137,6 +142,10 @@ func builtin() []rule {
 		{kind: "planetscale-token", keywords: []string{"pscale_"}, shape: true, expr: `\bpscale_(?:pw|tkn|oauth)_[A-Za-z0-9_.=-]{32,64}`},
 		{kind: "saas-token", keywords: []string{"sbp_", "cfpat-", "pnu_", "dt0c01.", "glptt-", "rnd_", "fo1_", "nfp_", "tfp_", "pat-na1-", "pat-eu1-", "sk.eyj", "frame.io", "fio-u-"}, shape: true,
 			expr: `\b(?:sbp_[a-f0-9]{40}|CFPAT-[A-Za-z0-9_-]{43}|pnu_[A-Za-z0-9]{36}|dt0c01\.[A-Z0-9]{24}\.[A-Z0-9]{64}|rnd_[A-Za-z0-9]{32}|fo1_[A-Za-z0-9_-]{43}|nfp_[A-Za-z0-9]{36}|tfp_[A-Za-z0-9_.-]{40,}|pat-(?:na|eu)1-` + uuidShape + `|sk\.eyJ[A-Za-z0-9_.-]{40,}|fio-u-[A-Za-z0-9_=-]{64})`},
+		{kind: "dropbox-token", keywords: []string{"sl."}, shape: true, expr: `\bsl\.(?:u\.)?[A-Za-z0-9_-]{100,}`},
+		{kind: "airtable-token", keywords: []string{"pat"}, shape: true, expr: `\bpat[A-Za-z0-9]{14}\.[a-f0-9]{64}\b`},
+		{kind: "launchdarkly-key", keywords: []string{"sdk-", "mob-", "api-"}, shape: true, expr: `\b(?:sdk|mob|api)-` + uuidShape + `\b`},
+		{kind: "aws-ecr-token", keywords: []string{"eyjwyxlsb2fkijoi"}, shape: true, expr: `\beyJwYXlsb2FkIjoi[A-Za-z0-9+/=]{100,}`},
 		{kind: "jwt", keywords: []string{"eyj"}, shape: true, expr: `\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}`},
 
 		// Keys without a distinctive prefix, told by a word near them.
@@ -149,8 +158,14 @@ func builtin() []rule {
 		near("newrelic-key", []string{"new_relic", "newrelic", "new relic", "nr_license"}, `[a-fA-F0-9]{40}`, 48, nil),
 		near("heroku-api-key", []string{"heroku"}, uuidShape, 48, nil),
 		near("telegram-bot-token", []string{"telegram", "bot"}, `\d{8,10}:[A-Za-z0-9_-]{35}`, 64, nil),
-		near("service-key", []string{"algolia", "bugsnag", "rollbar", "segment", "pusher", "fastly", "facebook", "fb_app", "mapbox", "pagerduty", "okta", "cloudflare", "netlify", "vercel", "snyk", "circleci", "codecov", "launchdarkly", "honeycomb", "postmark", "mixpanel", "amplitude", "zendesk", "intercom", "cohere", "mistral", "airtable", "asana", "clickup", "monday", "figma", "miro", "dropbox", "box_", "contentful", "sanity", "algolia", "typesense", "meilisearch", "pinecone", "weaviate", "supabase", "firebase", "onesignal", "braze", "plaid", "coinbase", "binance", "kraken"},
-			`[A-Za-z0-9_-]{20,100}`, 48, random(20)),
+		near("service-key", []string{"algolia", "bugsnag", "rollbar", "pusher", "fastly", "facebook", "fb_app", "mapbox", "pagerduty", "okta", "cloudflare", "netlify", "vercel", "snyk", "circleci", "codecov", "launchdarkly", "honeycomb", "postmark", "mixpanel", "amplitude", "zendesk", "cohere", "mistral", "airtable", "clickup", "figma", "dropbox", "contentful", "typesense", "meilisearch", "pinecone", "weaviate", "supabase", "firebase", "onesignal", "coinbase", "binance", "segment", "jenkins", "sonar", "travis", "bitbucket", "jira", "confluence", "artifactory", "nexus", "harbor", "quay"},
+			`[A-Za-z0-9_-]{20,100}`, 48, generated(20)),
+		near("service-key", []string{"algolia", "bugsnag", "rollbar", "fastly", "facebook", "fb_app", "postmark", "mixpanel", "amplitude", "jenkins", "x-auth-key", "cf_api_key"},
+			`[a-f0-9]{32,40}`, 48, hexKey),
+		// A credential word, then a generated-looking value in prose or a
+		// table ("the API key is ...", "client secret value ..."); after the
+		// bare word "key" the value must mix cases and digits.
+		near("secret", []string{"key"}, `[A-Za-z0-9_~.+/-]{20,200}={0,2}`, 32, generated(20)),
 		// A credential word, then a generated-looking value in prose or a
 		// table ("the API key is ...", "client secret value ...").
 		near("secret", []string{"secret", "token", "api key", "apikey", "api-key", "access key", "auth key", "license key", "app key", "credential"},
@@ -169,6 +184,15 @@ func builtin() []rule {
 			expr: `(?i)\b[A-Za-z0-9_.-]*(?:sid|sess|session|token|auth)[A-Za-z0-9_.-]*=(?P<secret>[^;\s'"]{16,})`, valid: looksSecret(16)},
 		{kind: "session-cookie", keywords: []string{"\ttrue\t", "\tfalse\t"}, // a Netscape cookie jar line
 			expr: `(?im)^#?\S+\t(?:TRUE|FALSE)\t\S+\t(?:TRUE|FALSE)\t\d+\t[A-Za-z0-9_.-]*(?:sid|sess|session|token|auth)[A-Za-z0-9_.-]*\t(?P<secret>\S{16,})`, valid: looksSecret(16)},
+
+		{kind: "password", keywords: []string{"pgpass"}, multiline: true, valid: looksPassword, // host:port:db:user:password
+			expr: `(?m)(?:^|[\s"'])[A-Za-z0-9_.*-]+:(?:\d+|\*):[^\s:]+:[^\s:]+:(?P<secret>[^\s"']+)`},
+		// Credentials passed positionally: the second string argument of a
+		// login or basic-auth call, the string given to ConvertTo-SecureString.
+		{kind: "password", keywords: []string{"auth=(", "auth = (", "basicauth(", "digestauth(", "networkcredential(", ".login(", "plainauth(", "getconnection(", "credentials(", "passwordauthentication(", "convertto-securestring"},
+			valid: looksPassword,
+			expr: `(?i)(?:\bauth\s*=\s*\(|Basic(?:Auth)?\(|DigestAuth\(|NetworkCredential\(|\.login\(|PlainAuth\(\s*"[^"]*"\s*,|getConnection\([^,()]+,|Credentials\(|PasswordAuthentication\()\s*["'][^"'\n]*["']\s*,\s*["'](?P<secret>[^"'\n]+)["']` +
+				`|(?i)ConvertTo-SecureString\s+(?:-String\s+)?["'](?P<secret>[^"'\n]+)["']`},
 
 		// Kubernetes and containers.
 		{kind: "kubernetes-secret", keywords: []string{"kind"}, find: findSecretData},
@@ -210,8 +234,8 @@ func builtin() []rule {
 		// "key" (cheap to find), and keyPrefixed checks the word before it.
 		{kind: "api-key", keywords: []string{"key"}, tight: true, around: keyPrefixed(keyedValue(looksSecret(8))),
 			expr: `(?i)(?P<key>key)` + keySuffix + assign + value},
-		{kind: "secret", keywords: []string{"secret", "token", "credential", "auth", "sig"}, tight: true, around: keyedValue(looksSecret(8)),
-			expr: `(?i)(?P<key>secret|token|credentials?|auth|signature)` + keySuffix + assign + value},
+		{kind: "secret", keywords: []string{"secret", "token", "credential", "auth", "sig", "pat"}, tight: true, around: keyedValue(looksSecret(8)),
+			expr: `(?i)(?P<key>secret|token|credentials?|auth|signature|pat)` + keySuffix + assign + value},
 		{kind: "secret", keywords: []string{"secret", "token"}, tight: true, around: keyedValue(looksSecret(16)),
 			expr: `(?i)\b(?P<key>secret|token)\s+(?P<secret>[A-Za-z0-9_+/=.-]{16,})`},
 		{kind: "secret", keywords: []string{"--token", "--secret", "--api-key", "--apikey", "--client-secret", "--access-key", "--auth"},

@@ -6,6 +6,9 @@ import (
 	"strings"
 )
 
+// identRe is a name in code, possibly dotted.
+var identRe = regexp.MustCompile(`^[A-Za-z_$][A-Za-z0-9_.$]*$`)
+
 // envRef is a Windows environment variable reference, %NAME%.
 var envRef = regexp.MustCompile(`^%[A-Za-z_][A-Za-z0-9_]*%`)
 
@@ -77,6 +80,9 @@ func isAlnum(c byte) bool {
 // PWD=/home/..., GOOGLE_APPLICATION_CREDENTIALS=/path/to/key.json.
 func isPath(v string) bool {
 	v = strings.Trim(v, `"'`)
+	if strings.ContainsAny(v, "+") || strings.HasSuffix(v, "=") {
+		return false // base64, which may start with a slash
+	}
 	switch {
 	case strings.HasPrefix(v, "/"), strings.HasPrefix(v, "~/"), strings.HasPrefix(v, "./"), strings.HasPrefix(v, "../"),
 		strings.HasPrefix(v, `\\`), strings.HasPrefix(v, `~\`):
@@ -177,7 +183,7 @@ func charClasses(v string) (lower, upper, digit, other bool) {
 func looksSecret(min int) func(string) bool {
 	return func(v string) bool {
 		v = strings.Trim(v, `"'`)
-		if len(v) < min || strings.ContainsAny(v, "() ") || isPlaceholder(v) || isPath(v) || isName(v) {
+		if len(v) < min || strings.Contains(v, " ") || isPlaceholder(v) || isPath(v) || isName(v) || isIdentifier(v) {
 			return false
 		}
 		lower, upper, digit, other := charClasses(v)
@@ -217,7 +223,7 @@ func looksPassword(v string) bool {
 	if looksSecret(6)(v) {
 		return true
 	}
-	if len(v) < 6 || strings.ContainsAny(v, "() ") || isPlaceholder(v) || isPath(v) || notPasswords[strings.ToLower(v)] {
+	if len(v) < 6 || strings.Contains(v, " ") || isPlaceholder(v) || isPath(v) || notPasswords[strings.ToLower(v)] || isIdentifier(v) {
 		return false
 	}
 	lower, upper, digit, other := charClasses(v)
@@ -231,6 +237,44 @@ func looksPassword(v string) bool {
 	}
 	return len(v) >= 8 && entropy(v) >= 2.5
 }
+
+// isIdentifier reports values made only of words: letter runs joined by
+// separators or camelCase humps, each part a capitalised or lower-case word
+// or an acronym (TestLogin, ConvertTo-SecureString, tls-secret), so names
+// of tests, cmdlets, types and resources, not chosen passwords. Random
+// letters (LiwAyypXAQoXil) break into parts that are not words.
+func isIdentifier(v string) bool {
+	parts := 0
+	for _, p := range strings.FieldsFunc(v, func(r rune) bool { return strings.ContainsRune("-_./", r) }) {
+		start := 0
+		for i := 1; i <= len(p); i++ {
+			if i == len(p) || ('A' <= p[i] && p[i] <= 'Z' && 'a' <= p[i-1] && p[i-1] <= 'z') {
+				if !wordPart.MatchString(p[start:i]) {
+					return false
+				}
+				parts++
+				start = i
+			}
+		}
+	}
+	return parts >= 2
+}
+
+var wordPart = regexp.MustCompile(`^(?:[A-Z]?[a-z]{2,}|[A-Z]{2,}[a-z]*|[a-z])$`)
+
+// generated accepts values of at least min bytes that look machine-made
+// by mixing upper case, lower case and digits, and that are not digests
+// or public keys (sha256:..., AAAA... SSH blobs).
+func generated(min int) func(string) bool {
+	r := random(min)
+	return func(v string) bool {
+		lower, upper, digit, _ := charClasses(v)
+		return lower && upper && digit && r(v) && !strings.HasPrefix(v, "AAAA")
+	}
+}
+
+// hexKey accepts hex keys that are not filler.
+func hexKey(v string) bool { return !isFiller(v) && !isPlaceholder(v) }
 
 // mixedCase accepts generated-looking strings of at least min bytes that
 // mix upper case, lower case and digits (hashes and ids are single-case).
@@ -284,14 +328,14 @@ func keyedValue(valid func(string) bool) func(ru *rule, s string, m []int, start
 			for w > 0 && strings.IndexByte(" \t\r\n\"'`=,({[", s[w-1]) < 0 {
 				w--
 			}
-			if word := strings.ToLower(s[w:ks]); strings.HasPrefix(word, "arn:") || strings.Contains(word, "/") {
+			if strings.HasPrefix(strings.ToLower(s[w:ks]), "arn:") {
 				return false
 			}
 		}
-		if end < len(s) && (s[end] == '(' || s[end] == '[') {
-			return false
-		}
 		v := s[start:end]
+		if end < len(s) && (s[end] == '(' || s[end] == '[') && identRe.MatchString(v) {
+			return false // a call or an index: a reference
+		}
 		ss, se := ru.named("sep", m)
 		if ss < 0 || strings.TrimSpace(s[ss:se]) == "is" || strings.TrimSpace(s[ss:se]) == "was" {
 			return strict(v)
@@ -389,4 +433,20 @@ func keyPrefixed(judge func(ru *rule, s string, m []int, start, end int) bool) f
 // camelStart reports whether s[i] starts a camelCase part.
 func camelStart(s string, i int) bool {
 	return i > 0 && 'A' <= s[i] && s[i] <= 'Z' && 'a' <= s[i-1] && s[i-1] <= 'z'
+}
+
+// notWordsBetween rejects a near match when the words between its keyword
+// and its value say the value is an identifier or a digest (zone id, commit
+// hash, key fingerprint) rather than the secret.
+func notWordsBetween(ru *rule, s string, m []int, start, end int) bool {
+	for _, w := range strings.FieldsFunc(strings.ToLower(s[m[0]:start]), func(r rune) bool {
+		return !('a' <= r && r <= 'z' || '0' <= r && r <= '9')
+	}) {
+		switch w {
+		case "id", "ids", "hash", "sha", "sha1", "sha256", "sha512", "md5", "digest", "fingerprint", "checksum", "commit",
+			"address", "zone", "public", "trace", "request", "build", "version", "etag", "nonce":
+			return false
+		}
+	}
+	return true
 }
