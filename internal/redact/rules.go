@@ -10,10 +10,10 @@ import (
 const (
 	// An assignment: key, optional closing quote (JSON's may be escaped),
 	// separator, optional opening quote (ASCII or typographic).
-	assign = `\\?["'“”‘’]?\s*(?P<sep>=|:=|:|=>|\s+is\s+|\s+was\s+)\s*`
+	assign = `\\?["'“”‘’]?(?:\*\*|__)?\s*(?P<sep>=|:=|:|=>|\s+is\s+|\s+was\s+)(?:\*\*|__)?\s*`
 	// A value up to whitespace, a quote or a delimiter.
 	// A quoted value runs to its closing quote (JSON's may be escaped).
-	value = `(?:\\?"(?P<secret>[^"\\\r\n]{1,256})\\?"|'(?P<secret>[^'\r\n]{1,256})'|[“‘](?P<secret>[^“”‘’\r\n]{1,256})[”’]|\\?["'“”‘’]?(?P<secret>[^\s"'` + "`" + `,;<>“”‘’()\[\]{}]+))`
+	value = `(?:\\?"(?P<secret>[^"\\\r\n]{1,256})\\?"|'(?P<secret>[^'\r\n]{1,256})'|` + "`(?P<secret>[^`\\r\\n]{1,256})`|" + `[“‘](?P<secret>[^“”‘’\r\n]{1,256})[”’]|\\?["'“”‘’]?(?P<secret>[^\s"'` + "`" + `,;<>“”‘’()\[\]{}]+))`
 	// What may follow a credential word in a key name: DB_PASSWORD_B64 and
 	// SECRET_KEY are credentials, tokenizer and secret_arn are not.
 	keySuffix = `(?:[_.-]?(?:key|value|secret|token|string|str|b64|base64|hex|data|text|txt|base|prod|production|staging|dev|live|test|new|old|v?[0-9]))?`
@@ -24,6 +24,18 @@ const (
 	// Bytes that end a token.
 	tokenEnd = `(?:[^A-Za-z0-9_-]|$)`
 )
+
+// nearEither is near with the words allowed after the value as well
+// ("0x... // private key of the test wallet").
+func nearEither(kind string, words []string, shape string, span int, valid func(string) bool) rule {
+	r := near(kind, words, shape, span, valid)
+	quoted := make([]string, len(words))
+	for i, w := range words {
+		quoted[i] = regexp.QuoteMeta(w)
+	}
+	r.expr += `|(?:^|[^A-Za-z0-9_+/=-])(?P<secret>` + shape + `)(?:[^A-Za-z0-9_+/=-]|$)[^\n]{0,` + strconv.Itoa(span) + `}?(?i:` + strings.Join(quoted, "|") + `)`
+	return r
+}
 
 // near builds a context rule for a key without a distinctive prefix: one of
 // the words, then within span bytes on the same line a value of the given
@@ -149,7 +161,7 @@ func builtin() []rule {
 		{kind: "jwt", keywords: []string{"eyj"}, shape: true, expr: `\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}`},
 
 		// Keys without a distinctive prefix, told by a word near them.
-		near("eth-private-key", []string{"private", "priv_key", "privkey", "from_key", "signing", "signer", "wallet", "mnemonic", "deployer", "secret"},
+		nearEither("eth-private-key", []string{"private", "priv_key", "privkey", "from_key", "signing", "signer", "wallet", "mnemonic", "deployer", "secret"},
 			`(?:0x)?[a-fA-F0-9]{64}`, 48, notDigest),
 		near("seed-phrase", []string{"mnemonic", "seed phrase", "seed words", "recovery phrase", "secret phrase", "seed:"},
 			`[a-z]{3,8}(?: [a-z]{3,8}){11,23}`, 24, isSeedPhrase),
@@ -180,13 +192,15 @@ func builtin() []rule {
 			expr: `(?i)\b(?:authorization|x-[a-z-]*(?:key|token|secret|auth)|[a-z-]*-(?:api|subscription|functions|access|auth|private|server)-(?:key|token)|api-?key|private-token)["']?\s*[:=]\s*["']?(?:key=)?(?P<secret>[A-Za-z0-9\-._~+/:=]{12,})`, valid: looksSecret(12)},
 		{kind: "url-password", keywords: []string{"://"},
 			expr: `\b[A-Za-z][A-Za-z0-9+.-]*://[^\s:/"'@]*(?:@[^\s:/"'@]*)?:(?P<secret>[^\s/"']+)@[^\s/"'@]+`, valid: urlPassword},
-		{kind: "session-cookie", keywords: []string{"cookie", "sessid", "sessionid", "_session", "connect.sid", "-b "},
+		{kind: "session-cookie", keywords: []string{"cookie", "sessid", "sessionid", "_session", "connect.sid", "-b ", "session=", "sess=", "sid="},
 			expr: `(?i)\b[A-Za-z0-9_.-]*(?:sid|sess|session|token|auth)[A-Za-z0-9_.-]*=(?P<secret>[^;\s'"]{16,})`, valid: looksSecret(16)},
 		{kind: "session-cookie", keywords: []string{"\ttrue\t", "\tfalse\t"}, // a Netscape cookie jar line
 			expr: `(?im)^#?\S+\t(?:TRUE|FALSE)\t\S+\t(?:TRUE|FALSE)\t\d+\t[A-Za-z0-9_.-]*(?:sid|sess|session|token|auth)[A-Za-z0-9_.-]*\t(?P<secret>\S{16,})`, valid: looksSecret(16)},
 
 		{kind: "password", keywords: []string{"pgpass"}, multiline: true, valid: looksPassword, // host:port:db:user:password
 			expr: `(?m)(?:^|[\s"'])[A-Za-z0-9_.*-]+:(?:\d+|\*):[^\s:]+:[^\s:]+:(?P<secret>[^\s"']+)`},
+		{kind: "password", keywords: []string{"variable"}, multiline: true, valid: looksPassword, // Terraform variable defaults
+			expr: `variable\s+"[A-Za-z0-9_-]*(?i:pass|pwd|secret|token|key)[A-Za-z0-9_-]*"\s*\{[^{}]{0,400}?\bdefault\s*=\s*"(?P<secret>[^"\n]+)"`},
 		// Credentials passed positionally: the second string argument of a
 		// login or basic-auth call, the string given to ConvertTo-SecureString.
 		{kind: "password", keywords: []string{"auth=(", "auth = (", "basicauth(", "digestauth(", "networkcredential(", ".login(", "plainauth(", "getconnection(", "credentials(", "passwordauthentication(", "convertto-securestring"},
@@ -196,6 +210,7 @@ func builtin() []rule {
 
 		// Kubernetes and containers.
 		{kind: "kubernetes-secret", keywords: []string{"kind"}, find: findSecretData},
+		{kind: "password", keywords: []string{"password", "passwd", "secret", "token", "api key", "api_key", "apikey", "credential"}, find: findTableCells},
 		{kind: "kubeconfig-key", keywords: []string{"client-key-data"},
 			expr: `client-key-data["']?\s*:\s*["']?(?P<secret>[A-Za-z0-9+/=]{16,})`},
 		{kind: "docker-auth", keywords: []string{`"auth"`, `"identitytoken"`, `"registrytoken"`},
@@ -208,8 +223,8 @@ func builtin() []rule {
 		{kind: "password", keywords: []string{"mysql", "mariadb"},
 			expr: `(?i)\b(?:mysql|mysqldump|mysqladmin|mysqlimport|mysqlcheck|mariadb|mariadb-dump)\b[^\n|;&]*?\s-p["']?(?P<secret>[^\s"'-][^\s"']*)`, valid: looksPassword},
 		{kind: "password", keywords: []string{"sshpass", "docker", "podman", "helm", "az ", "sqlcmd", "bcp ", "ldap", "zip", "mongo", "redis-cli", "smbclient"},
-			expr: `(?i)\b(?:sshpass|docker|podman|buildah|skopeo|nerdctl|helm|az|mongo|mongosh|mongodump|mongorestore|mongoexport|mongoimport)\b[^\n|;&]*?\s(?:-p|--password|--pass)[= ]["']?(?P<secret>[^\s"']+)` +
-				`|\bredis-cli\b[^\n|;&]*?\s(?:-a|--pass|--password)[= ]["']?(?P<secret>[^\s"']+)` +
+			expr: `(?i)\b(?:sshpass|docker|podman|buildah|skopeo|nerdctl|helm|az|mongo|mongosh|mongodump|mongorestore|mongoexport|mongoimport)\b[^\n|;&]*?\s(?:-p[= ]?|--password[= ]|--pass[= ])["']?(?P<secret>[^\s"']+)` +
+				`|\bredis-cli\b[^\n|;&]*?\s(?:-a[= ]?|--pass[= ]|--password[= ])["']?(?P<secret>[^\s"']+)` +
 				`|\b(?:sqlcmd|bcp|zip|7z|unzip)\b[^\n|;&]*?\s-P\s*["']?(?P<secret>[^\s"']+)` +
 				`|\bldap[a-z]*\b[^\n|;&]*?\s-w\s*["']?(?P<secret>[^\s"']+)` +
 				`|\bsmbclient\b[^\n|;&]*?\s-U\s*["']?[^\s%"']+%(?P<secret>[^\s"']+)`, valid: looksPassword},
@@ -219,7 +234,9 @@ func builtin() []rule {
 				`|-pass(?:in|out|word)?\s+["']?pass:(?P<secret>[^\s"']+)` +
 				`|/user:\S+\s+["']?(?P<secret>[^\s"'/]+)`, valid: looksPassword},
 		{kind: "password", keywords: []string{"-u ", "--user", "-a ", "--auth"},
-			expr: `(?:\s-u\s*|\s-a\s+|--user[= ]|--auth[= ])["']?[^\s:"']+:(?P<secret>[^\s"'@]{4,})`, valid: looksPassword},
+			expr: `(?:\s-u\s*|\s-a\s+|--user[= ]|--auth[= ])["']?[^\s:"']+:(?P<secret>[^\s"']{4,})`, valid: looksPassword},
+		{kind: "password", keywords: []string{"as the pass", "as pass", "as the token", "as the secret", "as the key", "as the api key", "as your pass"},
+			expr: `(?i)["'` + "`" + `](?P<secret>[^"'` + "`" + `\s]{6,})["'` + "`" + `]\s+as\s+(?:the\s+|your\s+|a\s+)?(?:password|passphrase|token|secret|api key|key)\b`, valid: looksPassword},
 		{kind: "password", keywords: []string{"--pass", "--pwd", "-password", "-passwd"},
 			expr: `(?i)\s-{1,2}[a-z-]*(?:password|passwd|pass|pwd)[= ]["']?(?P<secret>[^\s"']+)`, valid: looksPassword},
 

@@ -338,7 +338,8 @@ func keyedValue(valid func(string) bool) func(ru *rule, s string, m []int, start
 		}
 		ss, se := ru.named("sep", m)
 		if ss < 0 || strings.TrimSpace(s[ss:se]) == "is" || strings.TrimSpace(s[ss:se]) == "was" {
-			return strict(v)
+			// Prose: judge the word without the sentence's punctuation.
+			return strict(strings.TrimRight(v, ".,;:!?"))
 		}
 		return valid(v)
 	}
@@ -439,7 +440,7 @@ func camelStart(s string, i int) bool {
 // and its value say the value is an identifier or a digest (zone id, commit
 // hash, key fingerprint) rather than the secret.
 func notWordsBetween(ru *rule, s string, m []int, start, end int) bool {
-	for _, w := range strings.FieldsFunc(strings.ToLower(s[m[0]:start]), func(r rune) bool {
+	for _, w := range strings.FieldsFunc(strings.ToLower(s[m[0]:start]+" "+s[end:m[1]]), func(r rune) bool {
 		return !('a' <= r && r <= 'z' || '0' <= r && r <= '9')
 	}) {
 		switch w {
