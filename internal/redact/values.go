@@ -269,7 +269,7 @@ func generated(min int) func(string) bool {
 	r := random(min)
 	return func(v string) bool {
 		lower, upper, digit, _ := charClasses(v)
-		return lower && upper && digit && r(v) && !strings.HasPrefix(v, "AAAA")
+		return lower && upper && digit && r(v) && !strings.HasPrefix(v, "AAAA") && !strings.HasPrefix(v, "pk_")
 	}
 }
 
@@ -445,7 +445,7 @@ func notWordsBetween(ru *rule, s string, m []int, start, end int) bool {
 	}) {
 		switch w {
 		case "id", "ids", "hash", "sha", "sha1", "sha256", "sha512", "md5", "digest", "fingerprint", "checksum", "commit",
-			"address", "zone", "public", "trace", "request", "build", "version", "etag", "nonce":
+			"address", "zone", "public", "publishable", "trace", "request", "build", "version", "etag", "nonce":
 			return false
 		}
 	}
