@@ -2,7 +2,6 @@ package redact
 
 import (
 	"regexp"
-	"strconv"
 	"strings"
 )
 
@@ -13,7 +12,7 @@ const (
 	assign = `\\?["'“”‘’]?(?:\*\*|__)?\s*(?P<sep>=|:=|:|=>|\s+is\s+|\s+was\s+)(?:\*\*|__)?\s*`
 	// A value up to whitespace, a quote or a delimiter.
 	// A quoted value runs to its closing quote (JSON's may be escaped).
-	value = `(?:\\?"(?P<secret>[^"\\\r\n]{1,256})\\?"|'(?P<secret>[^'\r\n]{1,256})'|` + "`(?P<secret>[^`\\r\\n]{1,256})`|" + `[“‘](?P<secret>[^“”‘’\r\n]{1,256})[”’]|\\?["'“”‘’]?(?P<secret>[^\s"'` + "`" + `,;<>“”‘’()\[\]{}]+))`
+	value = `(?:\\?"(?P<secret>[^"\\\r\n]+)\\?"|'(?P<secret>[^'\r\n]+)'|` + "`(?P<secret>[^`\\r\\n]+)`|" + `[“‘](?P<secret>[^“”‘’\r\n]+)[”’]|\\?["'“”‘’]?(?P<secret>[^\s"'` + "`" + `,;<>“”‘’()\[\]{}]+))`
 	// What may follow a credential word in a key name: DB_PASSWORD_B64 and
 	// SECRET_KEY are credentials, tokenizer and secret_arn are not.
 	keySuffix = `(?:[_.-]?(?:key|value|secret|token|string|str|b64|base64|hex|data|text|txt|base|prod|production|staging|dev|live|test|new|old|v?[0-9]))?`
@@ -29,24 +28,26 @@ const (
 // ("0x... // private key of the test wallet").
 func nearEither(kind string, words []string, shape string, span int, valid func(string) bool) rule {
 	r := near(kind, words, shape, span, valid)
+	r.tight = false
 	quoted := make([]string, len(words))
 	for i, w := range words {
 		quoted[i] = regexp.QuoteMeta(w)
 	}
-	r.expr += `|(?:^|[^A-Za-z0-9_+/=-])(?P<secret>` + shape + `)(?:[^A-Za-z0-9_+/=-]|$)[^\n]{0,` + strconv.Itoa(span) + `}?(?i:` + strings.Join(quoted, "|") + `)`
+	r.expr += `|(?:^|[^A-Za-z0-9_+/=-])(?P<secret>` + shape + `)(?:[^A-Za-z0-9_+/=-]|$)[^\n]*?(?i:` + strings.Join(quoted, "|") + `)`
 	return r
 }
 
 // near builds a context rule for a key without a distinctive prefix: one of
 // the words, then within span bytes on the same line a value of the given
-// shape, standing alone (not inside a longer token).
+// shape, standing alone (not inside a longer token). The span is checked in
+// Go: a bounded repetition would multiply the regexp's size.
 func near(kind string, words []string, shape string, span int, valid func(string) bool) rule {
 	quoted := make([]string, len(words))
 	for i, w := range words {
 		quoted[i] = regexp.QuoteMeta(w)
 	}
-	return rule{kind: kind, keywords: words, valid: valid, around: notWordsBetween,
-		expr: `(?i:` + strings.Join(quoted, "|") + `)[^\n]{0,` + strconv.Itoa(span) + `}?(?:^|[^A-Za-z0-9_+/=-])(?P<secret>` + shape + `)(?:[^A-Za-z0-9_+/=-]|$)`}
+	return rule{kind: kind, keywords: words, valid: valid, around: within(span), tight: true,
+		expr: `(?i:` + strings.Join(quoted, "|") + `)[^\n]*?(?:^|[^A-Za-z0-9_+/=-])(?P<secret>` + shape + `)(?:[^A-Za-z0-9_+/=-]|$)`}
 }
 
 // builtin returns the built-in rules, most specific first: when two rules
@@ -74,7 +75,7 @@ func builtin() []rule {
 		{kind: "aws-session-token", keywords: []string{"iqojb3jpz2lux2", "fwogzxivyxdz"}, shape: true,
 			expr: `(?:IQoJb3JpZ2luX2|FwoGZXIvYXdz)[A-Za-z0-9/+=]{80,}`},
 		{kind: "aws-secret-access-key", keywords: []string{"aws", "secret", "credential", "key", "access"},
-			expr: `(?:^|[^A-Za-z0-9/+])(?P<secret>[A-Za-z0-9/+]{40})(?:[^A-Za-z0-9/+=]|$)`, valid: mixedCase(40)},
+			expr: `(?:^|[^A-Za-z0-9/+=])(?P<secret>[A-Za-z0-9/+]{40})(?:[^A-Za-z0-9/+=]|$)`, valid: mixedCase(40)},
 		{kind: "gcp-api-key", keywords: []string{"aiza"}, shape: true, expr: `\bAIza[0-9A-Za-z_-]{35}`},
 		{kind: "google-oauth", keywords: []string{"gocspx-", "ya29.", "1//0"}, shape: true,
 			expr: `\bGOCSPX-[A-Za-z0-9_-]{28}|\bya29\.[A-Za-z0-9_-]{20,}|\b1//0[A-Za-z0-9_-]{40,}`},
@@ -166,22 +167,23 @@ func builtin() []rule {
 		near("seed-phrase", []string{"mnemonic", "seed phrase", "seed words", "recovery phrase", "secret phrase", "seed:"},
 			`[a-z]{3,8}(?: [a-z]{3,8}){11,23}`, 24, isSeedPhrase),
 		near("twilio-auth-token", []string{"twilio"}, `[a-f0-9]{32}`, 48, nil),
+		near("mailgun-api-key", []string{"mailgun"}, `[a-f0-9]{32}-[a-f0-9]{8}-[a-f0-9]{8}`, 48, nil),
 		near("datadog-key", []string{"datadog", "dd_api_key", "dd_app_key", "dd-api-key", "dd-application-key"}, `[a-f0-9]{40}|[a-f0-9]{32}`, 48, nil),
 		near("newrelic-key", []string{"new_relic", "newrelic", "new relic", "nr_license"}, `[a-fA-F0-9]{40}`, 48, nil),
 		near("heroku-api-key", []string{"heroku"}, uuidShape, 48, nil),
 		near("telegram-bot-token", []string{"telegram", "bot"}, `\d{8,10}:[A-Za-z0-9_-]{35}`, 64, nil),
 		near("service-key", []string{"algolia", "bugsnag", "rollbar", "pusher", "fastly", "facebook", "fb_app", "mapbox", "pagerduty", "okta", "cloudflare", "netlify", "vercel", "snyk", "circleci", "codecov", "launchdarkly", "honeycomb", "postmark", "mixpanel", "amplitude", "zendesk", "cohere", "mistral", "airtable", "clickup", "figma", "dropbox", "contentful", "typesense", "meilisearch", "pinecone", "weaviate", "supabase", "firebase", "onesignal", "coinbase", "binance", "segment", "jenkins", "sonar", "travis", "bitbucket", "jira", "confluence", "artifactory", "nexus", "harbor", "quay"},
-			`[A-Za-z0-9_-]{20,100}`, 48, generated(20)),
+			`[A-Za-z0-9_-]{20,}`, 48, generated(20)),
 		near("service-key", []string{"algolia", "bugsnag", "rollbar", "fastly", "facebook", "fb_app", "postmark", "mixpanel", "amplitude", "jenkins", "x-auth-key", "cf_api_key"},
 			`[a-f0-9]{32,40}`, 48, hexKey),
 		// A credential word, then a generated-looking value in prose or a
 		// table ("the API key is ...", "client secret value ..."); after the
 		// bare word "key" the value must mix cases and digits.
-		near("secret", []string{"key"}, `[A-Za-z0-9_~.+/-]{20,200}={0,2}`, 32, generated(20)),
+		near("secret", []string{"key"}, `[A-Za-z0-9_~.+/-]{20,}={0,2}`, 32, generated(20)),
 		// A credential word, then a generated-looking value in prose or a
 		// table ("the API key is ...", "client secret value ...").
 		near("secret", []string{"secret", "token", "api key", "apikey", "api-key", "access key", "auth key", "license key", "app key", "credential"},
-			`[A-Za-z0-9_~.+/-]{20,200}={0,2}`, 32, random(20)),
+			`[A-Za-z0-9_~.+/-]{20,}={0,2}`, 32, random(20)),
 
 		// HTTP and connection credentials.
 		{kind: "bearer-token", keywords: []string{"bearer", "authorization", "token ", "ssws", "bot "},
@@ -193,14 +195,28 @@ func builtin() []rule {
 		{kind: "url-password", keywords: []string{"://"},
 			expr: `\b[A-Za-z][A-Za-z0-9+.-]*://[^\s:/"'@]*(?:@[^\s:/"'@]*)?:(?P<secret>[^\s/"']+)@[^\s/"'@]+`, valid: urlPassword},
 		{kind: "session-cookie", keywords: []string{"cookie", "sessid", "sessionid", "_session", "connect.sid", "-b ", "session=", "sess=", "sid="},
-			expr: `(?i)\b[A-Za-z0-9_.-]*(?:sid|sess|session|token|auth)[A-Za-z0-9_.-]*=(?P<secret>[^;\s'"]{16,})`, valid: looksSecret(16)},
+			expr: `(?i)\b[A-Za-z0-9_.-]*(?:sid|sess|session|token|auth)[A-Za-z0-9_.-]*=(?P<secret>[^;\s'"]{16,})` +
+				`|(?i)["'][A-Za-z0-9_.-]*(?:sid|sess|session)[A-Za-z0-9_.-]*["']\s*:\s*["'](?P<secret>[^"'\s]{16,})["']`, valid: looksSecret(16)},
 		{kind: "session-cookie", keywords: []string{"\ttrue\t", "\tfalse\t"}, // a Netscape cookie jar line
 			expr: `(?im)^#?\S+\t(?:TRUE|FALSE)\t\S+\t(?:TRUE|FALSE)\t\d+\t[A-Za-z0-9_.-]*(?:sid|sess|session|token|auth)[A-Za-z0-9_.-]*\t(?P<secret>\S{16,})`, valid: looksSecret(16)},
 
 		{kind: "password", keywords: []string{"pgpass"}, multiline: true, valid: looksPassword, // host:port:db:user:password
 			expr: `(?m)(?:^|[\s"'])[A-Za-z0-9_.*-]+:(?:\d+|\*):[^\s:]+:[^\s:]+:(?P<secret>[^\s"']+)`},
 		{kind: "password", keywords: []string{"variable"}, multiline: true, valid: looksPassword, // Terraform variable defaults
-			expr: `variable\s+"[A-Za-z0-9_-]*(?i:pass|pwd|secret|token|key)[A-Za-z0-9_-]*"\s*\{[^{}]{0,400}?\bdefault\s*=\s*"(?P<secret>[^"\n]+)"`},
+			expr: `variable\s+"[A-Za-z0-9_-]*(?i:pass|pwd|secret|token|key)[A-Za-z0-9_-]*"\s*\{[^{}]*?\bdefault\s*=\s*"(?P<secret>[^"\n]+)"`},
+		// Environment entries as lists of name and value (Kubernetes env,
+		// ECS task definitions, Terraform): the name says what the value is.
+		{kind: "password", keywords: []string{"name"}, multiline: true, valid: looksPassword,
+			expr: `(?i)\bname["']?\s*[:=]\s*["']?[A-Za-z0-9_.-]*(?:pass|pwd|secret|token|key|credential|auth)[A-Za-z0-9_.-]*["']?[ \t]*,?[ \t]*\r?\n?[ \t]*-?[ \t]*["']?value["']?\s*[:=][ \t]*` + value},
+		// A Go MySQL DSN: user:password@tcp(host).
+		{kind: "password", keywords: []string{"@tcp(", "@unix("}, valid: urlPassword,
+			expr: `(?:^|[\s"'` + "`" + `])[^\s:"'@/` + "`" + `]+:(?P<secret>[^\s"'@` + "`" + `]+)@(?:tcp|unix)\(`},
+		// A password piped into a tool that reads it from stdin.
+		{kind: "password", keywords: []string{"--password-stdin", "sudo -s", "--stdin", "chpasswd", "kinit"}, valid: looksPassword,
+			expr: `\becho\s+(?:-n\s+)?["']?(?P<secret>[^\s"'|]+)["']?\s*\|\s*(?:(?:docker|podman|helm|nerdctl|oras|crane|skopeo|buildah)\b[^|\n]*--password-stdin|sudo\s+-S|passwd\s+--stdin|kinit)`},
+		// The third argument of a connect call: (host or dsn, user, password).
+		{kind: "password", keywords: []string{"sequelize(", "pdo(", "mysqli", "mysql_connect", "getconnection(", "pg_connect"}, valid: looksPassword,
+			expr: `(?i)(?:new\s+Sequelize|new\s+PDO|new\s+mysqli|mysqli_connect|mysql_connect|getConnection)\s*\(\s*(?:"[^"\n]*"|'[^'\n]*'|[^,()'"\n]+)\s*,\s*(?:"[^"\n]*"|'[^'\n]*'|[^,()'"\n]+)\s*,\s*["'](?P<secret>[^"'\n]+)["']`},
 		// Credentials passed positionally: the second string argument of a
 		// login or basic-auth call, the string given to ConvertTo-SecureString.
 		{kind: "password", keywords: []string{"auth=(", "auth = (", "basicauth(", "digestauth(", "networkcredential(", ".login(", "plainauth(", "getconnection(", "credentials(", "passwordauthentication(", "convertto-securestring"},
@@ -246,7 +262,10 @@ func builtin() []rule {
 			expr: `(?i)(?P<key>` + passwordKey + `)(?:` + keySuffix + `(?:\s+for\s+(?:the\s+|my\s+|our\s+)?[\w@.-]+(?:\s+[\w@.-]+)?)?` + assign + value +
 				`|\s+(?P<secret>[^\s"'` + "`" + `,;<>()\[\]{}]{6,}))`},
 		{kind: "password", keywords: []string{"pass", "pwd"}, tight: true, valid: looksPassword,
-			expr: `<(?i:[a-z_.-]*(?:password|passwd|pwd))>(?P<secret>[^<\s]+)</|(?i:key)=["'](?i:[a-z_.-]*(?:password|passwd|pwd))["']\s+(?i:value)=["'](?P<secret>[^"'\s]+)["']`},
+			expr: `<(?i:[a-z_.-]*(?:password|passwd|pwd))>(?P<secret>[^<\s]+)</`},
+		{kind: "password", keywords: []string{`password"`, `password'`, `passwd"`, `passwd'`, `pwd"`, `pwd'`}, valid: looksPassword,
+			expr: `(?i:key|name)=["'](?i:[a-z_.-]*(?:password|passwd|pwd))["']\s+(?i:value)=["'](?P<secret>[^"'\s]+)["']` +
+				`|(?i:key|name)=["'](?i:[a-z_.-]*(?:password|passwd|pwd))["'][^<>\n]*>(?P<secret>[^<\s]+)</`},
 		// The key names ending in "key" that hold one: the match starts at
 		// "key" (cheap to find), and keyPrefixed checks the word before it.
 		{kind: "api-key", keywords: []string{"key"}, tight: true, around: keyPrefixed(keyedValue(looksSecret(8))),

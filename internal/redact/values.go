@@ -418,7 +418,11 @@ func keyPrefixed(judge func(ru *rule, s string, m []int, start, end int) bool) f
 			}
 		}
 		if !ok {
-			return false
+			// Any other NAME_KEY (MAILGUN_KEY, STRIPE_KEY) holds a key
+			// only when its value is unmistakably generated.
+			if word == "" || !stronglyRandom(strings.Trim(s[start:end], `"'`)) {
+				return false
+			}
 		}
 		// Hand the judge a key group that starts at the prefix.
 		mm := append([]int(nil), m...)
@@ -436,6 +440,21 @@ func camelStart(s string, i int) bool {
 	return i > 0 && 'A' <= s[i] && s[i] <= 'Z' && 'a' <= s[i-1] && s[i-1] <= 'z'
 }
 
+// within returns the judge of a near match: the keyword and the value are
+// at most span bytes apart, with no vetoing word between them.
+func within(span int) func(ru *rule, s string, m []int, start, end int) bool {
+	return func(ru *rule, s string, m []int, start, end int) bool {
+		gap := start - m[0] // keyword, then value
+		if gap <= 1 {
+			gap = m[1] - end // value, then keyword
+		}
+		if gap > span+24 { // the span plus the longest keyword
+			return false
+		}
+		return notWordsBetween(ru, s, m, start, end)
+	}
+}
+
 // notWordsBetween rejects a near match when the words between its keyword
 // and its value say the value is an identifier or a digest (zone id, commit
 // hash, key fingerprint) rather than the secret.
@@ -450,4 +469,19 @@ func notWordsBetween(ru *rule, s string, m []int, start, end int) bool {
 		}
 	}
 	return true
+}
+
+var uuidRe = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
+
+// stronglyRandom accepts values no one types by hand: hex of 32 digits or
+// more (not a UUID, which names things) or a mixed-case string of letters
+// and digits of 24 bytes or more.
+func stronglyRandom(v string) bool {
+	if uuidRe.MatchString(v) || isPlaceholder(v) {
+		return false
+	}
+	if h := strings.ReplaceAll(v, "-", ""); len(h) >= 32 && strings.Trim(strings.ToLower(h), "0123456789abcdef") == "" {
+		return true
+	}
+	return generated(24)(v)
 }
