@@ -28,8 +28,14 @@ func findSecretData(s string) [][2]int {
 			docEnd = off + i + 1
 		}
 		if doc := s[off:docEnd]; yamlSecretKind.MatchString(doc) {
+			scanned := 0 // a data: inside a block already read is part of it
 			for _, m := range yamlDataKey.FindAllStringSubmatchIndex(doc, -1) {
-				out = append(out, yamlBlock(doc, off, m[1], m[3]-m[2])...)
+				if m[0] < scanned {
+					continue
+				}
+				var vs [][2]int
+				vs, scanned = yamlBlock(doc, off, m[1], m[3]-m[2])
+				out = append(out, vs...)
 			}
 		}
 		off = docEnd + 3
@@ -46,9 +52,10 @@ func findSecretData(s string) [][2]int {
 }
 
 // yamlBlock returns the values of the mapping that starts on the line after
-// from and is indented deeper than indent; base is doc's offset in s. A
-// block scalar (key: | or key: >) counts as one value, its lines.
-func yamlBlock(doc string, base, from, indent int) [][2]int {
+// from and is indented deeper than indent (base is doc's offset in s), and
+// where in doc the mapping ends. A block scalar (key: | or key: >) counts
+// as one value, its lines.
+func yamlBlock(doc string, base, from, indent int) ([][2]int, int) {
 	var out [][2]int
 	block := -1 // indentation of the entry whose block scalar we are in
 	for at := from + 1; at < len(doc); {
@@ -64,7 +71,7 @@ func yamlBlock(doc string, base, from, indent int) [][2]int {
 		switch {
 		case blank:
 		case depth <= indent:
-			return out
+			return out, at
 		case block >= 0 && depth > block:
 			t := strings.TrimSpace(line)
 			i := strings.Index(line, t)
@@ -85,5 +92,5 @@ func yamlBlock(doc string, base, from, indent int) [][2]int {
 		}
 		at = end + 1
 	}
-	return out
+	return out, len(doc)
 }

@@ -251,6 +251,14 @@ func FuzzRedact(f *testing.F) {
 		"", "plain text", "the password is hunter2", "AKIAQYLPMN5HHHFPZAM2",
 		"-----BEGIN PRIVATE KEY-----\nabc\n", "Bearer abcdefghijklmnop1234", "x://u:p@h",
 		"password=[REDACTED:password]", "\xff\xfe", "token: ééééééééé1",
+		// Shapes added for issue 15.
+		"pass\u200bword=Tr0ub4dor&3", "ｐａｓｓｗｏｒｄ： s3cr3t!x", "sk_live_Ab3\u200bdEf6hIj9kLm2nOp5qRs8t",
+		"GITHUB_TOKEN=ghp_Zx8vQ2mN4kL7\npR9sT1uW3yA5bC6dE8fG0hJ2 ok", "a\r\nDB_PASSWORD=x9!kLm2q\r\n",
+		"kind: Secret\ndata:\n  password: cGFzc3dvcmQxMjM=\n  key: |\n    abc\n", "| user | password |\n|---|---|\n| a | Xy9!abcd |",
+		"mysql -uroot -pS3cret! db", "echo 'p4ss!word' | docker login -u x --password-stdin r",
+		"- name: DB_PASSWORD\n  value: \"s3cr3t-P4ss\"", "redis://:p@ss@host:6379", "{\\\"password\\\":\\\"s3cr3t\\\"}",
+		"PRIVATE_KEY=0x4c0883a69102937d6231471b5dbb6204fe5129617082792ae468d01a3f362318",
+		"Cookie: sessionid=AbCdEf0123456789xyZ", "ghp_xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "\ufeff\u200b\u200c",
 	} {
 		f.Add(s)
 	}
