@@ -9,10 +9,10 @@ import (
 const (
 	// An assignment: key, optional closing quote (JSON's may be escaped),
 	// separator, optional opening quote (ASCII or typographic).
-	assign = `\\?["'“”‘’]?(?:\*\*|__)?\s*(?P<sep>=|:=|:|=>|\s+is\s+|\s+was\s+)(?:\*\*|__)?\s*`
+	assign = `\\?["'“”‘’]?(?:\*\*|__)?\s*(?P<sep>:\s*[A-Za-z_][A-Za-z0-9_.\[\]]*\s*=|\s+(?:string|str|String|&str|&'static str)\s*=|=|:=|:|=>|\s+is\s+|\s+was\s+)(?:\*\*|__)?\s*`
 	// A value up to whitespace, a quote or a delimiter.
 	// A quoted value runs to its closing quote (JSON's may be escaped).
-	value = `(?:\\?"(?P<secret>[^"\\\r\n]+)\\?"|'(?P<secret>[^'\r\n]+)'|` + "`(?P<secret>[^`\\r\\n]+)`|" + `[“‘](?P<secret>[^“”‘’\r\n]+)[”’]|\\?["'“”‘’]?(?P<secret>[^\s"'` + "`" + `,;<>“”‘’()\[\]{}]+))`
+	value = `(?:(?:String::from|String::new|Some|SecretString::new|SecretString::from|Secret::new|SecretStr|Secret|SecureString|String\.valueOf|new\s+String|str|b)\(\s*["'](?P<secret>[^"'\r\n]+)["']\s*\)|\\?"(?P<secret>[^"\\\r\n]+)\\?"|'(?P<secret>[^'\r\n]+)'|` + "`(?P<secret>[^`\\r\\n]+)`|" + `[“‘](?P<secret>[^“”‘’\r\n]+)[”’]|\\?["'“”‘’]?(?P<secret>[^\s"'` + "`" + `,;<>“”‘’()\[\]{}]+))`
 	// What may follow a credential word in a key name: DB_PASSWORD_B64 and
 	// SECRET_KEY are credentials, tokenizer and secret_arn are not.
 	keySuffix = `(?:[_.-]?(?:key|value|secret|token|string|str|b64|base64|hex|data|text|txt|base|prod|production|staging|dev|live|test|new|old|v?[0-9]))?`
@@ -208,6 +208,14 @@ func builtin() []rule {
 		// ECS task definitions, Terraform): the name says what the value is.
 		{kind: "password", keywords: []string{"name"}, multiline: true, valid: looksPassword,
 			expr: `(?i)\bname["']?\s*[:=]\s*["']?[A-Za-z0-9_.-]*(?:pass|pwd|secret|token|key|credential|auth)[A-Za-z0-9_.-]*["']?[ \t]*,?[ \t]*\r?\n?[ \t]*-?[ \t]*["']?value["']?\s*[:=][ \t]*` + value},
+		// Environment set by a command: setx NAME value, set -x NAME value
+		// (fish), setenv NAME value (csh).
+		{kind: "password", keywords: []string{"setx", "set -", "setenv"}, valid: looksPassword,
+			expr: `(?i)\b(?:setx|set\s+-[a-z]*x[a-z]*|setenv)\s+[A-Za-z0-9_]*(?:pass|pwd|secret|token|key|auth|credential)[A-Za-z0-9_]*\s+` + value},
+		// A string naming a credential, then a string: define('DB_PASSWORD',
+		// '...'), put("password", "..."), Map.of("token", "...").
+		{kind: "password", keywords: []string{`password"`, `password'`, `passwd"`, `passwd'`, `pwd"`, `pwd'`, `secret"`, `secret'`, `token"`, `token'`, `key"`, `key'`}, tight: true, valid: looksPassword,
+			expr: `["'][A-Za-z0-9_.-]*(?i:password|passwd|pwd|secret|token|api_?key|apikey)["']\s*,\s*["'](?P<secret>[^"'\n]+)["']`},
 		// A Go MySQL DSN: user:password@tcp(host).
 		{kind: "password", keywords: []string{"@tcp(", "@unix("}, valid: urlPassword,
 			expr: `(?:^|[\s"'` + "`" + `])[^\s:"'@/` + "`" + `]+:(?P<secret>[^\s"'@` + "`" + `]+)@(?:tcp|unix)\(`},
@@ -238,11 +246,14 @@ func builtin() []rule {
 		// takes one.
 		{kind: "password", keywords: []string{"mysql", "mariadb"},
 			expr: `(?i)\b(?:mysql|mysqldump|mysqladmin|mysqlimport|mysqlcheck|mariadb|mariadb-dump)\b[^\n|;&]*?\s-p["']?(?P<secret>[^\s"'-][^\s"']*)`, valid: looksPassword},
-		{kind: "password", keywords: []string{"sshpass", "docker", "podman", "helm", "az ", "sqlcmd", "bcp ", "ldap", "zip", "mongo", "redis-cli", "smbclient"},
+		{kind: "password", keywords: []string{"sshpass", "docker", "podman", "helm", "az ", "sqlcmd", "bcp ", "ldap", "zip", "mongo", "redis-cli", "smbclient", "ncftp", "lftp", "ssh-keygen"},
 			expr: `(?i)\b(?:sshpass|docker|podman|buildah|skopeo|nerdctl|helm|az|mongo|mongosh|mongodump|mongorestore|mongoexport|mongoimport)\b[^\n|;&]*?\s(?:-p[= ]?|--password[= ]|--pass[= ])["']?(?P<secret>[^\s"']+)` +
 				`|\bredis-cli\b[^\n|;&]*?\s(?:-a[= ]?|--pass[= ]|--password[= ])["']?(?P<secret>[^\s"']+)` +
 				`|\b(?:sqlcmd|bcp|zip|7z|unzip)\b[^\n|;&]*?\s-P\s*["']?(?P<secret>[^\s"']+)` +
 				`|\bldap[a-z]*\b[^\n|;&]*?\s-w\s*["']?(?P<secret>[^\s"']+)` +
+				`|\b(?:ncftp|ncftpput|ncftpget)\b[^\n|;&]*?\s-p\s*["']?(?P<secret>[^\s"']+)` +
+				`|\blftp\b[^\n|;&]*?\s-u\s*["']?[^\s,"']+,(?P<secret>[^\s"']+)` +
+				`|\bssh-keygen\b[^\n|;&]*?\s-[NP]\s*["']?(?P<secret>[^\s"']+)` +
 				`|\bsmbclient\b[^\n|;&]*?\s-U\s*["']?[^\s%"']+%(?P<secret>[^\s"']+)`, valid: looksPassword},
 		{kind: "password", keywords: []string{"rabbitmqctl", "htpasswd", "pass:", "/user:"},
 			expr: `\brabbitmqctl\s+(?:add_user|change_password)\s+\S+\s+["']?(?P<secret>[^\s"']+)` +

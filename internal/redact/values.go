@@ -7,7 +7,7 @@ import (
 )
 
 // identRe is a name in code, possibly dotted.
-var identRe = regexp.MustCompile(`^[A-Za-z_$][A-Za-z0-9_.$]*$`)
+var identRe = regexp.MustCompile(`^[A-Za-z_$][A-Za-z0-9_.$:>-]*$`)
 
 // envRef is a Windows environment variable reference, %NAME%.
 var envRef = regexp.MustCompile(`^%[A-Za-z_][A-Za-z0-9_]*%`)
