@@ -194,9 +194,15 @@ func builtin() []rule {
 			expr: `(?i)\b(?:authorization|x-[a-z-]*(?:key|token|secret|auth)|[a-z-]*-(?:api|subscription|functions|access|auth|private|server)-(?:key|token)|api-?key|private-token)["']?\s*[:=]\s*["']?(?:key=)?(?P<secret>[A-Za-z0-9\-._~+/:=]{12,})`, valid: looksSecret(12)},
 		{kind: "url-password", keywords: []string{"://"},
 			expr: `\b[A-Za-z][A-Za-z0-9+.-]*://[^\s:/"'@]*(?:@[^\s:/"'@]*)?:(?P<secret>[^\s/"']+)@[^\s/"'@]+`, valid: urlPassword},
-		{kind: "session-cookie", keywords: []string{"cookie", "sessid", "sessionid", "_session", "connect.sid", "-b ", "session=", "sess=", "sid="},
-			expr: `(?i)\b[A-Za-z0-9_.-]*(?:sid|sess|session|token|auth)[A-Za-z0-9_.-]*=(?P<secret>[^;\s'"]{16,})` +
-				`|(?i)["'][A-Za-z0-9_.-]*(?:sid|sess|session)[A-Za-z0-9_.-]*["']\s*:\s*["'](?P<secret>[^"'\s]{16,})["']`, valid: looksSecret(16)},
+		// Session ids: in a Cookie or Set-Cookie header (or curl -b) any
+		// session-named cookie's value; elsewhere (a log line, a dict) only
+		// a long generated one, since session=<id> is often a harmless
+		// reference there.
+		{kind: "session-cookie", keywords: []string{"cookie", "-b "},
+			expr: `(?i)\b[A-Za-z0-9_.-]*(?:sid|sess|session|token|auth)[A-Za-z0-9_.-]*=(?P<secret>[^;\s'"]{16,})`, valid: looksSecret(16)},
+		{kind: "session-cookie", keywords: []string{"sessid", "sessionid", "_session", "connect.sid", "session=", "sess=", "sid="},
+			expr: `(?i)\b[A-Za-z0-9_.-]*(?:sid|sess|session)[A-Za-z0-9_.-]*=(?P<secret>[^;\s'"&]{24,})` +
+				`|(?i)["'][A-Za-z0-9_.-]*(?:sid|sess|session)[A-Za-z0-9_.-]*["']\s*:\s*["'](?P<secret>[^"'\s]{24,})["']`, valid: generated(24)},
 		{kind: "session-cookie", keywords: []string{"\ttrue\t", "\tfalse\t"}, // a Netscape cookie jar line
 			expr: `(?im)^#?\S+\t(?:TRUE|FALSE)\t\S+\t(?:TRUE|FALSE)\t\d+\t[A-Za-z0-9_.-]*(?:sid|sess|session|token|auth)[A-Za-z0-9_.-]*\t(?P<secret>\S{16,})`, valid: looksSecret(16)},
 

@@ -319,6 +319,9 @@ func keyedValue(valid func(string) bool) func(ru *rule, s string, m []int, start
 	strict := looksSecret(6)
 	return func(ru *rule, s string, m []int, start, end int) bool {
 		ks, _ := ru.named("key", m)
+		if ks > 0 && isExpansion(s, ks) {
+			return false // ${SECRET_KEY:-...}: a shell expansion, not an assignment
+		}
 		if ks > 0 {
 			before, first := s[ks-1], s[ks]
 			if ('a' <= before && before <= 'z' || '0' <= before && before <= '9') && !('A' <= first && first <= 'Z') {
@@ -484,4 +487,13 @@ func stronglyRandom(v string) bool {
 		return true
 	}
 	return generated(24)(v)
+}
+
+// isExpansion reports whether the identifier holding s[i] is a variable
+// expansion ($NAME, ${NAME...}, %NAME%).
+func isExpansion(s string, i int) bool {
+	for i > 0 && (isAlnum(s[i-1]) || s[i-1] == '_') {
+		i--
+	}
+	return i > 0 && (s[i-1] == '$' || s[i-1] == '%' || s[i-1] == '{' && i > 1 && s[i-2] == '$')
 }
