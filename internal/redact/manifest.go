@@ -94,3 +94,27 @@ func yamlBlock(doc string, base, from, indent int) ([][2]int, int) {
 	}
 	return out, len(doc)
 }
+
+// findTwilioSIDs returns SK or AC followed by 32 lower-case hex digits,
+// standing alone.
+func findTwilioSIDs(s string) [][2]int {
+	var out [][2]int
+	for _, prefix := range []string{"SK", "AC"} {
+		for off := 0; ; {
+			i := strings.Index(s[off:], prefix)
+			if i < 0 {
+				break
+			}
+			start := off + i
+			off = start + 2
+			end := start + 34
+			if end > len(s) || (start > 0 && isAlnum(s[start-1])) || (end < len(s) && isAlnum(s[end])) {
+				continue
+			}
+			if strings.Trim(s[start+2:end], "0123456789abcdef") == "" {
+				out = append(out, [2]int{start, end})
+			}
+		}
+	}
+	return out
+}

@@ -129,8 +129,9 @@ func builtin() []rule {
 			expr: `(?:^|[^A-Za-z0-9_-])(?P<secret>[A-Za-z0-9_-]{23,28}\.[A-Za-z0-9_-]{6,7}\.[A-Za-z0-9_-]{27,40})` + tokenEnd, valid: mixedCase(40)},
 		{kind: "telegram-bot-token", keywords: []string{":aa", "telegram", "bot"}, shape: true,
 			expr: `(?:^|[^0-9])(?P<secret>\d{8,10}:AA[A-Za-z0-9_-]{30,40})` + tokenEnd},
-		{kind: "twilio-api-key", keywords: []string{"twilio", "api key", "api_key", "sid", "token", "secret", "client(", "account"},
-			expr: `\b(?:SK|AC)[0-9a-f]{32}\b`},
+		// Twilio SIDs (SK api key, AC account): "sk"/"ac" would open a window
+		// in most English text, so a case-sensitive scan finds them instead.
+		{kind: "twilio-api-key", find: findTwilioSIDs},
 		{kind: "firebase-server-key", keywords: []string{"apa91b"}, shape: true, expr: `\bAAAA[A-Za-z0-9_-]{7}:APA91b[A-Za-z0-9_-]{100,}`},
 		{kind: "sendgrid-api-key", keywords: []string{"sg."}, shape: true, expr: `\bSG\.[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{43}\b`},
 		{kind: "brevo-api-key", keywords: []string{"xkeysib-", "xsmtpsib-"}, shape: true, expr: `\bx(?:keysib|smtpsib)-[a-f0-9]{64}-[A-Za-z0-9]{16}\b`},
