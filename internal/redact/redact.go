@@ -195,6 +195,7 @@ func (r *Redactor) scan(s string, shapesOnly bool) []Finding {
 		return nil
 	}
 	var found []Finding
+	var ws [][2]int // windows, reused from rule to rule
 	add := func(ru *rule, m []int, start, end int) {
 		// A value never ends in whitespace (a block's final newline
 		// belongs to the text around it), nor in the backslash of an
@@ -228,7 +229,8 @@ func (r *Redactor) scan(s string, shapesOnly bool) []Finding {
 			}
 			continue
 		}
-		for _, w := range windows(s, ru, hits) {
+		ws = windows(s, ru, hits, ws[:0])
+		for _, w := range ws {
 			for _, m := range ru.re.FindAllStringSubmatchIndex(s[w[0]:w[1]], -1) {
 				for j := range m {
 					if m[j] >= 0 {
@@ -260,11 +262,12 @@ func hasHit(ru *rule, hits map[string][]int) bool {
 // occurrence of one of its keywords, from the start of that line to its end
 // (or further, for multi-line rules), within bounds. A rule without
 // keywords searches all of s.
-func windows(s string, ru *rule, hits map[string][]int) [][2]int {
+//
+// The windows are appended to ws (pass ws[:0] to reuse its array).
+func windows(s string, ru *rule, hits map[string][]int, ws [][2]int) [][2]int {
 	if len(ru.keywords) == 0 {
-		return [][2]int{{0, len(s)}}
+		return append(ws, [2]int{0, len(s)})
 	}
-	var ws [][2]int
 	for _, kw := range ru.keywords {
 		for _, p := range hits[kw] {
 			before, after := windowBefore, windowAfter

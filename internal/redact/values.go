@@ -29,22 +29,36 @@ var placeholderWords = []string{
 // and our own placeholders.
 func isPlaceholder(v string) bool {
 	t := strings.Trim(v, `"'`)
-	l := strings.ToLower(t)
 	switch {
 	case t == "":
 		return true
 	case strings.HasPrefix(t, "[REDACTED"), strings.HasPrefix(t, "$"), envRef.MatchString(t),
 		strings.HasPrefix(t, "{{"), strings.HasPrefix(t, "<"), strings.HasPrefix(t, "${"), strings.HasPrefix(t, "!"):
 		return true
-	case strings.Trim(l, "*x.-_•") == "":
+	case strings.Trim(t, "*xX.-_•") == "":
 		return true
 	}
 	for _, w := range placeholderWords {
-		if strings.Contains(l, w) {
+		if containsFold(t, w) {
 			return true
 		}
 	}
 	return isFiller(t)
+}
+
+// containsFold reports whether s contains w, ignoring ASCII case; w is
+// lower case. (strings.ToLower would allocate for every candidate.)
+func containsFold(s, w string) bool {
+	for i := 0; i+len(w) <= len(s); i++ {
+		j := 0
+		for j < len(w) && fold(s[i+j]) == w[j] {
+			j++
+		}
+		if j == len(w) {
+			return true
+		}
+	}
+	return false
 }
 
 // isFiller reports values made mostly of one repeated character
@@ -462,16 +476,39 @@ func within(span int) func(ru *rule, s string, m []int, start, end int) bool {
 // and its value say the value is an identifier or a digest (zone id, commit
 // hash, key fingerprint) rather than the secret.
 func notWordsBetween(ru *rule, s string, m []int, start, end int) bool {
-	for _, w := range strings.FieldsFunc(strings.ToLower(s[m[0]:start]+" "+s[end:m[1]]), func(r rune) bool {
-		return !('a' <= r && r <= 'z' || '0' <= r && r <= '9')
-	}) {
-		switch w {
-		case "id", "ids", "hash", "sha", "sha1", "sha256", "sha512", "md5", "digest", "fingerprint", "checksum", "commit",
-			"address", "zone", "public", "publishable", "trace", "request", "build", "version", "etag", "nonce":
-			return false
+	return !hasVetoWord(s[m[0]:start]) && !hasVetoWord(s[end:m[1]])
+}
+
+// vetoWords, in hasVetoWord, mark a value as an identifier or a digest.
+var vetoWords = map[string]bool{
+	"id": true, "ids": true, "hash": true, "sha": true, "sha1": true, "sha256": true, "sha512": true, "md5": true,
+	"digest": true, "fingerprint": true, "checksum": true, "commit": true, "address": true, "zone": true, "public": true,
+	"publishable": true, "trace": true, "request": true, "build": true, "version": true, "etag": true, "nonce": true,
+}
+
+// hasVetoWord reports whether t holds one of vetoWords as a whole word,
+// ignoring case, without allocating.
+func hasVetoWord(t string) bool {
+	var buf [16]byte
+	for i := 0; i < len(t); {
+		for i < len(t) && !isAlnum(t[i]) {
+			i++
 		}
+		j := i
+		for j < len(t) && isAlnum(t[j]) {
+			j++
+		}
+		if n := j - i; n > 0 && n <= len(buf) {
+			for k := 0; k < n; k++ {
+				buf[k] = fold(t[i+k])
+			}
+			if vetoWords[string(buf[:n])] {
+				return true
+			}
+		}
+		i = j
 	}
-	return true
+	return false
 }
 
 var uuidRe = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
