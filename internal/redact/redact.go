@@ -7,7 +7,18 @@
 // input) guarded by cheap keywords, so clean text costs little more than
 // one lower-casing pass. A rule may mark the secret with a group named
 // "secret"; otherwise the whole match is the secret. A validator can reject
-// matches that are placeholders or references rather than values.
+// matches that are placeholders or references rather than values, and a
+// judge can look at the words around a match (the key's name, what lies
+// between a keyword and its value). A few rules read structure instead of
+// matching a pattern (Kubernetes Secret manifests, markdown tables), in one
+// linear pass.
+//
+// Rules come in families (rules.go): fixed token shapes; keys without a
+// prefix told by a nearby word (near); passwords given to tools; key =
+// value assignments in code, config and prose. values.go holds the
+// judgements they share; normalize.go the views of the text they match
+// (zero-width characters dropped, full-width letters folded, wrapped
+// tokens joined).
 //
 // Extra rules and an allowlist load from a file (see Load).
 package redact
@@ -42,6 +53,7 @@ type rule struct {
 	expr      string   // Go (RE2) syntax; groups named "secret" mark the value
 	multiline bool     // the secret may span lines (key blocks)
 	tight     bool     // the match starts at its keyword and ends soon after (key = value)
+	anchored  bool     // tight, and the match starts exactly where a keyword does
 	trusted   bool     // a user's rule: its matches are not second-guessed as placeholders
 	shape     bool     // a fixed token shape: may be matched across a wrapped line
 	valid     func(string) bool
@@ -52,6 +64,7 @@ type rule struct {
 	find func(s string) [][2]int
 
 	re     *regexp.Regexp
+	reAt   *regexp.Regexp // re anchored at its start, for anchored rules
 	groups []int // submatches named "secret" (the first that matched is the value); none = whole match
 }
 
@@ -64,6 +77,9 @@ func (r *rule) compile() error {
 		return err
 	}
 	r.re = re
+	if r.anchored {
+		r.reAt = regexp.MustCompile(`^(?:` + r.expr + `)`)
+	}
 	r.groups = nil
 	for i, name := range re.SubexpNames() {
 		if name == "secret" {
@@ -218,13 +234,38 @@ func (r *Redactor) scan(s string, shapesOnly bool) []Finding {
 	}
 	for i := range r.rules {
 		ru := &r.rules[i]
-		if shapesOnly && !ru.shape {
+		if (shapesOnly && !ru.shape) || (len(hits) == 0 && len(ru.keywords) > 0) {
 			continue
 		}
 		if ru.find != nil {
 			if hasHit(ru, hits) {
 				for _, f := range ru.find(s) {
 					add(ru, []int{f[0], f[1]}, f[0], f[1])
+				}
+			}
+			continue
+		}
+		if ru.anchored {
+			// Try the regexp once at each keyword, not at every byte of a
+			// window: the backtracker's cost grows with the program's size.
+			for _, kw := range ru.keywords {
+				for _, p := range hits[kw] {
+					end := min(p+len(kw)+tightAfter, len(s))
+					if nl := strings.IndexByte(s[p:end], '\n'); nl >= 0 {
+						end = p + nl
+					}
+					m := ru.reAt.FindStringSubmatchIndex(s[p:end])
+					if m == nil {
+						continue
+					}
+					for j := range m {
+						if m[j] >= 0 {
+							m[j] += p
+						}
+					}
+					if start, end := ru.value(m); start >= 0 {
+						add(ru, m, start, end)
+					}
 				}
 			}
 			continue

@@ -7,11 +7,14 @@ import (
 
 // Value shapes shared by the assignment rules.
 const (
-	// An assignment: key, optional closing quote (JSON's may be escaped),
-	// separator, optional opening quote (ASCII or typographic).
+	// An assignment after the key: its closing quote (JSON's may be
+	// escaped), markdown emphasis, and the separator, which may carry a type
+	// (PASSWORD: Final = ..., password string = ...).
 	assign = `\\?["'“”‘’]?(?:\*\*|__)?\s*(?P<sep>:\s*[A-Za-z_][A-Za-z0-9_.\[\]]*\s*=|\s+(?:string|str|String|&str|&'static str)\s*=|=|:=|:|=>|\s+is\s+|\s+was\s+)(?:\*\*|__)?\s*`
-	// A value up to whitespace, a quote or a delimiter.
-	// A quoted value runs to its closing quote (JSON's may be escaped).
+	// The value: a literal wrapped in a constructor (String::from("...")),
+	// a quoted value up to its closing quote (ASCII, escaped, backtick or
+	// typographic), or an unquoted one up to whitespace, a quote or a
+	// delimiter.
 	value = `(?:(?:String::from|String::new|Some|SecretString::new|SecretString::from|Secret::new|SecretStr|Secret|SecureString|String\.valueOf|new\s+String|str|b)\(\s*["'](?P<secret>[^"'\r\n]+)["']\s*\)|\\?"(?P<secret>[^"\\\r\n]+)\\?"|'(?P<secret>[^'\r\n]+)'|` + "`(?P<secret>[^`\\r\\n]+)`|" + `[“‘](?P<secret>[^“”‘’\r\n]+)[”’]|\\?["'“”‘’]?(?P<secret>[^\s"'` + "`" + `,;<>“”‘’()\[\]{}]+))`
 	// What may follow a credential word in a key name: DB_PASSWORD_B64 and
 	// SECRET_KEY are credentials, tokenizer and secret_arn are not.
@@ -28,7 +31,7 @@ const (
 // ("0x... // private key of the test wallet").
 func nearEither(kind string, words []string, shape string, span int, valid func(string) bool) rule {
 	r := near(kind, words, shape, span, valid)
-	r.tight = false
+	r.tight, r.anchored = false, false
 	quoted := make([]string, len(words))
 	for i, w := range words {
 		quoted[i] = regexp.QuoteMeta(w)
@@ -46,7 +49,7 @@ func near(kind string, words []string, shape string, span int, valid func(string
 	for i, w := range words {
 		quoted[i] = regexp.QuoteMeta(w)
 	}
-	return rule{kind: kind, keywords: words, valid: valid, around: within(span), tight: true,
+	return rule{kind: kind, keywords: words, valid: valid, around: within(span), tight: true, anchored: true,
 		expr: `(?i:` + strings.Join(quoted, "|") + `)[^\n]*?(?:^|[^A-Za-z0-9_+/=-])(?P<secret>` + shape + `)(?:[^A-Za-z0-9_+/=-]|$)`}
 }
 
@@ -276,7 +279,7 @@ func builtin() []rule {
 
 		// Assignments in code, .env, YAML, JSON, XML, shell and prose. The
 		// key names the kind; the value must look like a credential.
-		{kind: "password", keywords: []string{"pass", "pwd", "pw", "masterauth"}, tight: true, around: keyedValue(looksPassword),
+		{kind: "password", keywords: []string{"pass", "pwd", "pw", "masterauth", "requirepass"}, tight: true, anchored: true, around: keyedValue(looksPassword),
 			expr: `(?i)(?P<key>` + passwordKey + `)(?:` + keySuffix + `(?:\s+for\s+(?:the\s+|my\s+|our\s+)?[\w@.-]+(?:\s+[\w@.-]+)?)?` + assign + value +
 				`|\s+(?P<secret>[^\s"'` + "`" + `,;<>()\[\]{}]{6,}))`},
 		{kind: "password", keywords: []string{"pass", "pwd"}, tight: true, valid: looksPassword,
@@ -286,11 +289,11 @@ func builtin() []rule {
 				`|(?i:key|name)=["'](?i:[a-z_.-]*(?:password|passwd|pwd))["'][^<>\n]*>(?P<secret>[^<\s]+)</`},
 		// The key names ending in "key" that hold one: the match starts at
 		// "key" (cheap to find), and keyPrefixed checks the word before it.
-		{kind: "api-key", keywords: []string{"key"}, tight: true, around: keyPrefixed(keyedValue(looksSecret(8))),
+		{kind: "api-key", keywords: []string{"key"}, tight: true, anchored: true, around: keyPrefixed(keyedValue(looksSecret(8))),
 			expr: `(?i)(?P<key>key)` + keySuffix + assign + value},
-		{kind: "secret", keywords: []string{"secret", "token", "credential", "auth", "sig", "pat"}, tight: true, around: keyedValue(looksSecret(8)),
+		{kind: "secret", keywords: []string{"secret", "token", "credential", "auth", "sig", "pat"}, tight: true, anchored: true, around: keyedValue(looksSecret(8)),
 			expr: `(?i)(?P<key>secret|token|credentials?|auth|signature|pat)` + keySuffix + assign + value},
-		{kind: "secret", keywords: []string{"secret", "token"}, tight: true, around: keyedValue(looksSecret(16)),
+		{kind: "secret", keywords: []string{"secret", "token"}, tight: true, anchored: true, around: keyedValue(looksSecret(16)),
 			expr: `(?i)\b(?P<key>secret|token)\s+(?P<secret>[A-Za-z0-9_+/=.-]{16,})`},
 		{kind: "secret", keywords: []string{"--token", "--secret", "--api-key", "--apikey", "--client-secret", "--access-key", "--auth"},
 			expr: `(?i)--(?:[a-z]+-)*(?:token|secret|api-?key|access-key|auth-key)[= ]["']?(?P<secret>[^\s"']{8,})`, valid: looksSecret(8)},
