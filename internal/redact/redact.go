@@ -65,7 +65,7 @@ type rule struct {
 
 	re     *regexp.Regexp
 	reAt   *regexp.Regexp // re anchored at its start, for anchored rules
-	groups []int // submatches named "secret" (the first that matched is the value); none = whole match
+	groups []int          // submatches named "secret" (the first that matched is the value); none = whole match
 }
 
 func (r *rule) compile() error {
