@@ -212,6 +212,7 @@ func (r *Redactor) scan(s string, shapesOnly bool) []Finding {
 	}
 	var found []Finding
 	var ws [][2]int // windows, reused from rule to rule
+	done := placeholders(s)
 	add := func(ru *rule, m []int, start, end int) {
 		// A value never ends in whitespace (a block's final newline
 		// belongs to the text around it), nor in the backslash of an
@@ -222,8 +223,8 @@ func (r *Redactor) scan(s string, shapesOnly bool) []Finding {
 		if end > start && s[end-1] == '\\' && end < len(s) && (s[end] == '"' || s[end] == '\'') {
 			end--
 		}
-		if start >= end {
-			return
+		if start >= end || overlaps(done, start, end) {
+			return // nothing, or a part of text already redacted
 		}
 		v := s[start:end]
 		if strings.HasPrefix(v, "[REDACTED:") || (!ru.multiline && !ru.trusted && isPlaceholder(v)) || r.allowed(v) ||
@@ -285,6 +286,32 @@ func (r *Redactor) scan(s string, shapesOnly bool) []Finding {
 		}
 	}
 	return found
+}
+
+// placeholders returns the spans of s that are our own placeholders,
+// [REDACTED:kind], so that redacting redacted text changes nothing.
+func placeholders(s string) [][2]int {
+	var out [][2]int
+	for off := 0; ; {
+		i := strings.Index(s[off:], "[REDACTED:")
+		if i < 0 {
+			return out
+		}
+		start := off + i
+		end := start + len("[REDACTED:")
+		if j := strings.IndexByte(s[end:], ']'); j >= 0 {
+			end += j + 1
+		}
+		out = append(out, [2]int{start, end})
+		off = end
+	}
+}
+
+// overlaps reports whether [start, end) overlaps one of spans (sorted,
+// disjoint).
+func overlaps(spans [][2]int, start, end int) bool {
+	i := sort.Search(len(spans), func(i int) bool { return spans[i][1] > start })
+	return i < len(spans) && spans[i][0] < end
 }
 
 func hasHit(ru *rule, hits map[string][]int) bool {
