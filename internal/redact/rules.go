@@ -8,9 +8,9 @@ import (
 // Value shapes shared by the assignment rules.
 const (
 	// An assignment after the key: its closing quote (JSON's may be
-	// escaped), markdown emphasis, and the separator, which may carry a type
-	// (PASSWORD: Final = ..., password string = ...).
-	assign = `\\?["'“”‘’]?(?:\*\*|__)?\s*(?P<sep>:\s*[A-Za-z_][A-Za-z0-9_.\[\]]*\s*=|\s+(?:string|str|String|&str|&'static str)\s*=|=|:=|:|=>|\s+is\s+|\s+was\s+)(?:\*\*|__)?\s*`
+	// escaped) or subscript (cfg['PASSWORD'] = ...), markdown emphasis, and
+	// the separator, which may carry a type (PASSWORD: Final = ...).
+	assign = `\\?["'“”‘’]?\]?(?:\*\*|__)?\s*(?P<sep>:\s*[A-Za-z_][A-Za-z0-9_.\[\]]*\s*=|\s+(?:string|str|String|&str|&'static str)\s*=|=|:=|:|=>|\s+is\s+|\s+was\s+)(?:\*\*|__)?\s*`
 	// The value: a literal wrapped in a constructor (String::from("...")),
 	// a quoted value up to its closing quote (ASCII, escaped, backtick or
 	// typographic), or an unquoted one up to whitespace, a quote or a
@@ -208,7 +208,7 @@ func builtin() []rule {
 			expr: `(?i)\b[A-Za-z0-9_.-]*(?:sid|sess|session)[A-Za-z0-9_.-]*=(?P<secret>[^;\s'"&]{24,})` +
 				`|(?i)["'][A-Za-z0-9_.-]*(?:sid|sess|session)[A-Za-z0-9_.-]*["']\s*:\s*["'](?P<secret>[^"'\s]{24,})["']`, valid: generated(24)},
 		{kind: "session-cookie", keywords: []string{"\ttrue\t", "\tfalse\t"}, // a Netscape cookie jar line
-			expr: `(?im)^#?\S+\t(?:TRUE|FALSE)\t\S+\t(?:TRUE|FALSE)\t\d+\t[A-Za-z0-9_.-]*(?:sid|sess|session|token|auth)[A-Za-z0-9_.-]*\t(?P<secret>\S{16,})`, valid: looksSecret(16)},
+			expr: `(?im)(?:^|\s)#?\S+\t(?:TRUE|FALSE)\t\S+\t(?:TRUE|FALSE)\t\d+\t[A-Za-z0-9_.-]*(?:sid|sess|session|token|auth)[A-Za-z0-9_.-]*\t(?P<secret>\S{16,})`, valid: looksSecret(16)},
 
 		{kind: "password", keywords: []string{"pgpass"}, multiline: true, valid: looksPassword, // host:port:db:user:password
 			expr: `(?m)(?:^|[\s"'])[A-Za-z0-9_.*-]+:(?:\d+|\*):[^\s:]+:[^\s:]+:(?P<secret>[^\s"']+)`},

@@ -202,7 +202,7 @@ func looksSecret(min int) func(string) bool {
 		}
 		lower, upper, digit, other := charClasses(v)
 		if !digit && !other {
-			return false // a word, an identifier or a dotted name
+			return randomLetters(v) // else a word, an identifier or a dotted name
 		}
 		classes := 0
 		for _, b := range []bool{lower, upper, digit, other} {
@@ -212,6 +212,27 @@ func looksSecret(min int) func(string) bool {
 		}
 		return classes >= 2 && entropy(v) >= 2.5
 	}
+}
+
+// randomLetters accepts letters-only values that read as generated: ten
+// or more letters, at least three of each case, that do not split into
+// words (ZSaZeSGgUqZQx, not PostgreSQL or JavaScript).
+func randomLetters(v string) bool {
+	if len(v) < 10 || isIdentifier(v) {
+		return false
+	}
+	var lower, upper int
+	for i := 0; i < len(v); i++ {
+		switch c := v[i]; {
+		case 'a' <= c && c <= 'z':
+			lower++
+		case 'A' <= c && c <= 'Z':
+			upper++
+		default:
+			return false
+		}
+	}
+	return lower >= 3 && upper >= 3
 }
 
 // notPasswords are values a password key holds in code and config that
