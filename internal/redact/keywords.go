@@ -77,15 +77,19 @@ func newKeywordIndex(words []string) *keywordIndex {
 	return k
 }
 
-// find returns, for each keyword, the offsets where it starts in s.
+// find returns, for each keyword, the offsets where it starts in s (nil
+// when none occurs).
 func (k *keywordIndex) find(s string) map[string][]int {
-	hits := map[string][]int{}
+	var hits map[string][]int
 	C := int32(k.classes)
 	var state int32
 	for i := 0; i < len(s); i++ {
 		state = k.delta[state*C+int32(k.class[s[i]])]
 		for _, wi := range k.out[state] {
 			w := k.words[wi]
+			if hits == nil {
+				hits = map[string][]int{}
+			}
 			hits[w] = append(hits[w], i-len(w)+1)
 		}
 	}

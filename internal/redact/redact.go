@@ -7,14 +7,24 @@
 // input) guarded by cheap keywords, so clean text costs little more than
 // one lower-casing pass. A rule may mark the secret with a group named
 // "secret"; otherwise the whole match is the secret. A validator can reject
-// matches that are placeholders or references rather than values.
+// matches that are placeholders or references rather than values, and a
+// judge can look at the words around a match (the key's name, what lies
+// between a keyword and its value). A few rules read structure instead of
+// matching a pattern (Kubernetes Secret manifests, markdown tables), in one
+// linear pass.
+//
+// Rules come in families (rules.go): fixed token shapes; keys without a
+// prefix told by a nearby word (near); passwords given to tools; key =
+// value assignments in code, config and prose. values.go holds the
+// judgements they share; normalize.go the views of the text they match
+// (zero-width characters dropped, full-width letters folded, wrapped
+// tokens joined).
 //
 // Extra rules and an allowlist load from a file (see Load).
 package redact
 
 import (
 	"fmt"
-	"math"
 	"regexp"
 	"sort"
 	"strings"
@@ -40,25 +50,70 @@ func Placeholder(kind string) string { return "[REDACTED:" + kind + "]" }
 type rule struct {
 	kind      string
 	keywords  []string // lower case; the rule runs only near one of them
-	expr      string   // Go (RE2) syntax; a group named "secret" marks the value
+	expr      string   // Go (RE2) syntax; groups named "secret" mark the value
 	multiline bool     // the secret may span lines (key blocks)
 	tight     bool     // the match starts at its keyword and ends soon after (key = value)
+	anchored  bool     // tight, and the match starts exactly where a keyword does
+	trusted   bool     // a user's rule: its matches are not second-guessed as placeholders
+	shape     bool     // a fixed token shape: may be matched across a wrapped line
 	valid     func(string) bool
+	// around, when set, also judges a value by its surroundings: s is the
+	// text, m the submatch offsets in s, [start, end) the value.
+	around func(ru *rule, s string, m []int, start, end int) bool
+	// find, when set, replaces expr: it returns the values found in s.
+	find func(s string) [][2]int
 
-	re    *regexp.Regexp
-	group int // submatch holding the secret; 0 = whole match
+	re     *regexp.Regexp
+	reAt   *regexp.Regexp // re anchored at its start, for anchored rules
+	groups []int          // submatches named "secret" (the first that matched is the value); none = whole match
 }
 
 func (r *rule) compile() error {
+	if r.find != nil {
+		return nil
+	}
 	re, err := regexp.Compile(r.expr)
 	if err != nil {
 		return err
 	}
 	r.re = re
-	if i := re.SubexpIndex("secret"); i > 0 {
-		r.group = i
+	if r.anchored {
+		r.reAt = regexp.MustCompile(`^(?:` + r.expr + `)`)
+	}
+	r.groups = nil
+	for i, name := range re.SubexpNames() {
+		if name == "secret" {
+			r.groups = append(r.groups, i)
+		}
 	}
 	return nil
+}
+
+// named returns the offsets of the first submatch called name that
+// matched, or -1, -1.
+func (r *rule) named(name string, m []int) (int, int) {
+	if r.re == nil {
+		return -1, -1
+	}
+	for i, n := range r.re.SubexpNames() {
+		if n == name && m[2*i] >= 0 {
+			return m[2*i], m[2*i+1]
+		}
+	}
+	return -1, -1
+}
+
+// value returns the offsets of the secret in a match.
+func (r *rule) value(m []int) (int, int) {
+	if len(r.groups) == 0 {
+		return m[0], m[1]
+	}
+	for _, g := range r.groups {
+		if m[2*g] >= 0 {
+			return m[2*g], m[2*g+1]
+		}
+	}
+	return -1, -1
 }
 
 // Redactor applies a set of rules. It is safe for concurrent use.
@@ -116,43 +171,24 @@ const (
 // so text without keywords costs one case-folding pass and a substring
 // search per keyword, and text with them costs little more than its
 // keyword lines.
+//
+// Matching sees a normalised copy of the text when it needs one (zero-width
+// characters dropped, full-width letters folded to ASCII, see normalize),
+// and a second copy with hard-wrapped tokens joined; findings are mapped
+// back, so what is replaced is always the original span.
 func (r *Redactor) Redact(s string) (string, []Finding) {
 	if s == "" {
 		return s, nil
 	}
-	hits := r.keywords.find(s)
-	if len(hits) == 0 && !r.always {
-		return s, nil
-	}
-	var found []Finding
-	for i := range r.rules {
-		ru := &r.rules[i]
-		for _, w := range windows(s, ru, hits) {
-			for _, m := range ru.re.FindAllStringSubmatchIndex(s[w[0]:w[1]], -1) {
-				start, end := m[2*ru.group], m[2*ru.group+1]
-				if start < 0 {
-					continue
-				}
-				start, end = start+w[0], end+w[0]
-				// A value never ends in whitespace (a block's final newline
-				// belongs to the text around it).
-				for end > start && strings.IndexByte(" \t\r\n", s[end-1]) >= 0 {
-					end--
-				}
-				if start == end {
-					continue
-				}
-				v := s[start:end]
-				if strings.HasPrefix(v, "[REDACTED:") || (ru.valid != nil && !ru.valid(v)) || r.allowed(v) {
-					continue
-				}
-				found = append(found, Finding{Kind: ru.kind, Start: start, End: end})
-			}
-		}
+	v := normalize(s)
+	found := r.scan(v.text, false)
+	if w, ok := joinWrapped(v.text); ok {
+		found = mergeWrapped(found, r.scan(w.text, true), w)
 	}
 	if len(found) == 0 {
 		return s, nil
 	}
+	v.toOriginal(found)
 	found = resolve(found)
 	var b strings.Builder
 	b.Grow(len(s))
@@ -166,15 +202,140 @@ func (r *Redactor) Redact(s string) (string, []Finding) {
 	return b.String(), found
 }
 
+// scan returns the findings of every rule in s (offsets into s). With
+// shapesOnly, only fixed-shape token rules run (on text whose wrapped lines
+// were joined).
+func (r *Redactor) scan(s string, shapesOnly bool) []Finding {
+	hits := r.keywords.find(s)
+	if len(hits) == 0 && !r.always {
+		return nil
+	}
+	var found []Finding
+	var ws [][2]int // windows, reused from rule to rule
+	done := placeholders(s)
+	add := func(ru *rule, m []int, start, end int) {
+		// A value never ends in whitespace (a block's final newline
+		// belongs to the text around it), nor in the backslash of an
+		// escaped closing quote.
+		for end > start && strings.IndexByte(" \t\r\n", s[end-1]) >= 0 {
+			end--
+		}
+		if end > start && s[end-1] == '\\' && end < len(s) && (s[end] == '"' || s[end] == '\'') {
+			end--
+		}
+		if start >= end || overlaps(done, start, end) {
+			return // nothing, or a part of text already redacted
+		}
+		v := s[start:end]
+		if strings.HasPrefix(v, "[REDACTED:") || (!ru.multiline && !ru.trusted && isPlaceholder(v)) || r.allowed(v) ||
+			(ru.valid != nil && !ru.valid(v)) || (ru.around != nil && !ru.around(ru, s, m, start, end)) {
+			return
+		}
+		found = append(found, Finding{Kind: ru.kind, Start: start, End: end})
+	}
+	for i := range r.rules {
+		ru := &r.rules[i]
+		if (shapesOnly && !ru.shape) || (len(hits) == 0 && len(ru.keywords) > 0) {
+			continue
+		}
+		if ru.find != nil {
+			if hasHit(ru, hits) {
+				for _, f := range ru.find(s) {
+					add(ru, []int{f[0], f[1]}, f[0], f[1])
+				}
+			}
+			continue
+		}
+		if ru.anchored {
+			// Try the regexp once at each keyword, not at every byte of a
+			// window: the backtracker's cost grows with the program's size.
+			for _, kw := range ru.keywords {
+				for _, p := range hits[kw] {
+					end := min(p+len(kw)+tightAfter, len(s))
+					if nl := strings.IndexByte(s[p:end], '\n'); nl >= 0 {
+						end = p + nl
+					}
+					m := ru.reAt.FindStringSubmatchIndex(s[p:end])
+					if m == nil {
+						continue
+					}
+					for j := range m {
+						if m[j] >= 0 {
+							m[j] += p
+						}
+					}
+					if start, end := ru.value(m); start >= 0 {
+						add(ru, m, start, end)
+					}
+				}
+			}
+			continue
+		}
+		ws = windows(s, ru, hits, ws[:0])
+		for _, w := range ws {
+			for _, m := range ru.re.FindAllStringSubmatchIndex(s[w[0]:w[1]], -1) {
+				for j := range m {
+					if m[j] >= 0 {
+						m[j] += w[0]
+					}
+				}
+				if start, end := ru.value(m); start >= 0 {
+					add(ru, m, start, end)
+				}
+			}
+		}
+	}
+	return found
+}
+
+// placeholders returns the spans of s that are our own placeholders,
+// [REDACTED:kind], so that redacting redacted text changes nothing.
+func placeholders(s string) [][2]int {
+	var out [][2]int
+	for off := 0; ; {
+		i := strings.Index(s[off:], "[REDACTED:")
+		if i < 0 {
+			return out
+		}
+		start := off + i
+		end := start + len("[REDACTED:")
+		if j := strings.IndexByte(s[end:], ']'); j >= 0 {
+			end += j + 1
+		}
+		out = append(out, [2]int{start, end})
+		off = end
+	}
+}
+
+// overlaps reports whether [start, end) overlaps one of spans (sorted,
+// disjoint).
+func overlaps(spans [][2]int, start, end int) bool {
+	i := sort.Search(len(spans), func(i int) bool { return spans[i][1] > start })
+	return i < len(spans) && spans[i][0] < end
+}
+
+func hasHit(ru *rule, hits map[string][]int) bool {
+	if len(ru.keywords) == 0 {
+		return true
+	}
+	for _, k := range ru.keywords {
+		if len(hits[k]) > 0 {
+			return true
+		}
+	}
+	return false
+}
+
 // windows returns the merged byte ranges of s a rule must search: for each
 // occurrence of one of its keywords, from the start of that line to its end
 // (or further, for multi-line rules), within bounds. A rule without
 // keywords searches all of s.
-func windows(s string, ru *rule, hits map[string][]int) [][2]int {
+//
+// The windows are appended to ws (pass ws[:0] to reuse its array).
+func windows(s string, ru *rule, hits map[string][]int, ws [][2]int) [][2]int {
 	if len(ru.keywords) == 0 {
-		return [][2]int{{0, len(s)}}
+		return append(ws, [2]int{0, len(s)})
 	}
-	var ws [][2]int
 	for _, kw := range ru.keywords {
 		for _, p := range hits[kw] {
 			before, after := windowBefore, windowAfter
@@ -221,18 +382,6 @@ func (r *Redactor) allowed(v string) bool {
 	return false
 }
 
-func hasAny(lower string, keywords []string) bool {
-	if len(keywords) == 0 {
-		return true
-	}
-	for _, k := range keywords {
-		if strings.Contains(lower, k) {
-			return true
-		}
-	}
-	return false
-}
-
 // resolve orders findings and drops any that overlap an earlier one; at the
 // same start the longer wins, and at equal length the earlier rule (rules
 // are listed most specific first).
@@ -267,101 +416,4 @@ func Counts(f []Finding) []Count {
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Kind < out[j].Kind })
 	return out
-}
-
-// isPlaceholder reports values that stand for a secret rather than being
-// one: references to variables, template slots, masks and our own
-// placeholders.
-func isPlaceholder(v string) bool {
-	t := strings.Trim(v, `"'`)
-	l := strings.ToLower(t)
-	switch {
-	case t == "":
-		return true
-	case strings.HasPrefix(t, "[REDACTED"), strings.HasPrefix(t, "$"), strings.HasPrefix(t, "%"),
-		strings.HasPrefix(t, "{{"), strings.HasPrefix(t, "<"), strings.HasPrefix(t, "${"):
-		return true
-	case strings.Contains(l, "process.env"), strings.Contains(l, "os.environ"), strings.Contains(l, "getenv"),
-		strings.Contains(l, "your_"), strings.Contains(l, "your-"), strings.Contains(l, "example"),
-		strings.Contains(l, "placeholder"), strings.Contains(l, "redacted"), strings.Contains(l, "changeme"):
-		return true
-	case strings.Trim(l, "*x.-_•") == "":
-		return true
-	}
-	return false
-}
-
-// entropy is the Shannon entropy of s in bits per byte.
-func entropy(s string) float64 {
-	if s == "" {
-		return 0
-	}
-	var freq [256]int
-	for i := 0; i < len(s); i++ {
-		freq[s[i]]++
-	}
-	h := 0.0
-	n := float64(len(s))
-	for _, c := range freq {
-		if c > 0 {
-			p := float64(c) / n
-			h -= p * math.Log2(p)
-		}
-	}
-	return h
-}
-
-// looksSecret accepts values that look generated or chosen as a credential
-// rather than a word, a number, an identifier or a placeholder: long
-// enough, mixing letters with digits or symbols, not a call.
-func looksSecret(min int) func(string) bool {
-	return func(v string) bool {
-		v = strings.Trim(v, `"'`)
-		if len(v) < min || strings.ContainsAny(v, "() ") || isPlaceholder(v) {
-			return false
-		}
-		var lower, upper, digit, other bool
-		for _, c := range v {
-			switch {
-			case c >= 'a' && c <= 'z':
-				lower = true
-			case c >= 'A' && c <= 'Z':
-				upper = true
-			case c >= '0' && c <= '9':
-				digit = true
-			case c == '_' || c == '.' || c == '-':
-				// identifier and path punctuation: not a sign of a secret
-			default:
-				other = true
-			}
-		}
-		classes := 0
-		for _, b := range []bool{lower, upper, digit, other} {
-			if b {
-				classes++
-			}
-		}
-		if !digit && !other {
-			return false // a word, an identifier or a dotted name
-		}
-		return classes >= 2 && entropy(v) >= 2.5
-	}
-}
-
-// mixedCase accepts generated-looking strings of at least min bytes that
-// mix upper case, lower case and digits (hashes and ids are single-case).
-func mixedCase(min int) func(string) bool {
-	return func(v string) bool {
-		if len(v) < min || isPlaceholder(v) {
-			return false
-		}
-		var lower, upper, digit bool
-		for i := 0; i < len(v); i++ {
-			c := v[i]
-			lower = lower || 'a' <= c && c <= 'z'
-			upper = upper || 'A' <= c && c <= 'Z'
-			digit = digit || '0' <= c && c <= '9'
-		}
-		return lower && upper && digit && entropy(v) >= 3.5
-	}
 }

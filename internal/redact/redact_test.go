@@ -92,37 +92,65 @@ func readCorpus(t *testing.T, path string) []corpusLine {
 	return out
 }
 
-// scoreCorpus reports recall and the rate of clean lines altered. A
+// score is the accuracy of a redactor on a labelled corpus.
+type score struct {
+	pos, caught, neg, altered int
+	missed, alarms            []string // kinds, for the failure message
+}
+
+func (s score) recall() float64 {
+	if s.pos == 0 {
+		return 1
+	}
+	return float64(s.caught) / float64(s.pos)
+}
+
+func (s score) falseAlarm() float64 {
+	if s.neg == 0 {
+		return 0
+	}
+	return float64(s.altered) / float64(s.neg)
+}
+
+// scoreCorpus measures recall and the rate of clean lines altered. A
 // secret counts as caught when it is gone and the context kept: every
 // "ctx:" phrase of the text (the marker the corpus format puts outside the
 // secret) is still there.
-func scoreCorpus(t *testing.T, lines []corpusLine) (recall, falseAlarm float64) {
-	var pos, caught, neg, altered int
+func scoreCorpus(t *testing.T, lines []corpusLine) score {
+	var s score
 	for _, l := range lines {
 		out := Default().Text(l.Text)
 		if l.Secret == "" {
-			neg++
+			s.neg++
 			if out != l.Text {
-				altered++
+				s.altered++
+				s.alarms = append(s.alarms, l.Kind)
 				t.Logf("clean %s altered: %q", l.Kind, out)
 			}
 			continue
 		}
-		pos++
+		s.pos++
 		if !strings.Contains(out, l.Secret) && contextKept(l.Text, out) {
-			caught++
+			s.caught++
 		} else {
+			s.missed = append(s.missed, l.Kind)
 			t.Logf("missed %s: %q", l.Kind, out)
 		}
 	}
-	if pos > 0 {
-		recall = float64(caught) / float64(pos)
+	t.Logf("%d secrets, recall %.3f; %d clean, %.3f altered", s.pos, s.recall(), s.neg, s.falseAlarm())
+	return s
+}
+
+// assertFloor fails the test when recall or the clean-text rate is worse
+// than the floor.
+func assertFloor(t *testing.T, s score, minRecall, maxAltered float64) {
+	t.Helper()
+	if s.recall() < minRecall {
+		t.Errorf("recall %.3f (%d/%d), want >= %.3f; missed kinds %v", s.recall(), s.caught, s.pos, minRecall, s.missed)
 	}
-	if neg > 0 {
-		falseAlarm = float64(altered) / float64(neg)
+	if s.falseAlarm() > maxAltered {
+		t.Errorf("clean lines altered %.3f (%d/%d), want <= %.3f; kinds %v", s.falseAlarm(), s.altered, s.neg, maxAltered, s.alarms)
 	}
-	t.Logf("%d secrets, recall %.3f; %d clean, %.3f altered", pos, recall, neg, falseAlarm)
-	return recall, falseAlarm
 }
 
 // contextKept reports whether every ctx: phrase of in (up to 30 bytes or
@@ -150,22 +178,48 @@ func contextKept(in, out string) bool {
 func TestCorpus(t *testing.T) {
 	files, _ := filepath.Glob("../../testdata/redact/*.jsonl")
 	if len(files) == 0 {
-		t.Skip("no corpus")
+		t.Fatal("no corpus under testdata/redact")
 	}
 	var lines []corpusLine
 	for _, f := range files {
 		lines = append(lines, readCorpus(t, f)...)
 	}
-	recall, fa := scoreCorpus(t, lines)
-	if recall < 0.99 || fa > 0.01 {
-		t.Errorf("recall %.3f (want >= 0.99), false alarms %.3f (want <= 0.01)", recall, fa)
+	s := scoreCorpus(t, lines)
+	if s.pos < 500 || s.neg < 250 {
+		t.Errorf("corpus has %d secrets and %d clean lines; keep at least 500 and 250", s.pos, s.neg)
+	}
+	assertFloor(t, s, 0.99, 0.01)
+}
+
+// sharedSample finds the shared redaction sample (the style of the
+// held-out corpus), which lives beside the checkout (or a worktree of it):
+// the nearest shared/redaction/sample.jsonl in a parent directory, or the
+// file named by AGENT_BRIDGE_REDACTION_SAMPLE.
+func sharedSample(t *testing.T) string {
+	if p := os.Getenv("AGENT_BRIDGE_REDACTION_SAMPLE"); p != "" {
+		return p
+	}
+	dir, err := filepath.Abs(".")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for {
+		p := filepath.Join(dir, "shared", "redaction", "sample.jsonl")
+		if _, err := os.Stat(p); err == nil {
+			return p
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			t.Skip("shared/redaction/sample.jsonl not found above the package; set AGENT_BRIDGE_REDACTION_SAMPLE")
+		}
+		dir = parent
 	}
 }
 
-// The shared sample shows the style of the held-out corpus; its score is
-// logged (issue 4 owns the targets on it).
+// Every secret of the shared sample is caught and no clean line of it
+// altered.
 func TestSharedSample(t *testing.T) {
-	scoreCorpus(t, readCorpus(t, "../../../shared/redaction/sample.jsonl"))
+	assertFloor(t, scoreCorpus(t, readCorpus(t, sharedSample(t))), 1, 0)
 }
 
 func TestLoad(t *testing.T) {
@@ -197,6 +251,14 @@ func FuzzRedact(f *testing.F) {
 		"", "plain text", "the password is hunter2", "AKIAQYLPMN5HHHFPZAM2",
 		"-----BEGIN PRIVATE KEY-----\nabc\n", "Bearer abcdefghijklmnop1234", "x://u:p@h",
 		"password=[REDACTED:password]", "\xff\xfe", "token: ééééééééé1",
+		// Shapes added for issue 15.
+		"pass\u200bword=Tr0ub4dor&3", "ｐａｓｓｗｏｒｄ： s3cr3t!x", "sk_live_Ab3\u200bdEf6hIj9kLm2nOp5qRs8t",
+		"GITHUB_TOKEN=ghp_Zx8vQ2mN4kL7\npR9sT1uW3yA5bC6dE8fG0hJ2 ok", "a\r\nDB_PASSWORD=x9!kLm2q\r\n",
+		"kind: Secret\ndata:\n  password: cGFzc3dvcmQxMjM=\n  key: |\n    abc\n", "| user | password |\n|---|---|\n| a | Xy9!abcd |",
+		"mysql -uroot -pS3cret! db", "echo 'p4ss!word' | docker login -u x --password-stdin r",
+		"- name: DB_PASSWORD\n  value: \"s3cr3t-P4ss\"", "redis://:p@ss@host:6379", "{\\\"password\\\":\\\"s3cr3t\\\"}",
+		"PRIVATE_KEY=0x4c0883a69102937d6231471b5dbb6204fe5129617082792ae468d01a3f362318",
+		"Cookie: sessionid=AbCdEf0123456789xyZ", "ghp_xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "\ufeff\u200b\u200c",
 	} {
 		f.Add(s)
 	}

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -59,32 +60,82 @@ func withGitleaks(d *detect.Detector, text string) string {
 	return text
 }
 
-// TestScores prints recall (secret gone) and clean lines altered for both.
+// sample finds the shared redaction sample above this directory (see
+// internal/redact's TestSharedSample), or "" when there is none.
+func sample() string {
+	if p := os.Getenv("AGENT_BRIDGE_REDACTION_SAMPLE"); p != "" {
+		return p
+	}
+	dir, err := filepath.Abs(".")
+	if err != nil {
+		return ""
+	}
+	for {
+		p := filepath.Join(dir, "shared", "redaction", "sample.jsonl")
+		if _, err := os.Stat(p); err == nil {
+			return p
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return ""
+		}
+		dir = parent
+	}
+}
+
+type score struct{ pos, caught, neg, altered int }
+
+func (s score) recall() float64     { return float64(s.caught) / float64(max(s.pos, 1)) }
+func (s score) falseAlarm() float64 { return float64(s.altered) / float64(max(s.neg, 1)) }
+
+func measure(lines []line, redact func(string) string) score {
+	var s score
+	for _, l := range lines {
+		out := redact(l.Text)
+		if l.Secret == "" {
+			s.neg++
+			if out != l.Text {
+				s.altered++
+			}
+			continue
+		}
+		s.pos++
+		if !strings.Contains(out, l.Secret) {
+			s.caught++
+		}
+	}
+	return s
+}
+
+// TestScores measures recall (secret gone) and clean lines altered for
+// both detectors on our corpus and the shared sample, and fails unless
+// agent-bridge finds more than gitleaks, with recall of at least 0.99 and
+// at most 1% of clean lines altered.
 func TestScores(t *testing.T) {
 	d := gitleaks(t)
-	for _, path := range []string{"../../../testdata/redact/corpus.jsonl", "../../../../shared/redaction/sample.jsonl"} {
+	files, _ := filepath.Glob("../../../testdata/redact/*.jsonl")
+	if p := sample(); p != "" {
+		files = append(files, p)
+	}
+	for _, path := range files {
 		lines := load(t, path)
-		for _, who := range []struct {
+		ours := measure(lines, redact.Default().Text)
+		theirs := measure(lines, func(s string) string { return withGitleaks(d, s) })
+		for _, r := range []struct {
 			name string
-			fn   func(string) string
-		}{{"agent-bridge", redact.Default().Text}, {"gitleaks", func(s string) string { return withGitleaks(d, s) }}} {
-			var pos, caught, neg, altered int
-			for _, l := range lines {
-				out := who.fn(l.Text)
-				if l.Secret == "" {
-					neg++
-					if out != l.Text {
-						altered++
-					}
-					continue
-				}
-				pos++
-				if !strings.Contains(out, l.Secret) {
-					caught++
-				}
-			}
-			t.Logf("%s on %s: recall %.3f (%d/%d), clean altered %.3f (%d/%d)", who.name, path,
-				float64(caught)/float64(pos), caught, pos, float64(altered)/float64(neg), altered, neg)
+			s    score
+		}{{"agent-bridge", ours}, {"gitleaks", theirs}} {
+			t.Logf("%s on %s: recall %.3f (%d/%d), clean altered %.3f (%d/%d)", r.name, filepath.Base(path),
+				r.s.recall(), r.s.caught, r.s.pos, r.s.falseAlarm(), r.s.altered, r.s.neg)
+		}
+		if ours.recall() <= theirs.recall() {
+			t.Errorf("%s: agent-bridge recall %.3f is not above gitleaks' %.3f", path, ours.recall(), theirs.recall())
+		}
+		if ours.recall() < 0.99 {
+			t.Errorf("%s: agent-bridge recall %.3f, want >= 0.99", path, ours.recall())
+		}
+		if ours.falseAlarm() > 0.01 {
+			t.Errorf("%s: agent-bridge altered %.3f of clean lines, want <= 0.01", path, ours.falseAlarm())
 		}
 	}
 }
