@@ -206,15 +206,3 @@ func TestEnvironmentSetsFlagsButFlagsWin(t *testing.T) {
 		t.Fatalf("bad environment value: %v", err)
 	}
 }
-
-func TestDefaultPathHonoursXDG(t *testing.T) {
-	o := &options{}
-	p, _ := o.dbPath(func(k string) string { return map[string]string{"XDG_STATE_HOME": "/x/state", "HOME": "/h"}[k] })
-	if p != "/x/state/agent-bridge/bridge.db" {
-		t.Fatal(p)
-	}
-	p, _ = o.dbPath(func(k string) string { return map[string]string{"XDG_STATE_HOME": "relative", "HOME": "/h"}[k] })
-	if p != "/h/.local/state/agent-bridge/bridge.db" {
-		t.Fatal(p)
-	}
-}

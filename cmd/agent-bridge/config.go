@@ -8,7 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
-	"path/filepath"
+	"runtime"
 	"strings"
 	"time"
 
@@ -70,7 +70,7 @@ func newFlagSet(name string) *flag.FlagSet {
 func defineFlags(command string, fs *flag.FlagSet) *options {
 	o := &options{}
 	d := bridge.DefaultConfig()
-	fs.StringVar(&o.db, "db", "", "database `file`, or a postgres:// URL shared by several machines (default $XDG_STATE_HOME/agent-bridge/bridge.db, else ~/.local/state/agent-bridge/bridge.db)")
+	fs.StringVar(&o.db, "db", "", "database `file`, or a postgres:// URL shared by several machines (default "+defaultDBHelp()+")")
 	fs.StringVar(&o.keyFile, "key-file", "", "token key `file` (default: the database path plus .key; required with PostgreSQL, the same file on every machine); created 0600 on first use")
 	switch command {
 	case "serve":
@@ -188,17 +188,7 @@ func (o *options) dbPath(getenv func(string) string) (string, error) {
 	if o.db != "" {
 		return o.db, nil
 	}
-	if x := getenv("XDG_STATE_HOME"); x != "" && filepath.IsAbs(x) {
-		return filepath.Join(x, "agent-bridge", "bridge.db"), nil
-	}
-	home := getenv("HOME")
-	if home == "" {
-		var err error
-		if home, err = os.UserHomeDir(); err != nil {
-			return "", fmt.Errorf("no database path: pass --db or set AGENT_BRIDGE_DB (%v)", err)
-		}
-	}
-	return filepath.Join(home, ".local", "state", "agent-bridge", "bridge.db"), nil
+	return defaultDBPath(runtime.GOOS, getenv)
 }
 
 func (o *options) keyPath(db string) string {

@@ -144,12 +144,13 @@ func help(e env, args []string) error {
 	for _, c := range commands() {
 		fmt.Fprintf(e.stdout, "  %-8s %s\n", c.name, c.summary)
 	}
-	fmt.Fprint(e.stdout, `
-Run 'agent-bridge help COMMAND' for a command's flags. Every command takes --db PATH;
-without it the database is $AGENT_BRIDGE_DB, else $XDG_STATE_HOME/agent-bridge/bridge.db
-(~/.local/state/agent-bridge/bridge.db), so agents in different folders share it. A
-postgres:// URL in --db shares a PostgreSQL database across machines; it needs --key-file.
-`)
+	fmt.Fprintf(e.stdout, `
+Run 'agent-bridge help COMMAND' for a command's flags. Every command that opens the
+database takes --db PATH; without it the database is $AGENT_BRIDGE_DB, else
+%s,
+so agents in different folders share it. A postgres:// URL in --db shares a PostgreSQL
+database across machines; it needs --key-file.
+`, defaultDBHelp())
 	return nil
 }
 

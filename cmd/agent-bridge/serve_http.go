@@ -110,7 +110,7 @@ func readTokenFile(path string) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("--http-token-file: %w", err)
 	}
-	if fi.Mode().Perm()&0o077 != 0 {
+	if !ownerOnly(fi) {
 		return nil, fmt.Errorf("--http-token-file %s has mode %04o: the secret must be readable by its owner only; run chmod 600 %s", path, fi.Mode().Perm(), path)
 	}
 	b, err := os.ReadFile(path)
