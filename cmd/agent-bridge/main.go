@@ -11,7 +11,6 @@ import (
 	"io"
 	"os"
 	"os/signal"
-	"runtime/debug"
 	"strings"
 	"syscall"
 )
@@ -152,48 +151,4 @@ so agents in different folders share it. A postgres:// URL in --db shares a Post
 database across machines; it needs --key-file.
 `, defaultDBHelp())
 	return nil
-}
-
-func versionCommand() command {
-	return command{
-		name: "version", summary: "print the version", usage: "",
-		help: "Prints agent-bridge's version and the database schema version it writes.",
-		run: func(ctx context.Context, e env, args []string) error {
-			if len(args) > 0 {
-				return usagef("version takes no arguments")
-			}
-			fmt.Fprintf(e.stdout, "agent-bridge %s\n", version())
-			return nil
-		},
-	}
-}
-
-// version is the module version, or the VCS revision of a development build.
-func version() string {
-	info, ok := debug.ReadBuildInfo()
-	if !ok {
-		return "dev"
-	}
-	if v := info.Main.Version; v != "" && v != "(devel)" {
-		return v
-	}
-	rev, dirty := "", false
-	for _, s := range info.Settings {
-		switch s.Key {
-		case "vcs.revision":
-			rev = s.Value
-		case "vcs.modified":
-			dirty = s.Value == "true"
-		}
-	}
-	if rev == "" {
-		return "dev"
-	}
-	if len(rev) > 12 {
-		rev = rev[:12]
-	}
-	if dirty {
-		rev += "-dirty"
-	}
-	return "dev-" + rev
 }

@@ -86,8 +86,8 @@ func serve(ctx context.Context, e env, args []string) error {
 	if o.http.addr != "" {
 		return serveHTTP(ctx, o.http, deps, log)
 	}
-	log.Info("serving", "db", deps.db.Path(), "version", version())
-	srv := mcpserver.New(deps.svc, version(), log)
+	log.Info("serving", "db", deps.db.Path(), "version", buildVersion())
+	srv := mcpserver.New(deps.svc, buildVersion(), log)
 	if err := mcpserver.Serve(ctx, srv, e.stdin, e.stdout, log); err != nil && ctx.Err() == nil {
 		return fmt.Errorf("serve: %w", err)
 	}

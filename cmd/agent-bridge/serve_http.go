@@ -140,7 +140,7 @@ func serveHTTP(ctx context.Context, o httpOptions, deps bridgeDeps, log *slog.Lo
 	if o.grace == 0 {
 		cfg.Grace = time.Nanosecond // close at once
 	}
-	front, err := mcpserver.NewHTTP(mcpserver.New(deps.svc, version(), log), cfg, log)
+	front, err := mcpserver.NewHTTP(mcpserver.New(deps.svc, buildVersion(), log), cfg, log)
 	if err != nil {
 		return usagef("--http-allow-origin: %v", err)
 	}
@@ -168,7 +168,7 @@ func serveHTTP(ctx context.Context, o httpOptions, deps bridgeDeps, log *slog.Lo
 		scheme = "https"
 	}
 	log.Info("serving MCP over HTTP", "url", scheme+"://"+ln.Addr().String()+mcpserver.EndpointPath,
-		"db", deps.db.Path(), "bearer", cfg.Token != nil, "version", version())
+		"db", deps.db.Path(), "bearer", cfg.Token != nil, "version", buildVersion())
 	if err := front.Serve(ctx, ln, o.tlsCert, o.tlsKey); err != nil {
 		return fmt.Errorf("serve --http: %w", err)
 	}
