@@ -14,7 +14,7 @@ DIST    := dist
 # Every platform a developer uses; .ci/run cross-compiles the same list.
 PLATFORMS := linux/amd64 linux/arm64 darwin/amd64 darwin/arm64 windows/amd64 windows/arm64
 
-.PHONY: all build install dist run test bench fuzz vet fmt clean
+.PHONY: all build install dist print-platforms run test bench fuzz vet fmt clean
 
 all: build
 
@@ -48,6 +48,9 @@ dist:
 run:
 	@$(GO) build -o $(BIN) ./cmd/agent-bridge 1>&2
 	@exec ./$(BIN) $(ARGS)
+
+print-platforms:
+	@echo $(PLATFORMS)
 
 # Vet, format check, then every test with the race detector. Fuzz targets
 # run their seed corpora here; `make fuzz` explores further.

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/agent-bridge/agent-bridge/internal/mcpserver"
+	"github.com/mark3labs/mcp-go/server"
 )
 
 func serveCommand() command {
@@ -87,11 +88,19 @@ func serve(ctx context.Context, e env, args []string) error {
 		return serveHTTP(ctx, o.http, deps, log)
 	}
 	log.Info("serving", "db", deps.db.Path(), "version", buildVersion())
-	srv := mcpserver.New(deps.svc, buildVersion(), log)
+	srv := newMCPServer(deps, log)
 	if err := mcpserver.Serve(ctx, srv, e.stdin, e.stdout, log); err != nil && ctx.Err() == nil {
 		return fmt.Errorf("serve: %w", err)
 	}
 	return nil
+}
+
+// newMCPServer is the MCP server both transports serve. It declares the
+// logging capability so that clients may call logging/setLevel (the
+// conformance suite does); the bridge sends no log notifications: its logs
+// go to stderr.
+func newMCPServer(deps bridgeDeps, log *slog.Logger) *server.MCPServer {
+	return mcpserver.New(deps.svc, buildVersion(), log, server.WithLogging())
 }
 
 func newLogger(w io.Writer, level string) (*slog.Logger, error) {

@@ -140,7 +140,7 @@ func serveHTTP(ctx context.Context, o httpOptions, deps bridgeDeps, log *slog.Lo
 	if o.grace == 0 {
 		cfg.Grace = time.Nanosecond // close at once
 	}
-	front, err := mcpserver.NewHTTP(mcpserver.New(deps.svc, buildVersion(), log), cfg, log)
+	front, err := mcpserver.NewHTTP(newMCPServer(deps, log), cfg, log)
 	if err != nil {
 		return usagef("--http-allow-origin: %v", err)
 	}
