@@ -36,8 +36,9 @@ host:port, :port or a port; without a host it binds 127.0.0.1 (loopback only). U
 0.0.0.0:PORT to listen on every interface, and then also --tls-cert/--tls-key and
 --http-token-file: a node reachable beyond loopback without them logs a warning.
   - Every request must send "Authorization: Bearer <secret>" when --http-token-file is
-    given (the file must be mode 0600); otherwise it gets 401. Session tokens still
-    authorise each tool call.
+    given (the file must be mode 0600 on Unix); otherwise it gets 401. Session tokens
+    still authorise each tool call. A client that answers the 401 with OAuth (Claude
+    Code does) is told by the discovery and registration answers to add the header.
   - A browser request whose Origin is not a loopback origin (on a loopback listener) or
     one given with --http-allow-origin gets 403; on a loopback listener a Host that is
     not a loopback name gets 403 (DNS rebinding).
