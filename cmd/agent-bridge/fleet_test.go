@@ -131,14 +131,23 @@ func TestExportImportRoundTrip(t *testing.T) {
 	p.ok("send_to_partner", b.args(map[string]any{"message": "unread \"quoted\"\nline two", "action_type": "question"}))
 	p.ok("update_my_status", a.args(map[string]any{"status": "blocked"}))
 	p.close()
-	launch(t, home, home, nil, db2).close() // an empty second database
 
 	exp1 := filepath.Join(home, "c.jsonl")
 	if _, stderr, code := runCLI(t, home, "export", a.conv, "--db", db1, "--out", exp1); code != 0 {
 		t.Fatalf("export: %s", stderr)
 	}
-	if _, stderr, code := runCLI(t, home, "import", exp1, "--db", db2); code != 0 {
-		t.Fatalf("import: %s", stderr)
+	// Restoring onto a new machine: the database does not exist yet, and
+	// import creates it with its key, both owner-only.
+	if _, stderr, code := runCLI(t, home, "import", exp1, "--db", db2); code != 0 || !strings.Contains(stderr, "created a new database at "+db2) {
+		t.Fatalf("import into a new database: %d %s", code, stderr)
+	}
+	for _, f := range []string{db2, db2 + ".key"} {
+		if fi, err := os.Stat(f); err != nil || fi.Mode().Perm() != 0o600 {
+			t.Fatalf("%s: %v %v", f, fi, err)
+		}
+	}
+	if _, stderr, code := runCLI(t, home, "tokens", a.conv, "--db", db2); code != 0 {
+		t.Fatalf("tokens in the new database: %s", stderr)
 	}
 	exp2, _, _ := runCLI(t, home, "export", a.conv, "--db", db2)
 	data1, _ := os.ReadFile(exp1)

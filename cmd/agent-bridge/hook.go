@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -33,6 +34,12 @@ stderr). In settings.json:
     "PostToolUse": [{"matcher": "*", "hooks": [{"type": "command", "command": "agent-bridge hook"}]}],
     "Stop": [{"hooks": [{"type": "command", "command": "agent-bridge hook --wait 10m", "timeout": 660}]}]
   }`,
+		flags: func(fs *flag.FlagSet, o *options) {
+			dbFlags(fs, o)
+			fs.StringVar(&o.conversation, "conversation", "", "only this conversation `ID` (default: every conversation this project's agent joined)")
+			fs.StringVar(&o.session, "session", "", "with --conversation: the agent's session, `a` or b")
+			fs.DurationVar(&o.wait, "wait", 0, "on Stop: wait up to this long for a partner message before letting the agent stop (0 = do not wait)")
+		},
 		run: runHook,
 	}
 }

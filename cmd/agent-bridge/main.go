@@ -51,15 +51,24 @@ type command struct {
 	summary string
 	usage   string // arguments after the command name
 	help    string // the full explanation; flags are listed after it
-	run     func(ctx context.Context, e env, args []string) error
+	// flags defines the command's own flags; nil for none.
+	flags func(fs *flag.FlagSet, o *options)
+	run   func(ctx context.Context, e env, args []string) error
 }
 
 func commands() []command {
 	return []command{
 		serveCommand(), listCommand(), showCommand(), statusCommand(), watchCommand(), hookCommand(), watchdogCommand(),
 		extendCommand(), tokensCommand(), auditCommand(), cleanupCommand(), exportCommand(), importCommand(), backupCommand(),
-		approveCommand(), redactCommand(), versionCommand(),
+		approveWithFlags(), redactCommand(), versionCommand(), helpCommand(),
 	}
+}
+
+// approveWithFlags is approveCommand (approve.go) with its flags.
+func approveWithFlags() command {
+	c := approveCommand()
+	c.flags = approveFlags
+	return c
 }
 
 func findCommand(name string) (command, bool) {
@@ -116,15 +125,33 @@ Agents on other machines reach it over MCP Streamable HTTP:
 People manage the database with:
 `
 
+func helpCommand() command {
+	return command{
+		name: "help", summary: "list the commands, or show one command's usage and flags", usage: "[COMMAND]",
+		help: `Without COMMAND, lists the commands. With one, prints its usage, what it does and its
+flags. 'agent-bridge COMMAND --help' does the same.`,
+		run: func(ctx context.Context, e env, args []string) error { return help(e, args) },
+	}
+}
+
 func help(e env, args []string) error {
-	if len(args) > 0 {
+	if len(args) > 1 {
+		return usagef("help takes at most one command; got %q", args)
+	}
+	if len(args) == 1 {
 		c, ok := findCommand(args[0])
 		if !ok {
 			return usagef("unknown command %q; run 'agent-bridge help' for the list", args[0])
 		}
-		fmt.Fprintf(e.stdout, "usage: agent-bridge %s %s\n\n%s\n", c.name, c.usage, c.help)
+		fmt.Fprintf(e.stdout, "usage: %s\n\n%s\n", strings.TrimSpace("agent-bridge "+c.name+" "+c.usage), c.help)
 		fs := newFlagSet(c.name)
-		defineFlags(c.name, fs)
+		defineFlags(c, fs)
+		n := 0
+		fs.VisitAll(func(*flag.Flag) { n++ })
+		if n == 0 {
+			fmt.Fprintln(e.stdout, "\nIt takes no flags.")
+			return nil
+		}
 		fmt.Fprintln(e.stdout, "\nflags (those marked [$VAR] can also be set in the environment):")
 		fs.VisitAll(func(f *flag.Flag) {
 			kind, usage := flag.UnquoteUsage(f)
@@ -135,7 +162,11 @@ func help(e env, args []string) error {
 			if f.DefValue != "" && f.DefValue != "false" && f.DefValue != "0" {
 				def = " (default " + f.DefValue + ")"
 			}
-			fmt.Fprintf(e.stdout, "  --%s%s\n      %s%s\n", f.Name, kind, usage, def)
+			dash := "--" // one-letter flags read as -n, as in the usage lines
+			if len(f.Name) == 1 {
+				dash = "-"
+			}
+			fmt.Fprintf(e.stdout, "  %s%s%s\n      %s%s\n", dash, f.Name, kind, usage, def)
 		})
 		return nil
 	}

@@ -59,3 +59,19 @@ func defaultDBHelp() string {
 func ownerOnly(fi os.FileInfo) bool {
 	return runtime.GOOS == "windows" || fi.Mode().Perm()&0o077 == 0
 }
+
+// dbPath resolves the database path: --db or $AGENT_BRIDGE_DB, else the
+// per-user state directory (never a shared directory such as /tmp).
+func (o *options) dbPath(getenv func(string) string) (string, error) {
+	if o.db != "" {
+		return o.db, nil
+	}
+	return defaultDBPath(runtime.GOOS, getenv)
+}
+
+func (o *options) keyPath(db string) string {
+	if o.keyFile != "" {
+		return o.keyFile
+	}
+	return db + ".key"
+}

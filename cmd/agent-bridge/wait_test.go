@@ -4,7 +4,6 @@ import (
 	"context"
 
 	"fmt"
-	"github.com/mark3labs/mcp-go/mcp"
 	"os"
 	"path/filepath"
 	"sort"
@@ -12,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/mark3labs/mcp-go/mcp"
 )
 
 // A waiter in one process wakes for a message sent by another.
