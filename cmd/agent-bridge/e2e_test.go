@@ -71,7 +71,7 @@ func baseEnv(home string) []string {
 
 // launch launches the binary with args as an MCP server and initializes a
 // client. Rate limits are off unless args set them.
-func launch(t *testing.T, home, dir string, env []string, args ...string) *proc {
+func launch(t testing.TB, home, dir string, env []string, args ...string) *proc {
 	t.Helper()
 	p := &proc{t: t, stderr: &syncBuffer{}}
 	if env == nil {

@@ -92,10 +92,13 @@ func runHook(ctx context.Context, e env, args []string) error {
 
 	var pending []bridge.Pending
 	stop := in.Event == "Stop" || in.Event == "SubagentStop"
-	if stop && o.wait > 0 {
+	pending, err = deps.svc.Pending(ctx, q)
+	if err == nil && stop && o.wait > 0 && pendingNote(pending) == "" {
+		// Said once nothing was found, so a person (or a test) sees why
+		// the hook has not returned; Claude Code keeps a hook's stderr
+		// out of the conversation.
+		fmt.Fprintf(e.stderr, "agent-bridge hook: waiting up to %s for a partner message\n", o.wait)
 		pending, err = deps.svc.WaitPending(ctx, q, o.wait)
-	} else {
-		pending, err = deps.svc.Pending(ctx, q)
 	}
 	if err != nil {
 		log.Warn("agent-bridge hook", "err", err)
