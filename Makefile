@@ -58,7 +58,7 @@ print-platforms:
 # AGENT_BRIDGE_TEST_POSTGRES, sandbox without bubblewrap) and a count.
 test: vet
 	@out=$$(gofmt -l cmd internal .ci); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
-	@echo "make test: every test with -race; about 9 minutes from a cold build cache, 3 to 4 with a warm one."
+	@echo "make test: every test with -race; about 9 minutes from a cold build cache, 2 to 3 with a warm one."
 	@$(GO) build -o /dev/null ./.ci/testsum
 	@rc=0; st=$$(mktemp); \
 	{ $(GO) test -json -race -count=1 -timeout 20m $(PKGS); echo $$? > $$st; } | $(GO) run ./.ci/testsum || rc=1; \
