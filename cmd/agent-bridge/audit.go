@@ -65,10 +65,7 @@ from the end.`,
 			}
 			f := bridge.AuditFilter{Limit: o.n}
 			if len(pos) == 1 {
-				if !bridge.ValidConversationID(pos[0]) {
-					return usagef("%q is not a conversation id (conv_ followed by 16 hex digits)", pos[0])
-				}
-				f.ConversationID = pos[0]
+				f.ConversationID = pos[0] // checked by conversationArg
 			}
 			rows, err := svc.Audit(ctx, f)
 			if err != nil {

@@ -17,7 +17,11 @@ func importCommand() command {
 read state. It never overwrites: a conversation or message id that exists is refused,
 unless --rename imports under new ids. The source's audit rows stay in the file (their
 digests belong to the source's key); the import is audited here. Run 'tokens ID' for the
-sessions' tokens in this database.`,
+sessions' tokens in this database.
+
+A SQLite database that does not exist yet is created, with a new key (restoring onto a
+new machine): agents then need the tokens that 'tokens ID' prints there. To keep the old
+tokens, restore a backup with its key instead (see 'agent-bridge help backup').`,
 		flags: func(fs *flag.FlagSet, o *options) {
 			dbFlags(fs, o)
 			fs.BoolVar(&o.json, "json", false, "print JSON for scripts")
