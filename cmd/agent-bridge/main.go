@@ -159,7 +159,7 @@ func help(e env, args []string) error {
 				kind = " " + kind
 			}
 			def := ""
-			if f.DefValue != "" && f.DefValue != "false" && f.DefValue != "0" {
+			if f.DefValue != "" && f.DefValue != "false" && f.DefValue != "0" && f.DefValue != "0s" {
 				def = " (default " + f.DefValue + ")"
 			}
 			dash := "--" // one-letter flags read as -n, as in the usage lines
