@@ -11,7 +11,8 @@ import (
 
 // options holds the values of a command's flags. Each command defines
 // only its own flags on its own flag set (command.flags), so help lists
-// those and a flag of another command is refused.
+// those and a flag of another command is refused; the values share one
+// struct because approve.go and yolo.go read it.
 type options struct {
 	db, keyFile string
 
@@ -35,7 +36,7 @@ type options struct {
 	conversation, session, tokenFile string
 	wait                             time.Duration
 
-	// fleet
+	// status, watchdog, extend, export, import
 	silentAfter, interval, by time.Duration
 	notifyPartner, rename     bool
 	execCmd, out              string
