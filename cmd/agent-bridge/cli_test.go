@@ -42,8 +42,13 @@ func TestManagementCommands(t *testing.T) {
 	if code != 0 || !strings.Contains(out, "see handler") || !strings.Contains(out, "unread") || !strings.Contains(out, "api/h.go") {
 		t.Fatalf("show: %d %q", code, out)
 	}
-	if _, stderr, code := runCLI(t, home, "show", "conv_0000000000000000", "--db", db); code != 1 || !strings.Contains(stderr, "does not exist") {
+	// A missing conversation is said to a person: which database, where to look.
+	if _, stderr, code := runCLI(t, home, "show", "conv_0000000000000000", "--db", db); code != 1 ||
+		!strings.Contains(stderr, "no conversation conv_0000000000000000 in "+db) || !strings.Contains(stderr, "agent-bridge list") {
 		t.Fatalf("show unknown: %d %q", code, stderr)
+	}
+	if _, stderr, code := runCLI(t, home, "show", "nope", "--db", db); code != 2 || !strings.Contains(stderr, `"nope" is not a conversation id`) {
+		t.Fatalf("show malformed: %d %q", code, stderr)
 	}
 
 	out, stderr, code := runCLI(t, home, "tokens", a.conv, "--db", db)
@@ -146,20 +151,30 @@ func TestRunUsage(t *testing.T) {
 		args []string
 		code string // substring of the error, "" for success
 		out  string // substring of stdout
+		not  string // not in stdout, when set
 	}{
-		{[]string{"help"}, "", "agent-bridge help COMMAND"},
-		{[]string{"--help"}, "", "tokens"},
-		{[]string{"help", "serve"}, "", "AGENT_BRIDGE_RATE_PER_MINUTE"},
-		{[]string{"help", "audit"}, "", "--verify"},
-		{[]string{"serve", "--help"}, "", "--ttl"},
-		{[]string{"version"}, "", "agent-bridge "},
-		{[]string{"frobnicate"}, "unknown command \"frobnicate\"", ""},
-		{[]string{"help", "frobnicate"}, "unknown command", ""},
-		{[]string{"serve", "--rate-per-minute", "-1"}, "--rate-per-minute must be 0 (no limit) or more", ""},
-		{[]string{"serve", "--ttl", "0s"}, "--ttl must be positive", ""},
-		{[]string{"serve", "--bogus"}, "flag provided but not defined: -bogus", ""},
-		{[]string{"serve", "a.db", "b.db"}, "at most one database path", ""},
-		{[]string{"audit", "not-an-id", "--db", filepath.Join(home, "x.db")}, "no database at", ""},
+		{[]string{"help"}, "", "agent-bridge help COMMAND", ""},
+		{[]string{"--help"}, "", "tokens", ""},
+		{[]string{"help", "serve"}, "", "AGENT_BRIDGE_RATE_PER_MINUTE", ""},
+		{[]string{"help", "audit"}, "", "--verify", ""},
+		{[]string{"serve", "--help"}, "", "--ttl", ""},
+		{[]string{"version"}, "", "database schema: SQLite ", ""},
+		// Each command lists, and accepts, its own flags only.
+		{[]string{"help", "version"}, "", "It takes no flags.", "--db"},
+		{[]string{"version", "--db", "x.db"}, "flag provided but not defined: -db", "", ""},
+		{[]string{"help", "redact"}, "", "--redact-rules", "--db"},
+		{[]string{"help", "list"}, "", "--db", "--ttl"},
+		{[]string{"help", "help"}, "", "usage: agent-bridge help [COMMAND]", ""},
+		{[]string{"help", "list", "show"}, "at most one command", "", ""},
+		// One-letter flags are shown as the usage line writes them.
+		{[]string{"help", "audit"}, "", "\n  -n N\n", "--n"},
+		{[]string{"frobnicate"}, "unknown command \"frobnicate\"", "", ""},
+		{[]string{"help", "frobnicate"}, "unknown command", "", ""},
+		{[]string{"serve", "--rate-per-minute", "-1"}, "--rate-per-minute must be 0 (no limit) or more", "", ""},
+		{[]string{"serve", "--ttl", "0s"}, "--ttl must be positive", "", ""},
+		{[]string{"serve", "--bogus"}, "flag provided but not defined: -bogus", "", ""},
+		{[]string{"serve", "a.db", "b.db"}, "at most one database path", "", ""},
+		{[]string{"audit", "not-an-id", "--db", filepath.Join(home, "x.db")}, "no database at", "", ""},
 	}
 	for _, tc := range cases {
 		var stdout, stderr bytes.Buffer
@@ -172,6 +187,9 @@ func TestRunUsage(t *testing.T) {
 		}
 		if !strings.Contains(stdout.String(), tc.out) {
 			t.Errorf("%v: stdout %q lacks %q", tc.args, stdout.String(), tc.out)
+		}
+		if tc.not != "" && strings.Contains(stdout.String(), tc.not) {
+			t.Errorf("%v: stdout %q has %q", tc.args, stdout.String(), tc.not)
 		}
 	}
 }
@@ -204,17 +222,5 @@ func TestEnvironmentSetsFlagsButFlagsWin(t *testing.T) {
 	env.getenv = func(k string) string { return map[string]string{"AGENT_BRIDGE_TTL": "soon"}[k] }
 	if _, _, err := parse(env, "serve", nil); err == nil || !strings.Contains(err.Error(), "AGENT_BRIDGE_TTL") {
 		t.Fatalf("bad environment value: %v", err)
-	}
-}
-
-func TestDefaultPathHonoursXDG(t *testing.T) {
-	o := &options{}
-	p, _ := o.dbPath(func(k string) string { return map[string]string{"XDG_STATE_HOME": "/x/state", "HOME": "/h"}[k] })
-	if p != "/x/state/agent-bridge/bridge.db" {
-		t.Fatal(p)
-	}
-	p, _ = o.dbPath(func(k string) string { return map[string]string{"XDG_STATE_HOME": "relative", "HOME": "/h"}[k] })
-	if p != "/h/.local/state/agent-bridge/bridge.db" {
-		t.Fatal(p)
 	}
 }

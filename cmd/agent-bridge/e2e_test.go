@@ -13,6 +13,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -71,7 +72,7 @@ func baseEnv(home string) []string {
 
 // launch launches the binary with args as an MCP server and initializes a
 // client. Rate limits are off unless args set them.
-func launch(t *testing.T, home, dir string, env []string, args ...string) *proc {
+func launch(t testing.TB, home, dir string, env []string, args ...string) *proc {
 	t.Helper()
 	p := &proc{t: t, stderr: &syncBuffer{}}
 	if env == nil {
@@ -508,10 +509,17 @@ func TestNoSecretOnDiskAndPrivateFiles(t *testing.T) {
 
 	// Read the files while the server runs: WAL and SHM exist now.
 	needles := append(secrets, a.token, b.token)
+	// Every file the bridge keeps beside the database, the signal files
+	// under <db>-notify.d included (created when a process first waits).
 	files, _ := filepath.Glob(db + "*")
 	if len(files) < 3 {
 		t.Fatalf("expected database, WAL, SHM and key files, got %v", files)
 	}
+	if fi, err := os.Stat(db + "-notify.d"); err != nil || !fi.IsDir() || fi.Mode().Perm() != 0o700 {
+		t.Errorf("signal directory: %v %v", fi, err)
+	}
+	signals, _ := filepath.Glob(filepath.Join(db+"-notify.d", "*"))
+	files = append(slices.DeleteFunc(files, func(f string) bool { return f == db+"-notify.d" }), signals...)
 	for _, f := range files {
 		data, err := os.ReadFile(f)
 		if err != nil {

@@ -28,6 +28,7 @@ func TestStatusAndWatchdog(t *testing.T) {
 	// Two watchdogs at once: each silence is reported once in all.
 	var mu sync.Mutex
 	var events []map[string]any
+	changed := make(chan struct{}, 1) // a new event arrived
 	var wg sync.WaitGroup
 	ctx, cancel := context.WithCancel(context.Background())
 	for i := 0; i < 2; i++ {
@@ -48,6 +49,10 @@ func TestStatusAndWatchdog(t *testing.T) {
 				mu.Lock()
 				events = append(events, ev)
 				mu.Unlock()
+				select {
+				case changed <- struct{}{}:
+				default:
+				}
 			}
 			cmd.Wait()
 		}()
@@ -63,20 +68,30 @@ func TestStatusAndWatchdog(t *testing.T) {
 		}
 		return n
 	}
-	waitFor := func(what string, ok func() bool) {
-		for deadline := time.Now().Add(20 * time.Second); !ok(); {
-			if time.Now().After(deadline) {
+	// waitFor waits for the watchdogs to print an event that makes ok
+	// true; meanwhile, with beat set, a's agent keeps calling every 100ms.
+	waitFor := func(what string, ok func() bool, beat func()) {
+		t.Helper()
+		tick := time.NewTicker(100 * time.Millisecond)
+		defer tick.Stop()
+		deadline := time.After(20 * time.Second)
+		for !ok() {
+			select {
+			case <-changed:
+			case <-tick.C:
+				if beat != nil {
+					beat()
+				}
+			case <-deadline:
+				mu.Lock()
+				defer mu.Unlock()
 				t.Fatalf("timed out waiting for %s; events %v", what, events)
 			}
-			time.Sleep(50 * time.Millisecond)
 		}
 	}
+	aCalls := func() { pa.ok("update_my_status", a.args(map[string]any{"status": "waiting"})) }
 	// a keeps calling; b is silent.
-	for i := 0; i < 15; i++ {
-		pa.ok("update_my_status", a.args(map[string]any{"status": "waiting"}))
-		time.Sleep(100 * time.Millisecond)
-	}
-	waitFor("silent b", func() bool { return count("silent", "b") >= 1 })
+	waitFor("silent b", func() bool { return count("silent", "b") >= 1 }, aCalls)
 
 	out, _, code := runCLI(t, home, "status", "--db", db, "--silent-after", "1s")
 	if code != 0 || !strings.Contains(out, "SILENT") || !strings.Contains(out, "working") {
@@ -98,8 +113,15 @@ func TestStatusAndWatchdog(t *testing.T) {
 	// b comes back.
 	pb2 := launch(t, home, home, nil, db)
 	pb2.ok("check_messages", b.args(nil))
-	waitFor("b back", func() bool { return count("back", "b") >= 1 })
-	time.Sleep(400 * time.Millisecond) // several more rounds of both watchdogs
+	waitFor("b back", func() bool { return count("back", "b") >= 1 }, aCalls)
+	// Now b keeps calling and a falls silent: its report takes a second of
+	// silence, ten rounds of each watchdog, in which neither may report b
+	// again.
+	bCalls := func() { pb2.ok("update_my_status", b.args(map[string]any{"status": "working"})) }
+	waitFor("silent a", func() bool { return count("silent", "a") >= 1 }, bCalls)
+	// --exec runs after the event is printed.
+	execLog := func() string { log, _ := os.ReadFile(filepath.Join(home, "exec.log")); return string(log) }
+	waitFor("--exec for silent a", func() bool { return strings.Count(execLog(), "\n") >= 3 }, bCalls)
 	cancel()
 	wg.Wait()
 	if n := count("silent", "b"); n != 1 {
@@ -108,15 +130,14 @@ func TestStatusAndWatchdog(t *testing.T) {
 	if n := count("back", "b"); n != 1 {
 		t.Errorf("return of b reported %d times", n)
 	}
-	if n := count("silent", "a"); n != 0 {
-		t.Errorf("a reported silent")
+	if n := count("silent", "a"); n != 1 {
+		t.Errorf("silence of a reported %d times", n)
 	}
-	log, _ := os.ReadFile(filepath.Join(home, "exec.log"))
-	if string(log) != "silent b\nback b\n" {
+	if log := execLog(); log != "silent b\nback b\nsilent a\n" {
 		t.Errorf("--exec ran with %q", log)
 	}
 	out, _, _ = runCLI(t, home, "audit", "--db", db, "-n", "0")
-	if strings.Count(out, "watchdog") != 2 {
+	if strings.Count(out, "watchdog") != 3 {
 		t.Errorf("audit has %d watchdog rows:\n%s", strings.Count(out, "watchdog"), out)
 	}
 }
@@ -131,14 +152,23 @@ func TestExportImportRoundTrip(t *testing.T) {
 	p.ok("send_to_partner", b.args(map[string]any{"message": "unread \"quoted\"\nline two", "action_type": "question"}))
 	p.ok("update_my_status", a.args(map[string]any{"status": "blocked"}))
 	p.close()
-	launch(t, home, home, nil, db2).close() // an empty second database
 
 	exp1 := filepath.Join(home, "c.jsonl")
 	if _, stderr, code := runCLI(t, home, "export", a.conv, "--db", db1, "--out", exp1); code != 0 {
 		t.Fatalf("export: %s", stderr)
 	}
-	if _, stderr, code := runCLI(t, home, "import", exp1, "--db", db2); code != 0 {
-		t.Fatalf("import: %s", stderr)
+	// Restoring onto a new machine: the database does not exist yet, and
+	// import creates it with its key, both owner-only.
+	if _, stderr, code := runCLI(t, home, "import", exp1, "--db", db2); code != 0 || !strings.Contains(stderr, "created a new database at "+db2) {
+		t.Fatalf("import into a new database: %d %s", code, stderr)
+	}
+	for _, f := range []string{db2, db2 + ".key"} {
+		if fi, err := os.Stat(f); err != nil || fi.Mode().Perm() != 0o600 {
+			t.Fatalf("%s: %v %v", f, fi, err)
+		}
+	}
+	if _, stderr, code := runCLI(t, home, "tokens", a.conv, "--db", db2); code != 0 {
+		t.Fatalf("tokens in the new database: %s", stderr)
 	}
 	exp2, _, _ := runCLI(t, home, "export", a.conv, "--db", db2)
 	data1, _ := os.ReadFile(exp1)
@@ -182,6 +212,7 @@ func TestBackupWhileWriting(t *testing.T) {
 	home, db := t.TempDir(), filepath.Join(t.TempDir(), "b.db")
 	var mu sync.Mutex
 	acked := map[string]bool{}
+	ackedCh := make(chan struct{}, 1) // a send was acknowledged
 	var ackedBefore map[string]bool
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
@@ -206,11 +237,33 @@ func TestBackupWhileWriting(t *testing.T) {
 					mu.Lock()
 					acked[body] = true
 					mu.Unlock()
+					select {
+					case ackedCh <- struct{}{}:
+					default:
+					}
 				}
 			}
 		}(i)
 	}
-	time.Sleep(300 * time.Millisecond)
+	// waitAcked waits until at least n sends were acknowledged in all.
+	waitAcked := func(n int) {
+		t.Helper()
+		deadline := time.After(30 * time.Second)
+		for {
+			mu.Lock()
+			got := len(acked)
+			mu.Unlock()
+			if got >= n {
+				return
+			}
+			select {
+			case <-ackedCh:
+			case <-deadline:
+				t.Fatalf("only %d of %d sends acknowledged", got, n)
+			}
+		}
+	}
+	waitAcked(20) // the writers are busy
 	mu.Lock()
 	ackedBefore = make(map[string]bool, len(acked))
 	for k := range acked {
@@ -219,7 +272,7 @@ func TestBackupWhileWriting(t *testing.T) {
 	mu.Unlock()
 	dest := filepath.Join(home, "backup.db")
 	out, stderr, code := runCLI(t, home, "backup", dest, "--db", db)
-	time.Sleep(100 * time.Millisecond)
+	waitAcked(len(ackedBefore) + 5) // and they go on: the backup blocked no writer for good
 	close(stop)
 	wg.Wait()
 	if code != 0 || !strings.Contains(out, "integrity ok") {

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -33,6 +34,12 @@ stderr). In settings.json:
     "PostToolUse": [{"matcher": "*", "hooks": [{"type": "command", "command": "agent-bridge hook"}]}],
     "Stop": [{"hooks": [{"type": "command", "command": "agent-bridge hook --wait 10m", "timeout": 660}]}]
   }`,
+		flags: func(fs *flag.FlagSet, o *options) {
+			dbFlags(fs, o)
+			fs.StringVar(&o.conversation, "conversation", "", "only this conversation `ID` (default: every conversation this project's agent joined)")
+			fs.StringVar(&o.session, "session", "", "with --conversation: the agent's session, `a` or b")
+			fs.DurationVar(&o.wait, "wait", 0, "on Stop: wait up to this long for a partner message before letting the agent stop (0 = do not wait)")
+		},
 		run: runHook,
 	}
 }
@@ -85,10 +92,13 @@ func runHook(ctx context.Context, e env, args []string) error {
 
 	var pending []bridge.Pending
 	stop := in.Event == "Stop" || in.Event == "SubagentStop"
-	if stop && o.wait > 0 {
+	pending, err = deps.svc.Pending(ctx, q)
+	if err == nil && stop && o.wait > 0 && pendingNote(pending) == "" {
+		// Said once nothing was found, so a person (or a test) sees why
+		// the hook has not returned; Claude Code keeps a hook's stderr
+		// out of the conversation.
+		fmt.Fprintf(e.stderr, "agent-bridge hook: waiting up to %s for a partner message\n", o.wait)
 		pending, err = deps.svc.WaitPending(ctx, q, o.wait)
-	} else {
-		pending, err = deps.svc.Pending(ctx, q)
 	}
 	if err != nil {
 		log.Warn("agent-bridge hook", "err", err)

@@ -33,6 +33,47 @@ func hookRun(t *testing.T, home, db, project, event string, extra map[string]any
 	return string(out)
 }
 
+// hookStart starts the hook like hookRun and returns at once: waiting is
+// closed when the hook says on stderr that it waits for a partner message,
+// result receives its stdout when it exits.
+func hookStart(t *testing.T, home, db, project, event string, extra map[string]any, args ...string) (waiting <-chan struct{}, result <-chan string) {
+	t.Helper()
+	in := map[string]any{"cwd": project, "hook_event_name": event}
+	for k, v := range extra {
+		in[k] = v
+	}
+	raw, _ := json.Marshal(in)
+	cmd := exec.Command(binary, append([]string{"hook", "--db", db}, args...)...)
+	cmd.Env = append(baseEnv(home), "CLAUDE_PROJECT_DIR="+project)
+	cmd.Stdin = strings.NewReader(string(raw))
+	var stdout strings.Builder
+	cmd.Stdout = &stdout
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	w, r := make(chan struct{}), make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(stderr)
+		said := false
+		for sc.Scan() {
+			if !said && strings.Contains(sc.Text(), "waiting up to") {
+				said = true
+				close(w)
+			}
+		}
+		cmd.Wait()
+		if !said {
+			close(w) // the result says what went wrong
+		}
+		r <- stdout.String()
+	}()
+	return w, r
+}
+
 func TestClaudeCodeHook(t *testing.T) {
 	home, db := t.TempDir(), filepath.Join(t.TempDir(), "b.db")
 	projA, projB := t.TempDir(), t.TempDir()
@@ -81,11 +122,12 @@ func TestClaudeCodeHook(t *testing.T) {
 	if out := hookRun(t, home, db, projB, "Stop", nil, "--wait", "300ms"); out != "" || time.Since(start) < 300*time.Millisecond {
 		t.Fatalf("idle Stop with --wait: %q after %s", out, time.Since(start))
 	}
-	go func() {
-		time.Sleep(300 * time.Millisecond)
-		pa.ok("send_to_partner", a.args(map[string]any{"message": "one more"}))
-	}()
-	out = hookRun(t, home, db, projB, "Stop", map[string]any{"stop_hook_active": true}, "--wait", "30s")
+	// The partner writes only once the hook says it is waiting, so this
+	// checks the wake-up, not a message that was already there.
+	waiting, result := hookStart(t, home, db, projB, "Stop", map[string]any{"stop_hook_active": true}, "--wait", "30s")
+	<-waiting
+	pa.ok("send_to_partner", a.args(map[string]any{"message": "one more"}))
+	out = <-result
 	if err := json.Unmarshal([]byte(out), &block); err != nil || block.Decision != "block" {
 		t.Fatalf("Stop --wait did not wake for the partner: %q", out)
 	}

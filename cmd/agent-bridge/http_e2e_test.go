@@ -12,6 +12,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"encoding/hex"
 	"encoding/json"
 	"encoding/pem"
 	"fmt"
@@ -19,6 +20,7 @@ import (
 	"math/big"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -29,6 +31,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/mark3labs/mcp-go/client"
 	"github.com/mark3labs/mcp-go/client/transport"
 	"github.com/mark3labs/mcp-go/mcp"
@@ -71,7 +74,10 @@ func postgresStore(t testing.TB) storeKind {
 		}
 		t.Skipf("%s is not set: set it to a postgres:// URL to run these against PostgreSQL too", postgresEnv)
 	}
-	// Every node of a PostgreSQL team shares the key file, copied.
+	// A database of its own: serve refuses a key that did not write a
+	// database's existing trail, and every node of a PostgreSQL team shares
+	// the key file, copied.
+	url = freshPostgresDatabase(t, url)
 	key := filepath.Join(t.TempDir(), "bridge.key")
 	return storeKind{"postgres", []string{"--db", url, "--key-file", key}}
 }
@@ -489,4 +495,33 @@ func structuredOf(t testing.TB, res *mcp.CallToolResult) map[string]any {
 		t.Fatal(err)
 	}
 	return m
+}
+
+// freshPostgresDatabase creates an empty database on the server at base
+// for one test, dropped when it ends, and returns its URL.
+func freshPostgresDatabase(t testing.TB, base string) string {
+	t.Helper()
+	u, err := url.Parse(base)
+	if err != nil {
+		t.Fatalf("%s: %v", postgresEnv, err)
+	}
+	b := make([]byte, 6)
+	rand.Read(b)
+	name := "agent_bridge_e2e_" + hex.EncodeToString(b)
+	admin, err := pgx.Connect(context.Background(), base)
+	if err != nil {
+		t.Fatalf("connect to the test server: %v", err)
+	}
+	if _, err := admin.Exec(context.Background(), "CREATE DATABASE "+name); err != nil {
+		admin.Close(context.Background())
+		t.Fatalf("create a test database (the role in %s needs CREATEDB): %v", postgresEnv, err)
+	}
+	t.Cleanup(func() {
+		defer admin.Close(context.Background())
+		if _, err := admin.Exec(context.Background(), "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)"); err != nil {
+			t.Errorf("drop test database: %v", err)
+		}
+	})
+	u.Path = "/" + name
+	return u.String()
 }

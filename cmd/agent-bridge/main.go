@@ -11,7 +11,6 @@ import (
 	"io"
 	"os"
 	"os/signal"
-	"runtime/debug"
 	"strings"
 	"syscall"
 )
@@ -52,15 +51,24 @@ type command struct {
 	summary string
 	usage   string // arguments after the command name
 	help    string // the full explanation; flags are listed after it
-	run     func(ctx context.Context, e env, args []string) error
+	// flags defines the command's own flags; nil for none.
+	flags func(fs *flag.FlagSet, o *options)
+	run   func(ctx context.Context, e env, args []string) error
 }
 
 func commands() []command {
 	return []command{
 		serveCommand(), listCommand(), showCommand(), statusCommand(), watchCommand(), hookCommand(), watchdogCommand(),
 		extendCommand(), tokensCommand(), auditCommand(), cleanupCommand(), exportCommand(), importCommand(), backupCommand(),
-		approveCommand(), redactCommand(), versionCommand(),
+		approveWithFlags(), redactCommand(), versionCommand(), helpCommand(),
 	}
+}
+
+// approveWithFlags is approveCommand (approve.go) with its flags.
+func approveWithFlags() command {
+	c := approveCommand()
+	c.flags = approveFlags
+	return c
 }
 
 func findCommand(name string) (command, bool) {
@@ -117,15 +125,33 @@ Agents on other machines reach it over MCP Streamable HTTP:
 People manage the database with:
 `
 
+func helpCommand() command {
+	return command{
+		name: "help", summary: "list the commands, or show one command's usage and flags", usage: "[COMMAND]",
+		help: `Without COMMAND, lists the commands. With one, prints its usage, what it does and its
+flags. 'agent-bridge COMMAND --help' does the same.`,
+		run: func(ctx context.Context, e env, args []string) error { return help(e, args) },
+	}
+}
+
 func help(e env, args []string) error {
-	if len(args) > 0 {
+	if len(args) > 1 {
+		return usagef("help takes at most one command; got %q", args)
+	}
+	if len(args) == 1 {
 		c, ok := findCommand(args[0])
 		if !ok {
 			return usagef("unknown command %q; run 'agent-bridge help' for the list", args[0])
 		}
-		fmt.Fprintf(e.stdout, "usage: agent-bridge %s %s\n\n%s\n", c.name, c.usage, c.help)
+		fmt.Fprintf(e.stdout, "usage: %s\n\n%s\n", strings.TrimSpace("agent-bridge "+c.name+" "+c.usage), c.help)
 		fs := newFlagSet(c.name)
-		defineFlags(c.name, fs)
+		defineFlags(c, fs)
+		n := 0
+		fs.VisitAll(func(*flag.Flag) { n++ })
+		if n == 0 {
+			fmt.Fprintln(e.stdout, "\nIt takes no flags.")
+			return nil
+		}
 		fmt.Fprintln(e.stdout, "\nflags (those marked [$VAR] can also be set in the environment):")
 		fs.VisitAll(func(f *flag.Flag) {
 			kind, usage := flag.UnquoteUsage(f)
@@ -133,10 +159,14 @@ func help(e env, args []string) error {
 				kind = " " + kind
 			}
 			def := ""
-			if f.DefValue != "" && f.DefValue != "false" && f.DefValue != "0" {
+			if f.DefValue != "" && f.DefValue != "false" && f.DefValue != "0" && f.DefValue != "0s" {
 				def = " (default " + f.DefValue + ")"
 			}
-			fmt.Fprintf(e.stdout, "  --%s%s\n      %s%s\n", f.Name, kind, usage, def)
+			dash := "--" // one-letter flags read as -n, as in the usage lines
+			if len(f.Name) == 1 {
+				dash = "-"
+			}
+			fmt.Fprintf(e.stdout, "  %s%s%s\n      %s%s\n", dash, f.Name, kind, usage, def)
 		})
 		return nil
 	}
@@ -144,55 +174,12 @@ func help(e env, args []string) error {
 	for _, c := range commands() {
 		fmt.Fprintf(e.stdout, "  %-8s %s\n", c.name, c.summary)
 	}
-	fmt.Fprint(e.stdout, `
-Run 'agent-bridge help COMMAND' for a command's flags. Every command takes --db PATH;
-without it the database is $AGENT_BRIDGE_DB, else $XDG_STATE_HOME/agent-bridge/bridge.db
-(~/.local/state/agent-bridge/bridge.db), so agents in different folders share it. A
-postgres:// URL in --db shares a PostgreSQL database across machines; it needs --key-file.
-`)
+	fmt.Fprintf(e.stdout, `
+Run 'agent-bridge help COMMAND' for a command's flags. Every command that opens the
+database takes --db PATH; without it the database is $AGENT_BRIDGE_DB, else
+%s,
+so agents in different folders share it. A postgres:// URL in --db shares a PostgreSQL
+database across machines; it needs --key-file.
+`, defaultDBHelp())
 	return nil
-}
-
-func versionCommand() command {
-	return command{
-		name: "version", summary: "print the version", usage: "",
-		help: "Prints agent-bridge's version and the database schema version it writes.",
-		run: func(ctx context.Context, e env, args []string) error {
-			if len(args) > 0 {
-				return usagef("version takes no arguments")
-			}
-			fmt.Fprintf(e.stdout, "agent-bridge %s\n", version())
-			return nil
-		},
-	}
-}
-
-// version is the module version, or the VCS revision of a development build.
-func version() string {
-	info, ok := debug.ReadBuildInfo()
-	if !ok {
-		return "dev"
-	}
-	if v := info.Main.Version; v != "" && v != "(devel)" {
-		return v
-	}
-	rev, dirty := "", false
-	for _, s := range info.Settings {
-		switch s.Key {
-		case "vcs.revision":
-			rev = s.Value
-		case "vcs.modified":
-			dirty = s.Value == "true"
-		}
-	}
-	if rev == "" {
-		return "dev"
-	}
-	if len(rev) > 12 {
-		rev = rev[:12]
-	}
-	if dirty {
-		rev += "-dirty"
-	}
-	return "dev-" + rev
 }

@@ -81,7 +81,7 @@ func TestHTTPMetrics(t *testing.T) {
 	p := n.dial(transport.WithHTTPHeaders(map[string]string{"Authorization": "Bearer " + secret}))
 	a, b := create(p)
 	for i := 0; i < 3; i++ {
-		p.ok("send_to_partner", a.args(map[string]any{"message": "token ghp_0123456789abcdefghijklmnopqrstuvwxyzAB here"}))
+		p.ok("send_to_partner", a.args(map[string]any{"message": "token ghp_Zx8vQ2mN4kL7pR9sT1uW3yA5bC6dE8fG0hJ2 here"}))
 	}
 	p.ok("check_messages", b.args(nil))
 	p.call("check_messages", b.args(map[string]any{"token": a.token})) // refused

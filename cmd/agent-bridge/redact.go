@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -15,6 +16,10 @@ func redactCommand() command {
 		help: `Reads FILE (or stdin), prints it as agent-bridge would store it, with each secret
 replaced by [REDACTED:kind], and lists the findings on stderr (or, with --json, prints
 the text and the findings as JSON). Use it to check a message or a --redact-rules file.`,
+		flags: func(fs *flag.FlagSet, o *options) {
+			fs.BoolVar(&o.json, "json", false, "print the text and the findings as JSON")
+			fs.StringVar(&o.redactRules, "redact-rules", "", "`file` of extra redaction rules and allowlist entries")
+		},
 		run: func(ctx context.Context, e env, args []string) error {
 			o, pos, err := parse(e, "redact", args)
 			if err != nil {

@@ -2,13 +2,18 @@ package main
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"io"
 	"log/slog"
 	"os"
 	"strings"
+	"time"
 
+	"github.com/agent-bridge/agent-bridge/internal/bridge"
+	"github.com/agent-bridge/agent-bridge/internal/limit"
 	"github.com/agent-bridge/agent-bridge/internal/mcpserver"
+	"github.com/mark3labs/mcp-go/server"
 )
 
 func serveCommand() command {
@@ -35,8 +40,9 @@ host:port, :port or a port; without a host it binds 127.0.0.1 (loopback only). U
 0.0.0.0:PORT to listen on every interface, and then also --tls-cert/--tls-key and
 --http-token-file: a node reachable beyond loopback without them logs a warning.
   - Every request must send "Authorization: Bearer <secret>" when --http-token-file is
-    given (the file must be mode 0600); otherwise it gets 401. Session tokens still
-    authorise each tool call.
+    given (the file must be mode 0600 on Unix); otherwise it gets 401. Session tokens
+    still authorise each tool call. A client that answers the 401 with OAuth (Claude
+    Code does) is told by the discovery and registration answers to add the header.
   - A browser request whose Origin is not a loopback origin (on a loopback listener) or
     one given with --http-allow-origin gets 403; on a loopback listener a Host that is
     not a loopback name gets 403 (DNS rebinding).
@@ -51,8 +57,28 @@ It logs one line with its URL on stderr; the bearer secret is never logged.
   agent-bridge serve --http :8765 --db bridge.db
   agent-bridge serve --http 0.0.0.0:8765 --db postgres://... --key-file bridge.key \
       --tls-cert node.crt --tls-key node.key --http-token-file http.token`,
-		run: serve,
+		flags: serveFlags,
+		run:   serve,
 	}
+}
+
+// serveFlags are serve's flags: the database, the limits, logging, YOLO
+// mode's policy and the HTTP front.
+func serveFlags(fs *flag.FlagSet, o *options) {
+	d := bridge.DefaultConfig()
+	dbFlags(fs, o)
+	fs.DurationVar(&o.ttl, "ttl", d.TTL, "how long a conversation lasts after it is created")
+	fs.DurationVar(&o.aliveWindow, "alive-window", d.AliveWindow, "a partner whose heartbeat is younger than this is alive")
+	fs.IntVar(&o.perMinute, "rate-per-minute", d.SessionLimits[0].Max, "tool calls per session per minute (0 = no limit)")
+	fs.IntVar(&o.perHour, "rate-per-hour", d.SessionLimits[1].Max, "tool calls per session per hour (0 = no limit)")
+	fs.IntVar(&o.perDay, "rate-per-day", d.SessionLimits[2].Max, "tool calls per session per day (0 = no limit)")
+	fs.IntVar(&o.create, "creates-per-hour", d.CreateLimits[0].Max, "conversations created per hour across the database (0 = no limit)")
+	fs.IntVar(&o.maxMessage, "max-message", d.MaxMessageChars, "characters per message")
+	fs.StringVar(&o.redactRules, "redact-rules", "", "`file` of extra redaction rules and allowlist entries")
+	fs.StringVar(&o.logLevel, "log-level", "info", "log level on stderr: debug, info, warn or error")
+	fs.BoolVar(&o.initKey, "init-key", false, "serve even though the key file did not write this database's audit trail (a new key for an existing database: every existing token stops working)")
+	fs.StringVar(&o.yoloPolicy, "yolo-policy", "", "YOLO mode: `file` of 'allow PATTERN' and 'deny PATTERN' lines for the restricted and yolo modes (see YOLO_MODE.md)")
+	defineHTTPFlags(fs, &o.http)
 }
 
 func serve(ctx context.Context, e env, args []string) error {
@@ -86,12 +112,20 @@ func serve(ctx context.Context, e env, args []string) error {
 	if o.http.addr != "" {
 		return serveHTTP(ctx, o.http, deps, log)
 	}
-	log.Info("serving", "db", deps.db.Path(), "version", version())
-	srv := mcpserver.New(deps.svc, version(), log)
+	log.Info("serving", "db", deps.db.Path(), "version", buildVersion())
+	srv := newMCPServer(deps, log)
 	if err := mcpserver.Serve(ctx, srv, e.stdin, e.stdout, log); err != nil && ctx.Err() == nil {
 		return fmt.Errorf("serve: %w", err)
 	}
 	return nil
+}
+
+// newMCPServer is the MCP server both transports serve. It declares the
+// logging capability so that clients may call logging/setLevel (the
+// conformance suite does); the bridge sends no log notifications: its logs
+// go to stderr.
+func newMCPServer(deps bridgeDeps, log *slog.Logger) *server.MCPServer {
+	return mcpserver.New(deps.svc, buildVersion(), log, server.WithLogging())
 }
 
 func newLogger(w io.Writer, level string) (*slog.Logger, error) {
@@ -109,4 +143,33 @@ func isTerminal(r io.Reader) bool {
 	}
 	fi, err := f.Stat()
 	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+}
+
+func (o *options) config() (bridge.Config, error) {
+	cfg := bridge.DefaultConfig()
+	for _, c := range []struct {
+		name string
+		v    int
+	}{{"rate-per-minute", o.perMinute}, {"rate-per-hour", o.perHour}, {"rate-per-day", o.perDay}, {"creates-per-hour", o.create}} {
+		if c.v < 0 {
+			return cfg, usagef("--%s must be 0 (no limit) or more; got %d", c.name, c.v)
+		}
+	}
+	if o.ttl <= 0 {
+		return cfg, usagef("--ttl must be positive; got %s", o.ttl)
+	}
+	if o.aliveWindow <= 0 {
+		return cfg, usagef("--alive-window must be positive; got %s", o.aliveWindow)
+	}
+	if o.maxMessage < 1 {
+		return cfg, usagef("--max-message must be at least 1; got %d", o.maxMessage)
+	}
+	cfg.TTL, cfg.AliveWindow, cfg.MaxMessageChars = o.ttl, o.aliveWindow, o.maxMessage
+	cfg.SessionLimits = []limit.Window{
+		{Max: o.perMinute, Period: time.Minute},
+		{Max: o.perHour, Period: time.Hour},
+		{Max: o.perDay, Period: 24 * time.Hour},
+	}
+	cfg.CreateLimits = []limit.Window{{Max: o.create, Period: time.Hour}}
+	return cfg, nil
 }

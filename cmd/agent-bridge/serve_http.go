@@ -110,7 +110,7 @@ func readTokenFile(path string) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("--http-token-file: %w", err)
 	}
-	if fi.Mode().Perm()&0o077 != 0 {
+	if !ownerOnly(fi) {
 		return nil, fmt.Errorf("--http-token-file %s has mode %04o: the secret must be readable by its owner only; run chmod 600 %s", path, fi.Mode().Perm(), path)
 	}
 	b, err := os.ReadFile(path)
@@ -144,7 +144,7 @@ func serveHTTP(ctx context.Context, o httpOptions, deps bridgeDeps, log *slog.Lo
 	if o.grace == 0 {
 		cfg.Grace = time.Nanosecond // close at once
 	}
-	front, err := mcpserver.NewHTTP(mcpserver.New(deps.svc, version(), log), cfg, log)
+	front, err := mcpserver.NewHTTP(newMCPServer(deps, log), cfg, log)
 	if err != nil {
 		return usagef("--http-allow-origin: %v", err)
 	}
@@ -172,7 +172,7 @@ func serveHTTP(ctx context.Context, o httpOptions, deps bridgeDeps, log *slog.Lo
 		scheme = "https"
 	}
 	log.Info("serving MCP over HTTP", "url", scheme+"://"+ln.Addr().String()+mcpserver.EndpointPath,
-		"db", deps.db.Path(), "bearer", cfg.Token != nil, "version", version())
+		"db", deps.db.Path(), "bearer", cfg.Token != nil, "version", buildVersion())
 	if err := front.Serve(ctx, ln, o.tlsCert, o.tlsKey); err != nil {
 		return fmt.Errorf("serve --http: %w", err)
 	}

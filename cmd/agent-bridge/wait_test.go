@@ -4,7 +4,6 @@ import (
 	"context"
 
 	"fmt"
-	"github.com/mark3labs/mcp-go/mcp"
 	"os"
 	"path/filepath"
 	"sort"
@@ -12,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/mark3labs/mcp-go/mcp"
 )
 
 // A waiter in one process wakes for a message sent by another.
@@ -82,9 +83,8 @@ func TestCancelledWaitOverStdio(t *testing.T) {
 // the sender's acknowledgement to the waiter's answer.
 func BenchmarkWakeLatency(b *testing.B) {
 	home, db := b.TempDir(), filepath.Join(b.TempDir(), "b.db")
-	t := &testing.T{}
-	sender := launch(t, home, home, nil, db)
-	waiter := launch(t, home, home, nil, db)
+	sender := launch(b, home, home, nil, db)
+	waiter := launch(b, home, home, nil, db)
 	defer sender.close()
 	defer waiter.close()
 	a, bs := create(sender)
@@ -109,8 +109,7 @@ func BenchmarkWakeLatency(b *testing.B) {
 // one check_messages waits 10 s for a message that never comes.
 func BenchmarkIdleWaitCPU(b *testing.B) {
 	home, db := b.TempDir(), filepath.Join(b.TempDir(), "b.db")
-	t := &testing.T{}
-	p := launch(t, home, home, nil, db)
+	p := launch(b, home, home, nil, db)
 	defer p.close()
 	_, bs := create(p)
 	// One 10 s wait whatever b.N is: the metric is CPU per wait, not time.

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"os"
 	"strings"
@@ -21,6 +22,13 @@ original project's keep-alive and file-watcher scripts.
 The session's token is read from --token-file or $AGENT_BRIDGE_TOKEN, never from a
 flag (other users could read it in the process list). Exits 1 with a message when the
 token is wrong or the conversation expires or is removed; 0 when interrupted.`,
+		flags: func(fs *flag.FlagSet, o *options) {
+			dbFlags(fs, o)
+			fs.BoolVar(&o.json, "json", false, "print one JSON object per message")
+			fs.StringVar(&o.conversation, "conversation", "", "the conversation `ID` to watch")
+			fs.StringVar(&o.session, "session", "", "the session to watch for, `a` or b (messages addressed to it)")
+			fs.StringVar(&o.tokenFile, "token-file", "", "`file` holding the session's token (else $AGENT_BRIDGE_TOKEN; never a flag, which ps would show)")
+		},
 		run: adminRun("watch", 0, 0, func(ctx context.Context, e env, o *options, svc *bridge.Service, _ []string) error {
 			if o.conversation == "" || o.session == "" {
 				return usagef("watch needs --conversation ID and --session a|b")

@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"crypto/subtle"
 	"crypto/tls"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -139,6 +140,13 @@ func NewHTTP(s *server.MCPServer, cfg HTTPConfig, log *slog.Logger) (*HTTP, erro
 	if cfg.Metrics != nil {
 		mux.Handle("GET "+MetricsPath, h.guard(cfg.Metrics))
 	}
+	if len(cfg.Token) > 0 {
+		// Clients that take a 401 for the start of OAuth look for OAuth
+		// metadata, then register themselves: the answers tell the person
+		// to add the header instead (see noOAuth).
+		mux.HandleFunc("/.well-known/", h.noOAuth(http.StatusNotFound))
+		mux.HandleFunc("/register", h.noOAuth(http.StatusBadRequest))
+	}
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "Not found: agent-bridge serves MCP at "+EndpointPath, http.StatusNotFound)
 	})
@@ -216,7 +224,7 @@ func (h *HTTP) guard(next http.Handler) http.Handler {
 		if len(h.cfg.Token) > 0 && !preflight && !h.authorized(r) {
 			h.log.Debug("refused a request without the bearer secret", "remote", r.RemoteAddr)
 			w.Header().Set("WWW-Authenticate", `Bearer realm="agent-bridge"`)
-			http.Error(w, "Unauthorized: this agent-bridge node requires the header Authorization: Bearer <secret>, with the secret from the node's --http-token-file.", http.StatusUnauthorized)
+			http.Error(w, "Unauthorized: "+addHeaderHint(r), http.StatusUnauthorized)
 			return
 		}
 		r = r.WithContext(context.WithValue(r.Context(), drainKey{}, h.draining))
@@ -228,6 +236,43 @@ func (h *HTTP) guard(next http.Handler) http.Handler {
 		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// addHeaderHint tells a person what a request without the right bearer
+// secret lacks and how to add it, with the URL the client used. It never
+// contains the secret.
+func addHeaderHint(r *http.Request) string {
+	scheme := "http"
+	if r.TLS != nil {
+		scheme = "https"
+	}
+	u := scheme + "://" + r.Host + EndpointPath
+	return "this agent-bridge node needs the header Authorization: Bearer <secret> on every request, " +
+		"with the secret from the node's --http-token-file; the request had none or a wrong one. " +
+		"The node does not use OAuth: add the header to the client's configuration, for Claude Code: " +
+		`claude mcp add --transport http agent-bridge ` + u + ` --header "Authorization: Bearer <secret>"`
+}
+
+// noOAuth answers the OAuth discovery and registration requests that a
+// client makes after a 401 (MCP authorization: protected resource
+// metadata, authorization server metadata, then dynamic client
+// registration at /register) with an OAuth error whose description says to
+// add the bearer header. Claude Code, for one, shows the registration
+// error's description (or body) to the person; without these answers it
+// showed "Dynamic Client Registration rejected (HTTP 404)". Discovery
+// answers 404, so the client does not take the node for an authorization
+// server; registration answers 400 (RFC 7591's error response).
+func (h *HTTP) noOAuth(status int) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		h.log.Debug("answered an OAuth request: this node takes a bearer secret", "path", r.URL.Path, "remote", r.RemoteAddr)
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("Cache-Control", "no-store")
+		w.WriteHeader(status)
+		_ = json.NewEncoder(w).Encode(map[string]string{
+			"error":             "invalid_request",
+			"error_description": addHeaderHint(r),
+		})
+	}
 }
 
 // authorized compares the bearer secret in constant time (of equal-length

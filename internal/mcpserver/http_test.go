@@ -3,6 +3,7 @@ package mcpserver_test
 import (
 	"bufio"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -138,6 +139,75 @@ func TestHTTPBearer(t *testing.T) {
 	req.Params.Arguments = map[string]any{"my_role": "backend", "partner_role": "frontend"}
 	if res, err := c.CallTool(context.Background(), req); err != nil || res.IsError {
 		t.Fatalf("authorized call: %v %v", err, res)
+	}
+}
+
+// A client that takes the 401 for the start of OAuth (Claude Code does)
+// looks for OAuth metadata, then registers itself at /register and shows
+// the registration error to the person: every answer on that path says to
+// add the header, in OAuth's error format, and none is a success that
+// would make the node look like an authorization server.
+func TestHTTPBearerAnswersOAuthDiscovery(t *testing.T) {
+	const secret = "s3cret-bearer-0123456789"
+	h := newHarness(t, nil)
+	mcpURL, _ := serveHTTP(t, h.srv, mcpserver.HTTPConfig{Token: []byte(secret)})
+	base := strings.TrimSuffix(mcpURL, mcpserver.EndpointPath)
+	for _, c := range []struct {
+		method, path string
+		status       int
+	}{
+		{http.MethodGet, "/.well-known/oauth-protected-resource/mcp", http.StatusNotFound},
+		{http.MethodGet, "/.well-known/oauth-protected-resource", http.StatusNotFound},
+		{http.MethodGet, "/.well-known/oauth-authorization-server", http.StatusNotFound},
+		{http.MethodGet, "/.well-known/openid-configuration", http.StatusNotFound},
+		{http.MethodPost, "/register", http.StatusBadRequest},
+	} {
+		t.Run(c.method+" "+c.path, func(t *testing.T) {
+			req, _ := http.NewRequest(c.method, base+c.path, strings.NewReader(`{"redirect_uris":["http://localhost:1/callback"]}`))
+			res, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer res.Body.Close()
+			var body struct {
+				Error       string `json:"error"`
+				Description string `json:"error_description"`
+			}
+			if err := json.NewDecoder(res.Body).Decode(&body); err != nil {
+				t.Fatalf("not an OAuth error body: %v", err)
+			}
+			if res.StatusCode != c.status || res.Header.Get("Content-Type") != "application/json" || body.Error != "invalid_request" {
+				t.Fatalf("status %d, type %q, error %q", res.StatusCode, res.Header.Get("Content-Type"), body.Error)
+			}
+			for _, want := range []string{"Authorization: Bearer <secret>", "--http-token-file", "--header", mcpURL} {
+				if !strings.Contains(body.Description, want) {
+					t.Errorf("description lacks %q: %s", want, body.Description)
+				}
+			}
+			if strings.Contains(body.Description, secret[:8]) {
+				t.Fatal("the description holds the secret")
+			}
+		})
+	}
+	// The 401 itself says the same to clients that show its body.
+	res, text := post(t, mcpURL, strings.NewReader(initBody), nil)
+	if res.StatusCode != http.StatusUnauthorized || !strings.Contains(text, "--header") {
+		t.Fatalf("401 body: %d %q", res.StatusCode, text)
+	}
+}
+
+// Without a bearer secret nothing asks for OAuth, so the node claims none
+// of its paths.
+func TestHTTPNoBearerNoOAuthAnswers(t *testing.T) {
+	h := newHarness(t, nil)
+	mcpURL, _ := serveHTTP(t, h.srv, mcpserver.HTTPConfig{})
+	res, err := http.Post(strings.TrimSuffix(mcpURL, mcpserver.EndpointPath)+"/register", "application/json", strings.NewReader("{}"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusNotFound || res.Header.Get("Content-Type") == "application/json" {
+		t.Fatalf("status %d, type %q", res.StatusCode, res.Header.Get("Content-Type"))
 	}
 }
 

@@ -16,6 +16,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 )
 
@@ -104,14 +105,17 @@ func LoadOrCreate(path string) (Key, error) {
 	return Load(path)
 }
 
-// Load reads an existing key file. It refuses a file that others can read.
+// Load reads an existing key file. On Unix it refuses a file that others
+// can read.
 func Load(path string) (Key, error) {
 	var k Key
 	fi, err := os.Stat(path)
 	if err != nil {
 		return k, fmt.Errorf("key file: %w", err)
 	}
-	if fi.Mode().Perm()&0o077 != 0 {
+	// On Windows mode bits do not describe access (an ACL does), so only
+	// Unix modes are checked.
+	if runtime.GOOS != "windows" && fi.Mode().Perm()&0o077 != 0 {
 		return k, fmt.Errorf("key file %s is readable by other users (mode %v); run: chmod 600 %s", path, fi.Mode().Perm(), path)
 	}
 	b, err := os.ReadFile(path)

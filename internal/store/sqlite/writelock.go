@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"sync"
 	"time"
 
 	"github.com/agent-bridge/agent-bridge/internal/bridge"
@@ -27,8 +28,11 @@ var ErrBusy = &bridge.Error{Kind: bridge.EInternal,
 // after the busy timeout. Writers that do not take it (other programs)
 // still meet SQLite's own lock and its busy timeout.
 type writeLock struct {
-	f   *os.File
-	sem chan struct{}
+	f      *os.File
+	sem    chan struct{}
+	closed chan struct{}
+	once   sync.Once
+	err    error // of close
 }
 
 func newWriteLock(dbPath string) (*writeLock, error) {
@@ -36,7 +40,7 @@ func newWriteLock(dbPath string) (*writeLock, error) {
 	if err != nil {
 		return nil, fmt.Errorf("write lock file: %w", err)
 	}
-	return &writeLock{f: f, sem: make(chan struct{}, 1)}, nil
+	return &writeLock{f: f, sem: make(chan struct{}, 1), closed: make(chan struct{})}, nil
 }
 
 // lock waits for this writer's turn, at most WriteWait.
@@ -45,8 +49,16 @@ func (l *writeLock) lock() error {
 	defer cancel()
 	select {
 	case l.sem <- struct{}{}:
+	case <-l.closed:
+		return errClosed
 	case <-ctx.Done():
 		return ErrBusy
+	}
+	select {
+	case <-l.closed:
+		<-l.sem
+		return errClosed
+	default:
 	}
 	done := make(chan error, 1)
 	go func() { done <- lockFile(l.f) }()
@@ -78,4 +90,15 @@ func (l *writeLock) unlock() {
 	<-l.sem
 }
 
-func (l *writeLock) close() error { return l.f.Close() }
+var errClosed = errors.New("the database is closed")
+
+// close refuses new writers, waits for the one in progress (and for a
+// lock still being taken for a writer that gave up), then closes the file.
+func (l *writeLock) close() error {
+	l.once.Do(func() {
+		close(l.closed)
+		l.sem <- struct{}{}
+		l.err = l.f.Close()
+	})
+	return l.err
+}
