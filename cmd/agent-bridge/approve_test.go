@@ -1,3 +1,5 @@
+//go:build linux
+
 package main
 
 // The out-of-band consent of YOLO mode, end to end: an agent's server

@@ -216,6 +216,10 @@ func (s *Service) EnableYolo(ctx context.Context, c Caller, in EnableInput) (Yol
 }
 
 func (s *Service) checkEnable(in *EnableInput) (string, error) {
+	if err := yolo.Supported(); err != nil {
+		// Refuse before a person is asked to approve what cannot run.
+		return "", Errorf(EForbidden, "%v", err)
+	}
 	if !oneOf(in.Mode, Modes) {
 		return "", Errorf(EInvalid, "mode must be one of %s: safe runs a fixed set of read-only commands, restricted adds the operator's allow list, yolo runs shell commands each approved by a person.", quoteList(Modes))
 	}
