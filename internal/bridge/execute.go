@@ -115,17 +115,6 @@ func (s *Service) ExecuteCommand(ctx context.Context, c Caller, in ExecInput) (E
 	const tool = "execute_command"
 	var out ExecResult
 	hash := CommandHash(in.Command)
-	// spentBy is the enablement whose token the first leg of this call
-	// already redeemed: a client answering a consent form repeats the
-	// call with the same arguments, approval_token included.
-	var spentBy string
-	if in.Answer != nil {
-		a, err := s.answerConsent(ctx, tool, c, in.Answer, KindCommand, hash)
-		if err != nil {
-			return out, err
-		}
-		in.Answer, in.RequestID, spentBy = nil, a.ID, a.EnablementID
-	}
 	// Phase 1, one transaction: authorize, start the enablement, check the
 	// command against its mode, and in the yolo mode find or ask for this
 	// command's approval (spent here when it is already given).
@@ -148,7 +137,7 @@ func (s *Service) ExecuteCommand(ctx context.Context, c Caller, in ExecInput) (E
 			return "", err
 		}
 		var detail []string
-		if id, ok := s.approvalTokenID(in.ApprovalToken); in.ApprovalToken != "" && !(ok && id == spentBy) {
+		if in.ApprovalToken != "" {
 			a, err := s.redeem(tx, c, conv, in.ApprovalToken, now)
 			if err != nil {
 				return "", err
@@ -201,10 +190,6 @@ func (s *Service) ExecuteCommand(ctx context.Context, c Caller, in ExecInput) (E
 		return out, err
 	}
 	if needConsent {
-		if in.Elicit {
-			out.Challenge, err = s.challenge(out.Approval)
-			return out, err
-		}
 		a, waited, err := s.awaitDecision(ctx, out.Approval, in.Wait)
 		out.Approval, out.Waited = a, waited
 		if err != nil || a.StateAt(s.cfg.Now()) == ApprovalPending {

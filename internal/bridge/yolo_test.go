@@ -230,62 +230,38 @@ func TestYoloRequestExpiresUndecided(t *testing.T) {
 	wantKind(t, err, bridge.EExpired, "no person decided in time")
 }
 
-func TestYoloElicitedConsent(t *testing.T) {
+// Consent has one channel, the terminal: the service offers no form to
+// the requesting client and answers nothing but "pending" until a person
+// decides there, and the audit row of the decision names the channel.
+func TestYoloConsentOnlyThroughTheTerminal(t *testing.T) {
 	r := newYoloRig(t, true)
 	ctx := context.Background()
-	ask := func() *bridge.Challenge {
-		t.Helper()
-		res, err := r.svc.EnableYolo(ctx, r.a, bridge.EnableInput{Mode: "restricted", Elicit: true})
-		if err != nil || res.Challenge == nil {
-			t.Fatalf("elicit: %+v %v", res, err)
-		}
-		ch := res.Challenge
-		if strings.Contains(ch.State, strings.ReplaceAll(ch.Code, "-", "")) || strings.Contains(ch.State, ch.Code) {
-			t.Fatalf("the state sent to the client carries the code: %q", ch.State)
-		}
-		if !strings.Contains(ch.Prompt, r.a.ConversationID) || !strings.Contains(ch.Prompt, r.ws) || !strings.Contains(ch.Prompt, "restricted") {
-			t.Fatalf("the person is not told what is asked:\n%s", ch.Prompt)
-		}
-		return ch
+	res, err := r.svc.EnableYolo(ctx, r.a, bridge.EnableInput{Mode: "restricted"})
+	if err != nil || res.Approval.StateAt(*r.now) != bridge.ApprovalPending || res.Token != "" {
+		t.Fatalf("a request without a person's decision: %+v %v", res, err)
 	}
-	answer := func(ch *bridge.Challenge, accepted bool, phrase, code string) (bridge.YoloResult, error) {
-		return r.svc.EnableYolo(ctx, r.a, bridge.EnableInput{Answer: &bridge.ConsentAnswer{State: ch.State, Accepted: accepted, Phrase: phrase, Code: code}})
+	if _, err := r.svc.Decide(ctx, res.Approval.ID, true, "terminal user test", ""); err != nil {
+		t.Fatal(err)
 	}
-	wrong := "000-000"
-	for _, c := range []struct {
-		name         string
-		accepted     bool
-		phrase, code func(*bridge.Challenge) string
-		why          string
-	}{
-		{"declined", false, func(ch *bridge.Challenge) string { return ch.Phrase }, func(ch *bridge.Challenge) string { return ch.Code }, "declined"},
-		{"wrong phrase", true, func(*bridge.Challenge) string { return "yes" }, func(ch *bridge.Challenge) string { return ch.Code }, "phrase"},
-		{"wrong code", true, func(ch *bridge.Challenge) string { return ch.Phrase }, func(ch *bridge.Challenge) string {
-			if ch.Code == wrong {
-				return "111-111"
+	rows, err := r.svc.Audit(ctx, bridge.AuditFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var found bool
+	for _, row := range rows {
+		if row.Tool == "cli:approve" {
+			found = true
+			if !strings.Contains(row.Detail, bridge.ConsentChannel) || !strings.Contains(row.Detail, "terminal user test") {
+				t.Errorf("the approval's audit row does not say which channel consented: %q", row.Detail)
 			}
-			return wrong
-		}, "code"},
-		{"no code", true, func(ch *bridge.Challenge) string { return ch.Phrase }, func(*bridge.Challenge) string { return "" }, "code"},
-	} {
-		ch := ask()
-		_, err := answer(ch, c.accepted, c.phrase(ch), c.code(ch))
-		wantKind(t, err, bridge.EForbidden, c.why)
-		// The denial stands: the right answer afterwards is refused.
-		_, err = answer(ch, true, ch.Phrase, ch.Code)
-		wantKind(t, err, bridge.EForbidden, "works once")
+		}
+		if row.Tool == "yolo:consent" {
+			t.Errorf("consent recorded through another channel: %q", row.Detail)
+		}
 	}
-	// Another session cannot answer for this one.
-	ch := ask()
-	_, err := r.svc.EnableYolo(ctx, r.b, bridge.EnableInput{Answer: &bridge.ConsentAnswer{State: ch.State, Accepted: true, Phrase: ch.Phrase, Code: ch.Code}})
-	wantKind(t, err, bridge.EUnauthorized, "another session")
-	// The right answer, typed loosely.
-	res, err := answer(ch, true, "  Enable RESTRICTED   mode ", strings.ReplaceAll(ch.Code, "-", " "))
-	if err != nil || res.Token == "" {
-		t.Fatalf("right answer: %+v %v", res, err)
+	if !found {
+		t.Fatal("no cli:approve audit row")
 	}
-	_, err = answer(ch, true, ch.Phrase, ch.Code)
-	wantKind(t, err, bridge.EForbidden, "works once")
 }
 
 func TestYoloRefusesCommandsOutsideTheMode(t *testing.T) {
