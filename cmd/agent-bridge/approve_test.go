@@ -82,13 +82,15 @@ func approveOnTerminalAfter(t *testing.T, home, db string, answer func(phrase, c
 	}
 	slave.Close()
 	scr := &syncBuffer{}
+	drained := make(chan struct{})
 	go func() {
+		defer close(drained)
 		buf := make([]byte, 4096)
 		for {
 			n, err := master.Read(buf)
 			scr.Write(buf[:n])
 			if err != nil {
-				return
+				return // EIO once no process holds the terminal open
 			}
 		}
 	}()
@@ -111,7 +113,7 @@ func approveOnTerminalAfter(t *testing.T, home, db string, answer func(phrase, c
 	go func() { done <- cmd.Wait() }()
 	select {
 	case err := <-done:
-		time.Sleep(50 * time.Millisecond) // let the reader drain the last lines
+		<-drained // the last lines are read once approve has closed the terminal
 		return scr.String(), err
 	case <-time.After(20 * time.Second):
 		cmd.Process.Kill()
@@ -284,5 +286,37 @@ func TestBridgeFilesHiddenFromTheSandbox(t *testing.T) {
 	}
 	if got := bridgeFiles("postgres://bridge:pw@db/bridge", "/etc/team.key"); len(got) != 1 || got[0] != "/etc/team.key" {
 		t.Errorf("PostgreSQL: %q, want only the key file", got)
+	}
+}
+
+// Issue 13: escape sequences in what an agent names (here its workspace, a
+// directory whose name redraws the line above as "sandbox: on") reach the
+// person's terminal only as visible escapes, in the prompt and in --list.
+func TestApproveShowsEscapesVisibly(t *testing.T) {
+	home := t.TempDir()
+	ws := filepath.Join(t.TempDir(), "ws\x1b[1A\r  sandbox:   on (bubblewrap)\u202e")
+	if err := os.Mkdir(ws, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	db := filepath.Join(home, "bridge.db")
+	env := []string{"AGENT_BRIDGE_RATE_PER_MINUTE=0", "AGENT_BRIDGE_RATE_PER_HOUR=0", "AGENT_BRIDGE_RATE_PER_DAY=0", "YOLO_MODE=1"}
+	p := launch(t, home, ws, env, "--db", db)
+	a, _ := create(p)
+	done := make(chan *mcp.CallToolResult, 1)
+	go func() {
+		res, _ := p.call("enable_yolo_mode", a.args(map[string]any{"mode": "safe", "workspace": ws, "wait_seconds": 25}))
+		done <- res
+	}()
+	waitPending(t, home, db)
+	list, _, _ := runCLI(t, home, "approve", "--db", db, "--list")
+	scr, _ := approveOnTerminal(t, home, db, func(string, string) (string, string) { return "no", "" })
+	<-done
+	for name, out := range map[string]string{"approve --list": list, "approve": scr} {
+		if strings.ContainsAny(out, "\x1b\u202e") {
+			t.Errorf("%s printed a raw escape sequence:\n%q", name, out)
+		}
+		if !strings.Contains(out, `ws\x1b[1A\r  sandbox:   on (bubblewrap)\u202e`) {
+			t.Errorf("%s did not show the workspace's name with visible escapes:\n%s", name, out)
+		}
 	}
 }

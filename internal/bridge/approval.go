@@ -22,7 +22,7 @@ type Approval struct {
 	Sandbox   bool
 
 	// KindCommand only.
-	Command      string // the command as shown to the person (secrets redacted)
+	Command      string // the exact command text the person approves (one with a secret is refused)
 	CommandHash  string // hex SHA-256 of the exact command text
 	EnablementID string // the enablement the command runs under
 

@@ -16,9 +16,11 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
+	"github.com/agent-bridge/agent-bridge/internal/termtext"
 	"github.com/agent-bridge/agent-bridge/internal/yolo"
 )
 
@@ -30,30 +32,40 @@ func ConsentPhrase(a Approval) string {
 	return "enable " + a.Mode + " mode"
 }
 
-// ConsentPrompt is what a person reads before deciding on a.
+// ConsentPrompt is what a person reads before deciding on a. Every field
+// an agent could influence (role, workspace, origin, the command) is
+// printed through termtext, so escape sequences and invisible characters
+// show as escapes instead of redrawing the prompt. A command is shown
+// exactly as it will run, one line of the prompt per line of the command.
 func ConsentPrompt(a Approval, roles Conversation) string {
 	var b strings.Builder
-	who := fmt.Sprintf("Session %s", a.Session)
+	who := fmt.Sprintf("Session %s", termtext.Safe(string(a.Session)))
 	if r := roles.Role(a.Session); r != "" {
-		who += fmt.Sprintf(" (%q)", r)
+		who += fmt.Sprintf(" (%s)", termtext.Safe(strconv.Quote(r)))
 	}
+	conv := termtext.Safe(a.ConversationID)
 	if a.Kind == KindCommand {
-		fmt.Fprintf(&b, "%s of conversation %s asks to run this command through a shell (yolo mode):\n\n    %s\n\n", who, a.ConversationID, a.Command)
+		fmt.Fprintf(&b, "%s of conversation %s asks to run this command through a shell (yolo mode),\nexactly the text between the lines (a tab shows as \\t, other control characters as \\xNN):\n\n", who, conv)
+		fmt.Fprintf(&b, "    ----\n")
+		for _, line := range strings.Split(termtext.Block(a.Command), "\n") {
+			fmt.Fprintf(&b, "    %s\n", line)
+		}
+		fmt.Fprintf(&b, "    ----\n  sha256:    %s\n", a.CommandHash)
 	} else {
-		fmt.Fprintf(&b, "%s of conversation %s asks to enable YOLO mode: commands run as your user.\n\n", who, a.ConversationID)
-		fmt.Fprintf(&b, "  mode:      %s: %s\n", a.Mode, ModeSummary(a.Mode))
+		fmt.Fprintf(&b, "%s of conversation %s asks to enable YOLO mode: commands run as your user.\n\n", who, conv)
+		fmt.Fprintf(&b, "  mode:      %s: %s\n", termtext.Safe(a.Mode), ModeSummary(a.Mode))
 	}
-	fmt.Fprintf(&b, "  workspace: %s\n", a.Workspace)
+	fmt.Fprintf(&b, "  workspace: %s\n", termtext.Safe(a.Workspace))
 	fmt.Fprintf(&b, "  timeout:   %s per command\n", Human(a.Timeout))
 	if a.Sandbox {
 		fmt.Fprintf(&b, "  sandbox:   on (bubblewrap: only the workspace is writable, no network)\n")
 	} else {
-		fmt.Fprintf(&b, "  sandbox:   off (commands see everything your user can)\n")
+		fmt.Fprintf(&b, "  sandbox:   off (bubblewrap still hides agent-bridge's key, database and your credential stores; commands may write as your user and use the network)\n")
 	}
 	if a.Origin != "" {
-		fmt.Fprintf(&b, "  asked by:  the agent-bridge server at %s\n", a.Origin)
+		fmt.Fprintf(&b, "  asked by:  the agent-bridge server at %s\n", termtext.Safe(a.Origin))
 	}
-	fmt.Fprintf(&b, "  request:   %s, expires %s\n", a.ID, FormatTime(a.ExpiresAt))
+	fmt.Fprintf(&b, "  request:   %s, expires %s\n", termtext.Safe(a.ID), FormatTime(a.ExpiresAt))
 	fmt.Fprintf(&b, "\nCommand output is redacted and shown to both agents.")
 	return b.String()
 }

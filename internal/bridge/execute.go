@@ -176,11 +176,18 @@ func (s *Service) ExecuteCommand(ctx context.Context, c Caller, in ExecInput) (E
 				return "", s.commandApprovalGone(a, st)
 			}
 		}
+		// The person approves exactly the text that runs. A secret in it
+		// could be neither shown (it would be stored with the request)
+		// nor hidden (masking what looks like a secret hid shell syntax
+		// after it: --password=X;id>F showed as one redacted word).
+		if _, found := s.redactor.Redact(in.Command); len(found) > 0 {
+			return "", Errorf(EForbidden, "the command contains what looks like a secret (%s). In yolo mode a person approves the exact text that runs, and secrets are never shown or stored, so such a command is refused: put the secret in a file in the workspace (0600) and have the command read it from there.", countsText(redact.Counts(found)))
+		}
 		at := now.UTC().Truncate(time.Millisecond)
 		a := Approval{
 			ID: newApprovalID(), Kind: KindCommand, ConversationID: c.ConversationID, Session: c.Session,
 			Mode: en.Mode, Workspace: en.Workspace, Timeout: en.Timeout, Sandbox: en.Sandbox,
-			Command: s.clean(in.Command), CommandHash: hash, EnablementID: en.ID, Origin: s.cfg.Yolo.Origin,
+			Command: in.Command, CommandHash: hash, EnablementID: en.ID, Origin: s.cfg.Yolo.Origin,
 			State: ApprovalPending, CreatedAt: at, ExpiresAt: minTime(at.Add(s.cfg.Yolo.RequestTTL), en.ExpiresAt),
 		}
 		out.Approval, needConsent = a, true

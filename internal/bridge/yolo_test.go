@@ -507,3 +507,73 @@ func TestApprovalsByStateNow(t *testing.T) {
 		}
 	}
 }
+
+// Issue 13, finding 2: the person was shown the redacted command, and
+// redaction swallowed shell syntax (--password=X;id>F showed as one
+// redacted word while bash also ran ;id>F). Now a yolo-mode command with
+// a secret in it is refused before anyone is asked, and any other is
+// stored and shown exactly as it runs.
+func TestYoloPersonApprovesTheExactText(t *testing.T) {
+	r := newYoloRig(t, true)
+	ctx := context.Background()
+	// A refused call changes nothing, so the token stays unspent.
+	tok, _ := r.enable(t, "yolo")
+	for _, cmd := range []string{
+		"mysql --password=Zq8vLw2mXr5tKp9s;id>F",
+		"curl -s https://deploy:Zq8vLw2mXr5tKp9s@example.com/x;id>F",
+		"echo ghp_Zx9Kq2Lm4Np6Rs8Tv0Wy1Ab3Cd5Ef7Gh9Ij1;id>F",
+	} {
+		out, err := r.svc.ExecuteCommand(ctx, r.a, bridge.ExecInput{Command: cmd, ApprovalToken: tok})
+		wantKind(t, err, bridge.EForbidden, "looks like a secret")
+		if out.Approval.ID != "" {
+			t.Fatalf("%q: a person was asked to approve it: %+v", cmd, out.Approval)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(r.ws, "F")); err == nil {
+		t.Fatal("the hidden part ran")
+	}
+	pending, err := r.svc.Approvals(ctx, bridge.ApprovalPending)
+	if err != nil || len(pending) != 0 {
+		t.Fatalf("requests stored for commands with secrets: %+v %v", pending, err)
+	}
+
+	cmd := "printf 'a\\tb\\n' >out.txt;\tcat out.txt\nls -l"
+	out, err := r.svc.ExecuteCommand(ctx, r.a, bridge.ExecInput{Command: cmd, ApprovalToken: tok})
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := r.svc.Approval(ctx, out.Approval.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v.Command != cmd || v.CommandHash != bridge.CommandHash(cmd) {
+		t.Fatalf("stored %q (hash %s), want the exact text %q", v.Command, v.CommandHash, cmd)
+	}
+	want := "    printf 'a\\tb\\n' >out.txt;\\tcat out.txt\n    ls -l\n"
+	if p := v.Prompt(); !strings.Contains(p, want) {
+		t.Fatalf("the prompt does not show the command as it runs:\n%s\nwant it to contain:\n%s", p, want)
+	}
+}
+
+// Escape sequences and invisible characters in what an agent chose
+// (its role, its workspace's name) or what a server reports (origin)
+// reach the person's terminal only as visible escapes: no fake
+// "sandbox: on" line can be drawn over the real one.
+func TestConsentPromptShowsEscapesVisibly(t *testing.T) {
+	a := bridge.Approval{
+		ID: "appr_0123456789abcdef", Kind: bridge.KindCommand, ConversationID: "conv_x", Session: bridge.SessionA,
+		Workspace: "/tmp/ws\x1b[1A\r  sandbox:   on (bubblewrap)", Origin: "host\x1b]0;pwned\x07",
+		Command: "ls \u202egnp.exe\u202c\x1b[2K", CommandHash: bridge.CommandHash("ls"), Timeout: time.Second,
+	}
+	p := bridge.ConsentPrompt(a, bridge.Conversation{RoleA: "backend\x1b[31m\u200b"})
+	for _, r := range p {
+		if r == '\x1b' || r == '\r' || r == '\a' || r == '\u202e' || r == '\u200b' {
+			t.Fatalf("prompt carries %U:\n%q", r, p)
+		}
+	}
+	for _, want := range []string{`ws\x1b[1A\r  sandbox:`, `\u202egnp.exe\u202c\x1b[2K`, `host\x1b]0;pwned\x07`, `backend\x1b[31m\u200b`} {
+		if !strings.Contains(p, want) {
+			t.Errorf("prompt does not show %s:\n%s", want, p)
+		}
+	}
+}
