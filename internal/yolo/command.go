@@ -2,6 +2,7 @@ package yolo
 
 import (
 	"path/filepath"
+	"strconv"
 	"strings"
 
 	"mvdan.cc/sh/v3/syntax"
@@ -40,7 +41,9 @@ func init() {
 		"cd": cdRule, "pushd": cdRule, "popd": cdRule,
 		"systemctl": powerVerbRule, "loginctl": powerVerbRule,
 		"init": runlevelRule, "telinit": runlevelRule,
-		"kill": func(_ *analyzer, c call) *Refusal { return killAll(c.args) },
+		"kill":  func(_ *analyzer, c call) *Refusal { return killAll(c.args) },
+		"pkill": killByNameRule, "killall": killByNameRule, "killall5": killByNameRule, "skill": killByNameRule,
+		"slay": killByNameRule,
 		"find": func(a *analyzer, c call) *Refusal { return a.find(c.args, c.st, c.depth) },
 		"rm":   func(a *analyzer, c call) *Refusal { return a.remove(c.name, c.args, c.st, true) },
 		"mv":   mvRule, "cp": copyRule, "install": copyRule, "ln": copyRule, "rsync": copyRule,
@@ -204,26 +207,39 @@ func (a *analyzer) cd(name string, args []arg, st *state) {
 	}
 }
 
-// killAll refuses kill -1 (every process the user may signal).
+// killAll refuses kill with a process id that is not a positive number:
+// -1 signals every process you may signal, 0 the whole process group and
+// -PGID another group (the bridge's, perhaps). Only a signal option may
+// start with a dash, and only before the first process id.
 func killAll(args []arg) *Refusal {
 	i := 1
 	if i < len(args) && args[i].lit && (args[i].val == "-s" || args[i].val == "-n") {
 		i += 2
+	} else if i < len(args) && args[i].lit && (args[i].val == "-l" || args[i].val == "-L" || args[i].val == "--list" || args[i].val == "--table") {
+		return nil // lists signal names
 	} else if i < len(args) && args[i].lit && strings.HasPrefix(args[i].val, "-") && args[i].val != "--" && len(args) > 2 {
 		i++ // the signal, as -9, -KILL or -1
 	}
 	for ; i < len(args); i++ {
-		if args[i].val == "--" {
+		v := args[i].val
+		if args[i].lit && v == "--" {
 			continue
 		}
-		if !args[i].lit || args[i].val == "-1" {
-			if !args[i].lit {
-				continue
-			}
-			return refuse("kill-all", "kill -1 signals every process you may signal, the bridge included; name the process ids")
+		if !args[i].lit {
+			continue // a computed pid: $! or $(cat pidfile) names one process
+		}
+		if n, err := strconv.Atoi(v); err == nil && n <= 0 {
+			return refuse("kill-all", "kill %s signals every process you may signal or a whole process group, the bridge's perhaps; name the process ids", v)
 		}
 	}
 	return nil
+}
+
+// killByNameRule refuses programs that pick processes by name or kill
+// them all (pkill -9 . matches every process of yours, the bridge
+// included; killall5 signals every process outside its session).
+func killByNameRule(_ *analyzer, c call) *Refusal {
+	return refuse("kill-all", "%s picks processes by name or kills them all, which can reach the bridge and every other program you run; kill the process ids you started with kill PID", c.name)
 }
 
 // policyDeny matches the operator's deny patterns; a non-literal argument
