@@ -280,43 +280,20 @@ func TestBridgeFilesHiddenFromTheSandbox(t *testing.T) {
 	t.Chdir(t.TempDir())
 	wd, _ := os.Getwd()
 	got := bridgeFiles("b.db", "b.db.key")
-	want := []string{wd + "/b.db.key", wd + "/b.db", wd + "/b.db-wal", wd + "/b.db-shm", wd + "/b.db-notify"}
+	want := []string{wd + "/b.db.key", wd + "/b.db", wd + "/b.db-wal", wd + "/b.db-shm", wd + "/b.db-notify", wd}
 	if strings.Join(got, " ") != strings.Join(want, " ") {
 		t.Errorf("SQLite: %q, want %q", got, want)
 	}
 	if got := bridgeFiles("postgres://bridge:pw@db/bridge", "/etc/team.key"); len(got) != 1 || got[0] != "/etc/team.key" {
-		t.Errorf("PostgreSQL: %q, want only the key file", got)
+		t.Errorf("PostgreSQL with a key in a top-level directory: %q, want only the key file", got)
 	}
-}
-
-// Issue 13: escape sequences in what an agent names (here its workspace, a
-// directory whose name redraws the line above as "sandbox: on") reach the
-// person's terminal only as visible escapes, in the prompt and in --list.
-func TestApproveShowsEscapesVisibly(t *testing.T) {
-	home := t.TempDir()
-	ws := filepath.Join(t.TempDir(), "ws\x1b[1A\r  sandbox:   on (bubblewrap)\u202e")
-	if err := os.Mkdir(ws, 0o700); err != nil {
-		t.Fatal(err)
+	if got := bridgeFiles("postgres://bridge:pw@db/bridge", "/srv/bridge/team.key"); strings.Join(got, " ") != "/srv/bridge/team.key /srv/bridge" {
+		t.Errorf("PostgreSQL: %q, want the key file and its directory", got)
 	}
-	db := filepath.Join(home, "bridge.db")
-	env := []string{"AGENT_BRIDGE_RATE_PER_MINUTE=0", "AGENT_BRIDGE_RATE_PER_HOUR=0", "AGENT_BRIDGE_RATE_PER_DAY=0", "YOLO_MODE=1"}
-	p := launch(t, home, ws, env, "--db", db)
-	a, _ := create(p)
-	done := make(chan *mcp.CallToolResult, 1)
-	go func() {
-		res, _ := p.call("enable_yolo_mode", a.args(map[string]any{"mode": "safe", "workspace": ws, "wait_seconds": 25}))
-		done <- res
-	}()
-	waitPending(t, home, db)
-	list, _, _ := runCLI(t, home, "approve", "--db", db, "--list")
-	scr, _ := approveOnTerminal(t, home, db, func(string, string) (string, string) { return "no", "" })
-	<-done
-	for name, out := range map[string]string{"approve --list": list, "approve": scr} {
-		if strings.ContainsAny(out, "\x1b\u202e") {
-			t.Errorf("%s printed a raw escape sequence:\n%q", name, out)
-		}
-		if !strings.Contains(out, `ws\x1b[1A\r  sandbox:   on (bubblewrap)\u202e`) {
-			t.Errorf("%s did not show the workspace's name with visible escapes:\n%s", name, out)
+	home, _ := os.UserHomeDir()
+	for _, p := range bridgeFiles(filepath.Join(home, "b.db"), filepath.Join(home, "b.db.key")) {
+		if p == home {
+			t.Errorf("the home directory is hidden: %q", p)
 		}
 	}
 }

@@ -201,11 +201,12 @@ func (s *Service) checkEnable(in *EnableInput) (string, error) {
 	if err != nil {
 		return "", Errorf(EInvalid, "workspace %q cannot be used: %v. Give an existing project directory (not / or a home or system directory).", dir, err)
 	}
-	if in.Sandbox {
-		// Refuse now rather than after a person approved a mode whose
-		// every command would fail.
+	// Refuse now rather than after a person approved a mode whose every
+	// command would fail: the strict sandbox needs bubblewrap, and so do
+	// restricted and yolo mode, whose commands run only inside it.
+	if in.Sandbox || in.Mode != string(yolo.Safe) {
 		if err := yolo.SandboxAvailable(ws); err != nil {
-			return "", Errorf(EInvalid, "sandbox: %v", err)
+			return "", Errorf(EInvalid, "sandbox: %v (%s mode commands and sandboxed ones run only inside bubblewrap)", err, in.Mode)
 		}
 	}
 	return ws, nil

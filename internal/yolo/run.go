@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"os/exec"
 	"path/filepath"
 )
 
@@ -36,18 +37,34 @@ const markerVar = "AGENT_BRIDGE_RUN"
 // Run returns an error only when the command could not be started or ctx
 // ended it (ctx.Err()); a non-zero exit or a timeout is in the Result.
 func Run(ctx context.Context, s Spec) (Result, error) {
-	res := Result{ExitCode: -1}
+	s, argv, err := prepare(ctx, s)
+	if err != nil {
+		return Result{ExitCode: -1}, err
+	}
+	if argv, err = confine(s, argv); err != nil {
+		return Result{ExitCode: -1}, err
+	}
+	if _, err := exec.LookPath(s.Plan.Argv[0]); err != nil {
+		// Said here, not as the sandbox's exit status.
+		return Result{ExitCode: -1}, refuse("not-found", "program %s not found in PATH (%v)", s.Plan.Argv[0], err)
+	}
+	return execute(ctx, s, argv)
+}
+
+// prepare checks s, fills in its defaults and returns the argv to run,
+// before confinement.
+func prepare(ctx context.Context, s Spec) (Spec, []string, error) {
 	if err := Supported(); err != nil {
-		return res, err
+		return s, nil, err
 	}
 	if len(s.Plan.Argv) == 0 {
-		return res, refuse("empty", "no command to run; pass the Plan that Check returned")
+		return s, nil, refuse("empty", "no command to run; pass the Plan that Check returned")
 	}
 	if s.Workspace == "" {
-		return res, refuse("workspace", "no workspace; pass the directory Workspace returned")
+		return s, nil, refuse("workspace", "no workspace; pass the directory Workspace returned")
 	}
 	if err := ctx.Err(); err != nil {
-		return res, err
+		return s, nil, err
 	}
 	if s.MaxOutput <= 0 {
 		s.MaxOutput = DefaultMaxOutput
@@ -64,15 +81,11 @@ func Run(ctx context.Context, s Spec) (Result, error) {
 		// time): read them again just before running.
 		off, r := gitFiltersOff(s.Workspace, argv)
 		if r != nil {
-			return res, r
+			return s, nil, r
 		}
 		argv = append(append([]string{argv[0]}, off...), argv[1:]...)
 	}
-	argv, err := confine(s, argv)
-	if err != nil {
-		return res, err
-	}
-	return execute(ctx, s, argv)
+	return s, argv, nil
 }
 
 // HiddenPaths are the credential stores under the home directory that a
