@@ -26,10 +26,13 @@ const markerVar = "AGENT_BRIDGE_RUN"
 // becomes a child subreaper, so they are re-parented to it). Output is kept
 // up to s.MaxOutput while the rest is counted and dropped.
 //
-// With s.Sandbox the command runs under bubblewrap: the whole filesystem
-// read-only except the workspace, a private /tmp, fresh /dev and /proc, no
-// network, new namespaces, no capabilities, a new session (no terminal
-// injection), and it dies with the bridge. A missing bwrap is a *Refusal.
+// The command runs under bubblewrap wherever it works (the bridge's files
+// and credential stores hidden; private /tmp, /var/tmp and /run; its own
+// pid namespace; no capabilities; a new session, so no terminal
+// injection; it dies with the bridge). With s.Sandbox the filesystem is
+// also read-only except the workspace and there is no network, and a
+// missing or unusable bwrap is a *Refusal. Without bubblewrap only what
+// cannot reach past its arguments runs (see unconfined).
 //
 // Commands run only on Linux; elsewhere Run returns the *Refusal that
 // Supported describes.
