@@ -60,7 +60,7 @@ func ConsentPrompt(a Approval, roles Conversation) string {
 	if a.Sandbox {
 		fmt.Fprintf(&b, "  sandbox:   on (bubblewrap: only the workspace is writable, no network)\n")
 	} else {
-		fmt.Fprintf(&b, "  sandbox:   off (bubblewrap still hides agent-bridge's key, database and your credential stores; commands may write as your user and use the network)\n")
+		fmt.Fprintf(&b, "  sandbox:   off (commands may write as your user and use the network; bubblewrap still hides agent-bridge's files and your credential stores, and without it only safe mode's readers run)\n")
 	}
 	if a.Origin != "" {
 		fmt.Fprintf(&b, "  asked by:  the agent-bridge server at %s\n", termtext.Safe(a.Origin))
