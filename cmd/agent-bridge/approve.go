@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/agent-bridge/agent-bridge/internal/bridge"
+	"github.com/agent-bridge/agent-bridge/internal/termtext"
 )
 
 func approveCommand() command {
@@ -82,6 +83,14 @@ func approve(ctx context.Context, e env, o *options, svc *bridge.Service, pos []
 	v, err := pickRequest(ctx, svc, o, id, tty, in)
 	if err != nil {
 		return err
+	}
+	if v.Kind == bridge.KindCommand && bridge.CommandHash(v.Command) != v.CommandHash {
+		// What would be shown is not what would run: the database was
+		// changed behind the bridge. Never ask a person about it.
+		if _, err := svc.Decide(ctx, v.ID, false, who(), "the stored command text does not match its hash"); err != nil {
+			return err
+		}
+		return fmt.Errorf("%s denied: its stored command text does not match the hash of the command that would run; the database was changed outside agent-bridge", v.ID)
 	}
 	fmt.Fprintf(tty, "\n%s\n\n", v.Prompt())
 	code, err := terminalCode()
@@ -173,7 +182,7 @@ func pickRequest(ctx context.Context, svc *bridge.Service, o *options, id string
 		if v.Kind == bridge.KindCommand {
 			what = "run: " + v.Command
 		}
-		fmt.Fprintf(tty, "  %d. %s  %s session %s: %s\n", i+1, v.ID, v.ConversationID, v.Session, what)
+		fmt.Fprintf(tty, "  %d. %s  %s session %s: %s\n", i+1, v.ID, termtext.Safe(v.ConversationID), termtext.Safe(string(v.Session)), termtext.Safe(what))
 	}
 	fmt.Fprint(tty, "Which one (number)? ")
 	line, err := readLine(in)
@@ -211,7 +220,8 @@ func approveList(ctx context.Context, e env, o *options, svc *bridge.Service) er
 	w := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(w, "ID\tSTATE\tCONVERSATION\tSESSION\tMODE\tWORKSPACE\tUNTIL\tCOMMAND")
 	for _, v := range views {
-		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", v.ID, v.StateNow, v.ConversationID, v.Session, v.Mode, v.Workspace, bridge.FormatTime(v.ExpiresAt), v.Command)
+		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", v.ID, v.StateNow, termtext.Safe(v.ConversationID), termtext.Safe(string(v.Session)),
+			termtext.Safe(v.Mode), termtext.Safe(v.Workspace), bridge.FormatTime(v.ExpiresAt), termtext.Safe(v.Command))
 	}
 	return w.Flush()
 }

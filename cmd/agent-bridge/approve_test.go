@@ -1,3 +1,5 @@
+//go:build linux
+
 package main
 
 // The out-of-band consent of YOLO mode, end to end: an agent's server
@@ -80,13 +82,15 @@ func approveOnTerminalAfter(t *testing.T, home, db string, answer func(phrase, c
 	}
 	slave.Close()
 	scr := &syncBuffer{}
+	drained := make(chan struct{})
 	go func() {
+		defer close(drained)
 		buf := make([]byte, 4096)
 		for {
 			n, err := master.Read(buf)
 			scr.Write(buf[:n])
 			if err != nil {
-				return
+				return // EIO once no process holds the terminal open
 			}
 		}
 	}()
@@ -109,7 +113,7 @@ func approveOnTerminalAfter(t *testing.T, home, db string, answer func(phrase, c
 	go func() { done <- cmd.Wait() }()
 	select {
 	case err := <-done:
-		time.Sleep(50 * time.Millisecond) // let the reader drain the last lines
+		<-drained // the last lines are read once approve has closed the terminal
 		return scr.String(), err
 	case <-time.After(20 * time.Second):
 		cmd.Process.Kill()
@@ -276,11 +280,20 @@ func TestBridgeFilesHiddenFromTheSandbox(t *testing.T) {
 	t.Chdir(t.TempDir())
 	wd, _ := os.Getwd()
 	got := bridgeFiles("b.db", "b.db.key")
-	want := []string{wd + "/b.db.key", wd + "/b.db", wd + "/b.db-wal", wd + "/b.db-shm", wd + "/b.db-notify"}
+	want := []string{wd + "/b.db.key", wd + "/b.db", wd + "/b.db-wal", wd + "/b.db-shm", wd + "/b.db-notify", wd}
 	if strings.Join(got, " ") != strings.Join(want, " ") {
 		t.Errorf("SQLite: %q, want %q", got, want)
 	}
 	if got := bridgeFiles("postgres://bridge:pw@db/bridge", "/etc/team.key"); len(got) != 1 || got[0] != "/etc/team.key" {
-		t.Errorf("PostgreSQL: %q, want only the key file", got)
+		t.Errorf("PostgreSQL with a key in a top-level directory: %q, want only the key file", got)
+	}
+	if got := bridgeFiles("postgres://bridge:pw@db/bridge", "/srv/bridge/team.key"); strings.Join(got, " ") != "/srv/bridge/team.key /srv/bridge" {
+		t.Errorf("PostgreSQL: %q, want the key file and its directory", got)
+	}
+	home, _ := os.UserHomeDir()
+	for _, p := range bridgeFiles(filepath.Join(home, "b.db"), filepath.Join(home, "b.db.key")) {
+		if p == home {
+			t.Errorf("the home directory is hidden: %q", p)
+		}
 	}
 }

@@ -31,7 +31,7 @@ a session, across all processes sharing the database.
 
 Command execution (YOLO mode) is off unless the environment has YOLO_MODE=1; then
 enable_yolo_mode and execute_command are offered too, and each enablement needs a
-person's typed consent (in the client's form, or agent-bridge approve on a terminal).
+person's typed consent with agent-bridge approve on a terminal.
 --yolo-policy adds allow and deny patterns. Read YOLO_MODE.md before turning it on.
 
 With --http ADDR it serves the same tools over MCP Streamable HTTP at http://ADDR/mcp

@@ -38,18 +38,40 @@ func yoloSettings(y bridge.YoloConfig, o *options, getenv func(string) string, l
 	return y, nil
 }
 
-// bridgeFiles are the bridge's own files, which a sandboxed command must
-// not read: the key signs every token, and the database holds approvals.
-// A PostgreSQL URL is no file; its key file still is.
+// bridgeFiles are the bridge's own files, which no command may read: the
+// key signs every token, and the database holds approvals. The
+// directories holding them are hidden too, so that copies kept beside
+// them (agent-bridge backup DEST writes DEST and DEST.key) are out of
+// reach as well, unless such a directory is the home directory or a
+// top-level one, where hiding it would hide everything. A PostgreSQL URL
+// is no file; its key file still is.
 func bridgeFiles(db, key string) []string {
 	files := []string{key}
-	if abs, err := filepath.Abs(db); err == nil && !postgres.IsURL(db) {
-		files = append(files, abs, abs+"-wal", abs+"-shm", abs+"-notify")
-	}
 	if abs, err := filepath.Abs(key); err == nil {
 		files[0] = abs
 	}
+	dirs := []string{filepath.Dir(files[0])}
+	if abs, err := filepath.Abs(db); err == nil && !postgres.IsURL(db) {
+		files = append(files, abs, abs+"-wal", abs+"-shm", abs+"-notify")
+		dirs = append(dirs, filepath.Dir(abs))
+	}
+	home, _ := os.UserHomeDir()
+	for _, d := range dirs {
+		if d == filepath.Clean(home) || strings.Count(d, "/") < 2 || containsString(files, d) {
+			continue
+		}
+		files = append(files, d)
+	}
 	return files
+}
+
+func containsString(list []string, v string) bool {
+	for _, s := range list {
+		if s == v {
+			return true
+		}
+	}
+	return false
 }
 
 // loadYoloPolicy reads a policy file: one "allow PATTERN" or "deny PATTERN"

@@ -22,7 +22,7 @@ type Approval struct {
 	Sandbox   bool
 
 	// KindCommand only.
-	Command      string // the command as shown to the person (secrets redacted)
+	Command      string // the exact command text the person approves (one with a secret is refused)
 	CommandHash  string // hex SHA-256 of the exact command text
 	EnablementID string // the enablement the command runs under
 
@@ -30,7 +30,7 @@ type Approval struct {
 
 	State     string // see the Approval* states
 	Reason    string // why it was denied or revoked
-	DecidedBy string // who decided: a terminal user, or the MCP client's user
+	DecidedBy string // who decided: a terminal user (the only consent channel)
 	CreatedAt time.Time
 	DecidedAt time.Time // zero while pending
 	UsedAt    time.Time // when the approval token was redeemed (enable) or the command ran

@@ -112,7 +112,7 @@ func (s *Service) Decide(ctx context.Context, id string, approve bool, by, reaso
 		if a.Kind == KindCommand {
 			what = "command sha256 " + a.CommandHash[:12]
 		}
-		d := fmt.Sprintf("%s %s (%s) by %s", a.State, a.ID, what, by)
+		d := fmt.Sprintf("%s %s (%s) through %s by %s", a.State, a.ID, what, ConsentChannel, by)
 		if reason != "" {
 			d += ": " + reason
 		}

@@ -1,19 +1,26 @@
 package bridge
 
-// Consent: what a person is shown and types, the one-time code and its
-// MAC, the approval token, and answers from a client's form.
+// Consent: what a person is shown and types, and the approval token.
+//
+// Consent comes only through a channel the requesting agent's client can
+// neither read nor answer: `agent-bridge approve` on a terminal, which
+// makes the one-time code itself, shows it only there and reads the answer
+// from /dev/tty. There is deliberately no consent form in the MCP client
+// (elicitation): the form and its answer travel over the requester's own
+// connection, so a client that answers forms programmatically approved
+// its own request.
 
 import (
-	"context"
 	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
-	"math/big"
+	"strconv"
 	"strings"
 	"time"
 
+	"github.com/agent-bridge/agent-bridge/internal/termtext"
 	"github.com/agent-bridge/agent-bridge/internal/yolo"
 )
 
@@ -25,30 +32,40 @@ func ConsentPhrase(a Approval) string {
 	return "enable " + a.Mode + " mode"
 }
 
-// ConsentPrompt is what a person reads before deciding on a.
+// ConsentPrompt is what a person reads before deciding on a. Every field
+// an agent could influence (role, workspace, origin, the command) is
+// printed through termtext, so escape sequences and invisible characters
+// show as escapes instead of redrawing the prompt. A command is shown
+// exactly as it will run, one line of the prompt per line of the command.
 func ConsentPrompt(a Approval, roles Conversation) string {
 	var b strings.Builder
-	who := fmt.Sprintf("Session %s", a.Session)
+	who := fmt.Sprintf("Session %s", termtext.Safe(string(a.Session)))
 	if r := roles.Role(a.Session); r != "" {
-		who += fmt.Sprintf(" (%q)", r)
+		who += fmt.Sprintf(" (%s)", termtext.Safe(strconv.Quote(r)))
 	}
+	conv := termtext.Safe(a.ConversationID)
 	if a.Kind == KindCommand {
-		fmt.Fprintf(&b, "%s of conversation %s asks to run this command through a shell (yolo mode):\n\n    %s\n\n", who, a.ConversationID, a.Command)
+		fmt.Fprintf(&b, "%s of conversation %s asks to run this command through a shell (yolo mode),\nexactly the text between the lines (a tab shows as \\t, other control characters as \\xNN):\n\n", who, conv)
+		fmt.Fprintf(&b, "    ----\n")
+		for _, line := range strings.Split(termtext.Block(a.Command), "\n") {
+			fmt.Fprintf(&b, "    %s\n", line)
+		}
+		fmt.Fprintf(&b, "    ----\n  sha256:    %s\n", a.CommandHash)
 	} else {
-		fmt.Fprintf(&b, "%s of conversation %s asks to enable YOLO mode: commands run as your user.\n\n", who, a.ConversationID)
-		fmt.Fprintf(&b, "  mode:      %s: %s\n", a.Mode, ModeSummary(a.Mode))
+		fmt.Fprintf(&b, "%s of conversation %s asks to enable YOLO mode: commands run as your user.\n\n", who, conv)
+		fmt.Fprintf(&b, "  mode:      %s: %s\n", termtext.Safe(a.Mode), ModeSummary(a.Mode))
 	}
-	fmt.Fprintf(&b, "  workspace: %s\n", a.Workspace)
+	fmt.Fprintf(&b, "  workspace: %s\n", termtext.Safe(a.Workspace))
 	fmt.Fprintf(&b, "  timeout:   %s per command\n", Human(a.Timeout))
 	if a.Sandbox {
 		fmt.Fprintf(&b, "  sandbox:   on (bubblewrap: only the workspace is writable, no network)\n")
 	} else {
-		fmt.Fprintf(&b, "  sandbox:   off (commands see everything your user can)\n")
+		fmt.Fprintf(&b, "  sandbox:   off (commands may write as your user and use the network; bubblewrap still hides agent-bridge's files and your credential stores, and without it only safe mode's readers run)\n")
 	}
 	if a.Origin != "" {
-		fmt.Fprintf(&b, "  asked by:  the agent-bridge server at %s\n", a.Origin)
+		fmt.Fprintf(&b, "  asked by:  the agent-bridge server at %s\n", termtext.Safe(a.Origin))
 	}
-	fmt.Fprintf(&b, "  request:   %s, expires %s\n", a.ID, FormatTime(a.ExpiresAt))
+	fmt.Fprintf(&b, "  request:   %s, expires %s\n", termtext.Safe(a.ID), FormatTime(a.ExpiresAt))
 	fmt.Fprintf(&b, "\nCommand output is redacted and shown to both agents.")
 	return b.String()
 }
@@ -64,32 +81,6 @@ func ModeSummary(mode string) string {
 		return "any shell command you approve one by one, except a hard deny list"
 	}
 	return mode
-}
-
-// challenge makes the one-time code for a and the state that checks it.
-func (s *Service) challenge(a Approval) (*Challenge, error) {
-	code, err := newConsentCode()
-	if err != nil {
-		return nil, err
-	}
-	var conv Conversation
-	_ = s.store.View(context.Background(), func(tx Tx) (err error) {
-		conv, err = tx.Conversation(a.ConversationID)
-		return err
-	})
-	return &Challenge{
-		Approval: a,
-		Prompt:   ConsentPrompt(a, conv),
-		Phrase:   ConsentPhrase(a),
-		Code:     code,
-		State:    a.ID + "." + s.consentMAC(a.ID, code),
-	}, nil
-}
-
-func (s *Service) consentMAC(id, code string) string {
-	m := hmac.New(sha256.New, s.yoloKey("consent"))
-	m.Write([]byte(id + "\x00" + digits(code)))
-	return hex.EncodeToString(m.Sum(nil))
 }
 
 func (s *Service) yoloKey(purpose string) []byte { return s.key.Sub("yolo " + purpose) }
@@ -135,15 +126,8 @@ func digits(v string) string {
 	}, v)
 }
 
-// newConsentCode returns six random digits shown as 123-456.
-func newConsentCode() (string, error) {
-	n, err := rand.Int(rand.Reader, big.NewInt(1_000_000))
-	if err != nil {
-		return "", fmt.Errorf("consent code: %w", err)
-	}
-	v := fmt.Sprintf("%06d", n.Int64())
-	return v[:3] + "-" + v[3:], nil
-}
+// ConsentChannel names the only way consent is given, for audit rows.
+const ConsentChannel = "the terminal (agent-bridge approve, code shown and typed on /dev/tty)"
 
 func newApprovalID() string {
 	var b [8]byte
@@ -151,67 +135,6 @@ func newApprovalID() string {
 		panic(err) // crypto/rand does not fail on supported systems
 	}
 	return "appr_" + hex.EncodeToString(b[:])
-}
-
-// answerConsent records a person's answer to a Challenge from the client's
-// form. A decline, a wrong phrase or a wrong code denies the request (one
-// try per code); the denial is kept and audited, and the caller gets an
-// error.
-func (s *Service) answerConsent(ctx context.Context, tool string, c Caller, ans *ConsentAnswer, kind, hash string) (Approval, error) {
-	var a Approval
-	var denied error
-	err := s.call(ctx, "yolo:consent", c.ConversationID, c.Session, func(tx Tx, now time.Time) (string, error) {
-		if err := s.yoloGate(); err != nil {
-			return "", err
-		}
-		if err := s.checkCaller(c); err != nil {
-			return "", err
-		}
-		id, mac, ok := strings.Cut(ans.State, ".")
-		if !ok || !ValidApprovalID(id) || len(mac) != 64 {
-			return "", Errorf(EInvalid, "the consent form's state is malformed; call %s again without it to ask anew.", tool)
-		}
-		var err error
-		if a, err = s.ownApproval(tx, c, id, kind, hash); err != nil {
-			return "", err
-		}
-		if st := a.StateAt(now); st != ApprovalPending {
-			return "", Errorf(EForbidden, "request %s is %s, not waiting for consent: a consent code works once. Call %s again without request_id to ask anew.", a.ID, st, tool)
-		}
-		a.DecidedAt, a.DecidedBy = now.UTC().Truncate(time.Millisecond), "the MCP client's user (form)"
-		switch {
-		case !ans.Accepted:
-			a.Reason = "the person declined in the client's form"
-		case CheckConsent(ConsentPhrase(a), "000000", ans.Phrase, "000000") != nil:
-			a.Reason = "the phrase typed in the client's form was wrong"
-		case !hmac.Equal([]byte(s.consentMAC(a.ID, ans.Code)), []byte(mac)) || digits(ans.Code) == "":
-			a.Reason = "the code typed in the client's form was wrong"
-		}
-		if a.Reason != "" {
-			a.State = ApprovalDenied
-			denied = Errorf(EForbidden, "the person did not approve request %s: %s. It is denied; do not retry unless the person asks you to.", a.ID, a.Reason)
-		} else {
-			a.State = ApprovalApproved
-			a.ExpiresAt = a.DecidedAt.Add(s.cfg.Yolo.TokenTTL)
-		}
-		if err := tx.SaveApproval(a); err != nil {
-			return "", err
-		}
-		return fmt.Sprintf("%s %s: %s", a.State, a.ID, firstNonEmpty(a.Reason, "phrase and code typed in the client's form")), nil
-	})
-	if err != nil {
-		return a, err
-	}
-	return a, denied
-}
-
-func firstNonEmpty(v ...string) string {
-	for _, s := range v {
-		if s != "" {
-			return s
-		}
-	}
-	return ""
 }
 
 func minTime(a, b time.Time) time.Time {

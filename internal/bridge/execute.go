@@ -115,17 +115,6 @@ func (s *Service) ExecuteCommand(ctx context.Context, c Caller, in ExecInput) (E
 	const tool = "execute_command"
 	var out ExecResult
 	hash := CommandHash(in.Command)
-	// spentBy is the enablement whose token the first leg of this call
-	// already redeemed: a client answering a consent form repeats the
-	// call with the same arguments, approval_token included.
-	var spentBy string
-	if in.Answer != nil {
-		a, err := s.answerConsent(ctx, tool, c, in.Answer, KindCommand, hash)
-		if err != nil {
-			return out, err
-		}
-		in.Answer, in.RequestID, spentBy = nil, a.ID, a.EnablementID
-	}
 	// Phase 1, one transaction: authorize, start the enablement, check the
 	// command against its mode, and in the yolo mode find or ask for this
 	// command's approval (spent here when it is already given).
@@ -148,7 +137,7 @@ func (s *Service) ExecuteCommand(ctx context.Context, c Caller, in ExecInput) (E
 			return "", err
 		}
 		var detail []string
-		if id, ok := s.approvalTokenID(in.ApprovalToken); in.ApprovalToken != "" && !(ok && id == spentBy) {
+		if in.ApprovalToken != "" {
 			a, err := s.redeem(tx, c, conv, in.ApprovalToken, now)
 			if err != nil {
 				return "", err
@@ -187,11 +176,18 @@ func (s *Service) ExecuteCommand(ctx context.Context, c Caller, in ExecInput) (E
 				return "", s.commandApprovalGone(a, st)
 			}
 		}
+		// The person approves exactly the text that runs. A secret in it
+		// could be neither shown (it would be stored with the request)
+		// nor hidden (masking what looks like a secret hid shell syntax
+		// after it: --password=X;id>F showed as one redacted word).
+		if _, found := s.redactor.Redact(in.Command); len(found) > 0 {
+			return "", Errorf(EForbidden, "the command contains what looks like a secret (%s). In yolo mode a person approves the exact text that runs, and secrets are never shown or stored, so such a command is refused: put the secret in a file in the workspace (0600) and have the command read it from there.", countsText(redact.Counts(found)))
+		}
 		at := now.UTC().Truncate(time.Millisecond)
 		a := Approval{
 			ID: newApprovalID(), Kind: KindCommand, ConversationID: c.ConversationID, Session: c.Session,
 			Mode: en.Mode, Workspace: en.Workspace, Timeout: en.Timeout, Sandbox: en.Sandbox,
-			Command: s.clean(in.Command), CommandHash: hash, EnablementID: en.ID, Origin: s.cfg.Yolo.Origin,
+			Command: in.Command, CommandHash: hash, EnablementID: en.ID, Origin: s.cfg.Yolo.Origin,
 			State: ApprovalPending, CreatedAt: at, ExpiresAt: minTime(at.Add(s.cfg.Yolo.RequestTTL), en.ExpiresAt),
 		}
 		out.Approval, needConsent = a, true
@@ -201,10 +197,6 @@ func (s *Service) ExecuteCommand(ctx context.Context, c Caller, in ExecInput) (E
 		return out, err
 	}
 	if needConsent {
-		if in.Elicit {
-			out.Challenge, err = s.challenge(out.Approval)
-			return out, err
-		}
 		a, waited, err := s.awaitDecision(ctx, out.Approval, in.Wait)
 		out.Approval, out.Waited = a, waited
 		if err != nil || a.StateAt(s.cfg.Now()) == ApprovalPending {

@@ -8,9 +8,10 @@ package bridge
 //     it both tools refuse, whatever is in the database.
 //  2. A person, not the agent, reads what is asked and types a
 //     confirmation phrase,
-//  3. and a one-time code shown only to them: in the MCP client's own form
-//     (elicitation), or in `agent-bridge approve` on a terminal. The code is
-//     never stored and never reaches the agent.
+//  3. and a one-time code shown only to them, in `agent-bridge approve` on a
+//     terminal: never stored, never sent over any MCP connection. (A form in
+//     the agent's own client is not a channel the agent cannot answer, so
+//     there is none.)
 //  4. Consent yields an approval token, valid TokenTTL and redeemed once by
 //     execute_command, which starts the enablement. In the yolo mode every
 //     command also needs its own approval, bound to a hash of its text.
@@ -85,11 +86,6 @@ type EnableInput struct {
 	Sandbox   bool
 	Wait      time.Duration // how long to wait for a person; 0 returns at once
 	RequestID string        // wait again for an earlier request
-	// Elicit: the client can show its user a form. The call then returns a
-	// Challenge for the front to show instead of waiting.
-	Elicit bool
-	// Answer is the person's answer to a Challenge's form.
-	Answer *ConsentAnswer
 }
 
 // ExecInput is an execute_command call.
@@ -98,46 +94,22 @@ type ExecInput struct {
 	ApprovalToken string        // from enable_yolo_mode; needed once, to start the enablement
 	RequestID     string        // yolo mode: wait again for this command's approval
 	Wait          time.Duration // yolo mode: how long to wait for a person
-	Elicit        bool
-	Answer        *ConsentAnswer
-}
-
-// A Challenge is what a front shows a person to ask for consent: the
-// request, the phrase and the one-time code to type. State goes back with
-// the answer; it names the approval and carries a MAC of the code, so the
-// code is stored nowhere and any process or node can check the answer.
-type Challenge struct {
-	Approval Approval
-	Prompt   string
-	Phrase   string
-	Code     string
-	State    string
-}
-
-// ConsentAnswer is what the person did with a Challenge.
-type ConsentAnswer struct {
-	State    string
-	Accepted bool // false: declined or cancelled
-	Phrase   string
-	Code     string
 }
 
 // YoloResult is the outcome of an enable_yolo_mode call.
 type YoloResult struct {
-	Approval  Approval   // the request as it stands
-	Token     string     // the approval token, once approved
-	Challenge *Challenge // the front must ask its user
-	Waited    time.Duration
+	Approval Approval // the request as it stands
+	Token    string   // the approval token, once approved
+	Waited   time.Duration
 }
 
 // ExecResult is the outcome of an execute_command call.
 type ExecResult struct {
 	// Ran is false while a yolo-mode command waits for a person (Approval
-	// is then its pending request, or Challenge the form to show).
+	// is then its pending request).
 	Ran        bool
 	Enablement Approval
 	Approval   Approval
-	Challenge  *Challenge
 	Plan       yolo.Plan
 	Run        yolo.Result // Output is not redacted: use Output
 	Command    string      // as shown to people: redacted
@@ -152,13 +124,6 @@ type ExecResult struct {
 // workspace. It returns an approval token once they agree.
 func (s *Service) EnableYolo(ctx context.Context, c Caller, in EnableInput) (YoloResult, error) {
 	const tool = "enable_yolo_mode"
-	if in.Answer != nil {
-		a, err := s.answerConsent(ctx, tool, c, in.Answer, KindEnable, "")
-		if err != nil {
-			return YoloResult{}, err
-		}
-		in = EnableInput{RequestID: a.ID}
-	}
 	var a Approval
 	err := s.call(ctx, tool, c.ConversationID, c.Session, func(tx Tx, now time.Time) (string, error) {
 		if err := s.yoloGate(); err != nil {
@@ -202,10 +167,6 @@ func (s *Service) EnableYolo(ctx context.Context, c Caller, in EnableInput) (Yol
 	}
 	var waited time.Duration
 	if a.StateAt(s.cfg.Now()) == ApprovalPending {
-		if in.Elicit {
-			ch, err := s.challenge(a)
-			return YoloResult{Approval: a, Challenge: ch}, err
-		}
 		if a, waited, err = s.awaitDecision(ctx, a, in.Wait); err != nil {
 			return YoloResult{Approval: a, Waited: waited}, err
 		}
@@ -216,6 +177,10 @@ func (s *Service) EnableYolo(ctx context.Context, c Caller, in EnableInput) (Yol
 }
 
 func (s *Service) checkEnable(in *EnableInput) (string, error) {
+	if err := yolo.Supported(); err != nil {
+		// Refuse before a person is asked to approve what cannot run.
+		return "", Errorf(EForbidden, "%v", err)
+	}
 	if !oneOf(in.Mode, Modes) {
 		return "", Errorf(EInvalid, "mode must be one of %s: safe runs a fixed set of read-only commands, restricted adds the operator's allow list, yolo runs shell commands each approved by a person.", quoteList(Modes))
 	}
@@ -236,11 +201,12 @@ func (s *Service) checkEnable(in *EnableInput) (string, error) {
 	if err != nil {
 		return "", Errorf(EInvalid, "workspace %q cannot be used: %v. Give an existing project directory (not / or a home or system directory).", dir, err)
 	}
-	if in.Sandbox {
-		// Refuse now rather than after a person approved a mode whose
-		// every command would fail.
+	// Refuse now rather than after a person approved a mode whose every
+	// command would fail: the strict sandbox needs bubblewrap, and so do
+	// restricted and yolo mode, whose commands run only inside it.
+	if in.Sandbox || in.Mode != string(yolo.Safe) {
 		if err := yolo.SandboxAvailable(ws); err != nil {
-			return "", Errorf(EInvalid, "sandbox: %v", err)
+			return "", Errorf(EInvalid, "sandbox: %v (%s mode commands and sandboxed ones run only inside bubblewrap)", err, in.Mode)
 		}
 	}
 	return ws, nil

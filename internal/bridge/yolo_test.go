@@ -230,62 +230,38 @@ func TestYoloRequestExpiresUndecided(t *testing.T) {
 	wantKind(t, err, bridge.EExpired, "no person decided in time")
 }
 
-func TestYoloElicitedConsent(t *testing.T) {
+// Consent has one channel, the terminal: the service offers no form to
+// the requesting client and answers nothing but "pending" until a person
+// decides there, and the audit row of the decision names the channel.
+func TestYoloConsentOnlyThroughTheTerminal(t *testing.T) {
 	r := newYoloRig(t, true)
 	ctx := context.Background()
-	ask := func() *bridge.Challenge {
-		t.Helper()
-		res, err := r.svc.EnableYolo(ctx, r.a, bridge.EnableInput{Mode: "restricted", Elicit: true})
-		if err != nil || res.Challenge == nil {
-			t.Fatalf("elicit: %+v %v", res, err)
-		}
-		ch := res.Challenge
-		if strings.Contains(ch.State, strings.ReplaceAll(ch.Code, "-", "")) || strings.Contains(ch.State, ch.Code) {
-			t.Fatalf("the state sent to the client carries the code: %q", ch.State)
-		}
-		if !strings.Contains(ch.Prompt, r.a.ConversationID) || !strings.Contains(ch.Prompt, r.ws) || !strings.Contains(ch.Prompt, "restricted") {
-			t.Fatalf("the person is not told what is asked:\n%s", ch.Prompt)
-		}
-		return ch
+	res, err := r.svc.EnableYolo(ctx, r.a, bridge.EnableInput{Mode: "restricted"})
+	if err != nil || res.Approval.StateAt(*r.now) != bridge.ApprovalPending || res.Token != "" {
+		t.Fatalf("a request without a person's decision: %+v %v", res, err)
 	}
-	answer := func(ch *bridge.Challenge, accepted bool, phrase, code string) (bridge.YoloResult, error) {
-		return r.svc.EnableYolo(ctx, r.a, bridge.EnableInput{Answer: &bridge.ConsentAnswer{State: ch.State, Accepted: accepted, Phrase: phrase, Code: code}})
+	if _, err := r.svc.Decide(ctx, res.Approval.ID, true, "terminal user test", ""); err != nil {
+		t.Fatal(err)
 	}
-	wrong := "000-000"
-	for _, c := range []struct {
-		name         string
-		accepted     bool
-		phrase, code func(*bridge.Challenge) string
-		why          string
-	}{
-		{"declined", false, func(ch *bridge.Challenge) string { return ch.Phrase }, func(ch *bridge.Challenge) string { return ch.Code }, "declined"},
-		{"wrong phrase", true, func(*bridge.Challenge) string { return "yes" }, func(ch *bridge.Challenge) string { return ch.Code }, "phrase"},
-		{"wrong code", true, func(ch *bridge.Challenge) string { return ch.Phrase }, func(ch *bridge.Challenge) string {
-			if ch.Code == wrong {
-				return "111-111"
+	rows, err := r.svc.Audit(ctx, bridge.AuditFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var found bool
+	for _, row := range rows {
+		if row.Tool == "cli:approve" {
+			found = true
+			if !strings.Contains(row.Detail, bridge.ConsentChannel) || !strings.Contains(row.Detail, "terminal user test") {
+				t.Errorf("the approval's audit row does not say which channel consented: %q", row.Detail)
 			}
-			return wrong
-		}, "code"},
-		{"no code", true, func(ch *bridge.Challenge) string { return ch.Phrase }, func(*bridge.Challenge) string { return "" }, "code"},
-	} {
-		ch := ask()
-		_, err := answer(ch, c.accepted, c.phrase(ch), c.code(ch))
-		wantKind(t, err, bridge.EForbidden, c.why)
-		// The denial stands: the right answer afterwards is refused.
-		_, err = answer(ch, true, ch.Phrase, ch.Code)
-		wantKind(t, err, bridge.EForbidden, "works once")
+		}
+		if row.Tool == "yolo:consent" {
+			t.Errorf("consent recorded through another channel: %q", row.Detail)
+		}
 	}
-	// Another session cannot answer for this one.
-	ch := ask()
-	_, err := r.svc.EnableYolo(ctx, r.b, bridge.EnableInput{Answer: &bridge.ConsentAnswer{State: ch.State, Accepted: true, Phrase: ch.Phrase, Code: ch.Code}})
-	wantKind(t, err, bridge.EUnauthorized, "another session")
-	// The right answer, typed loosely.
-	res, err := answer(ch, true, "  Enable RESTRICTED   mode ", strings.ReplaceAll(ch.Code, "-", " "))
-	if err != nil || res.Token == "" {
-		t.Fatalf("right answer: %+v %v", res, err)
+	if !found {
+		t.Fatal("no cli:approve audit row")
 	}
-	_, err = answer(ch, true, ch.Phrase, ch.Code)
-	wantKind(t, err, bridge.EForbidden, "works once")
 }
 
 func TestYoloRefusesCommandsOutsideTheMode(t *testing.T) {
@@ -528,6 +504,76 @@ func TestApprovalsByStateNow(t *testing.T) {
 	} {
 		if got := ids(c.states...); got != c.want {
 			t.Errorf("Approvals(%v) = %s, want %s", c.states, got, c.want)
+		}
+	}
+}
+
+// Issue 13, finding 2: the person was shown the redacted command, and
+// redaction swallowed shell syntax (--password=X;id>F showed as one
+// redacted word while bash also ran ;id>F). Now a yolo-mode command with
+// a secret in it is refused before anyone is asked, and any other is
+// stored and shown exactly as it runs.
+func TestYoloPersonApprovesTheExactText(t *testing.T) {
+	r := newYoloRig(t, true)
+	ctx := context.Background()
+	// A refused call changes nothing, so the token stays unspent.
+	tok, _ := r.enable(t, "yolo")
+	for _, cmd := range []string{
+		"mysql --password=Zq8vLw2mXr5tKp9s;id>F",
+		"curl -s https://deploy:Zq8vLw2mXr5tKp9s@example.com/x;id>F",
+		"echo ghp_Zx9Kq2Lm4Np6Rs8Tv0Wy1Ab3Cd5Ef7Gh9Ij1;id>F",
+	} {
+		out, err := r.svc.ExecuteCommand(ctx, r.a, bridge.ExecInput{Command: cmd, ApprovalToken: tok})
+		wantKind(t, err, bridge.EForbidden, "looks like a secret")
+		if out.Approval.ID != "" {
+			t.Fatalf("%q: a person was asked to approve it: %+v", cmd, out.Approval)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(r.ws, "F")); err == nil {
+		t.Fatal("the hidden part ran")
+	}
+	pending, err := r.svc.Approvals(ctx, bridge.ApprovalPending)
+	if err != nil || len(pending) != 0 {
+		t.Fatalf("requests stored for commands with secrets: %+v %v", pending, err)
+	}
+
+	cmd := "printf 'a\\tb\\n' >out.txt;\tcat out.txt\nls -l"
+	out, err := r.svc.ExecuteCommand(ctx, r.a, bridge.ExecInput{Command: cmd, ApprovalToken: tok})
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := r.svc.Approval(ctx, out.Approval.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v.Command != cmd || v.CommandHash != bridge.CommandHash(cmd) {
+		t.Fatalf("stored %q (hash %s), want the exact text %q", v.Command, v.CommandHash, cmd)
+	}
+	want := "    printf 'a\\tb\\n' >out.txt;\\tcat out.txt\n    ls -l\n"
+	if p := v.Prompt(); !strings.Contains(p, want) {
+		t.Fatalf("the prompt does not show the command as it runs:\n%s\nwant it to contain:\n%s", p, want)
+	}
+}
+
+// Escape sequences and invisible characters in what an agent chose
+// (its role, its workspace's name) or what a server reports (origin)
+// reach the person's terminal only as visible escapes: no fake
+// "sandbox: on" line can be drawn over the real one.
+func TestConsentPromptShowsEscapesVisibly(t *testing.T) {
+	a := bridge.Approval{
+		ID: "appr_0123456789abcdef", Kind: bridge.KindCommand, ConversationID: "conv_x", Session: bridge.SessionA,
+		Workspace: "/tmp/ws\x1b[1A\r  sandbox:   on (bubblewrap)", Origin: "host\x1b]0;pwned\x07",
+		Command: "ls \u202egnp.exe\u202c\x1b[2K", CommandHash: bridge.CommandHash("ls"), Timeout: time.Second,
+	}
+	p := bridge.ConsentPrompt(a, bridge.Conversation{RoleA: "backend\x1b[31m\u200b"})
+	for _, r := range p {
+		if r == '\x1b' || r == '\r' || r == '\a' || r == '\u202e' || r == '\u200b' {
+			t.Fatalf("prompt carries %U:\n%q", r, p)
+		}
+	}
+	for _, want := range []string{`ws\x1b[1A\r  sandbox:`, `\u202egnp.exe\u202c\x1b[2K`, `host\x1b]0;pwned\x07`, `backend\x1b[31m\u200b`} {
+		if !strings.Contains(p, want) {
+			t.Errorf("prompt does not show %s:\n%s", want, p)
 		}
 	}
 }

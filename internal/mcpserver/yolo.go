@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/mark3labs/mcp-go/mcp"
-	"github.com/mark3labs/mcp-go/server"
 
 	"github.com/agent-bridge/agent-bridge/internal/bridge"
 )
@@ -42,54 +41,10 @@ func isYoloTool(name string) bool {
 	return false
 }
 
-// consentInput is the id of the form YOLO mode asks a person to fill in.
-const consentInput = "consent"
-
-// canElicit reports whether the client of this request can show its user a
-// form: per request from protocol 2026-07-28 on, per session before.
-func canElicit(ctx context.Context) bool {
-	if info := server.RequestProtocolInfoFromContext(ctx); info != nil && info.Modern {
-		return info.ClientCapabilities != nil && info.ClientCapabilities.Elicitation != nil
-	}
-	if ci, ok := server.ClientSessionFromContext(ctx).(server.SessionWithClientInfo); ok {
-		return ci.GetClientCapabilities().Elicitation != nil
-	}
-	return false
-}
-
-// consentAnswer reads the person's answer from a retried call, nil when the
-// call is not a retry.
-func consentAnswer(req mcp.CallToolRequest) *bridge.ConsentAnswer {
-	res := server.ElicitationResponse(req.Params.InputResponses, consentInput)
-	if res == nil {
-		return nil
-	}
-	ans := &bridge.ConsentAnswer{State: req.Params.RequestState, Accepted: res.Action == mcp.ElicitationResponseActionAccept}
-	if m, ok := res.Content.(map[string]any); ok {
-		ans.Phrase, _ = m["phrase"].(string)
-		ans.Code, _ = m["code"].(string)
-	}
-	return ans
-}
-
-// askConsent turns a challenge into an input-required result: the client
-// shows the form to its user (the model never sees it) and calls again with
-// the answer. mcp-go performs the older elicitation/create round trip for
-// clients before protocol 2026-07-28.
-func askConsent(ch *bridge.Challenge) *mcp.CallToolResult {
-	msg := fmt.Sprintf("%s\n\nTo approve, type the phrase %q and the one-time code %s below. To refuse, decline.", ch.Prompt, ch.Phrase, ch.Code)
-	schema := map[string]any{
-		"type": "object",
-		"properties": map[string]any{
-			"phrase": map[string]any{"type": "string", "title": "Confirmation phrase", "description": fmt.Sprintf("Type: %s", ch.Phrase)},
-			"code":   map[string]any{"type": "string", "title": "One-time code", "description": "The 6-digit code shown above."},
-		},
-		"required": []string{"phrase", "code"},
-	}
-	return server.NewInputRequestBuilder(ch.State).
-		Elicit(consentInput, mcp.ElicitationParams{Message: msg, RequestedSchema: schema}).
-		ToolResult()
-}
+// There is no consent form here, on purpose: an elicitation travels over
+// the requesting client's own connection, so a client that answers forms
+// programmatically would approve its own request. A person consents only
+// with agent-bridge approve on a terminal (see bridge.ConsentChannel).
 
 func (h *handlers) enableYoloMode() tool {
 	cfg := h.svc.Config()
@@ -102,7 +57,7 @@ func (h *handlers) enableYoloMode() tool {
 		param{name: "timeout", kind: "integer", min: 1, max: int(y.MaxTimeout / time.Second), def: int(y.DefaultTimeout / time.Second),
 			desc: "Seconds a command may run before it and every process it started are killed."},
 		param{name: "sandbox", kind: "boolean", def: false,
-			desc: "Run commands under bubblewrap: the workspace is the only writable path and there is no network."},
+			desc: "Commands always run under bubblewrap where it works (the bridge's files, credential stores and host sockets hidden); true also makes the workspace the only writable path and cuts the network."},
 		param{name: "wait_seconds", kind: "integer", min: 0, max: int(cfg.MaxWait / time.Second), def: int(y.DefaultWait / time.Second),
 			desc: "How long to wait for the person to approve in a terminal (agent-bridge approve). If it ends first, call again with request_id."},
 		param{name: "request_id", pattern: bridge.ApprovalIDPattern,
@@ -110,7 +65,7 @@ func (h *handlers) enableYoloMode() tool {
 	)
 	def := mcp.NewTool("enable_yolo_mode",
 		mcp.WithDescription(fmt.Sprintf(`Ask the person using you to let this session run commands through agent-bridge (YOLO mode). Only a person can approve: `+
-			`if your client can show forms, it asks them directly; otherwise BEFORE calling, tell the person to run "agent-bridge approve" in a terminal, where they see your request and type a phrase and a one-time code. You never see the code; never ask for it. `+
+			`BEFORE calling, tell the person to run "agent-bridge approve" in a terminal on the machine running agent-bridge, where they see your request and type a phrase and a one-time code shown only there. You never see the code; never ask for it, and never try to answer for them. `+
 			`On approval you get an approval_token: pass it to execute_command within %s (it works once and starts the enablement, which lasts up to %s). `+
 			`State "pending" means nobody decided yet: call again with request_id. "forbidden" errors mean the person or the server said no: do not retry on your own.`,
 			bridge.Human(y.TokenTTL), bridge.Human(y.EnablementTTL))),
@@ -142,8 +97,6 @@ func (h *handlers) enableYoloMode() tool {
 			Sandbox:   a.Bool("sandbox"),
 			Wait:      time.Duration(a.Int("wait_seconds")) * time.Second,
 			RequestID: a.String("request_id"),
-			Elicit:    canElicit(ctx),
-			Answer:    consentAnswer(req),
 		}
 		if err := a.Err(); err != nil {
 			return h.refuse(ctx, name, c, err), nil
@@ -151,9 +104,6 @@ func (h *handlers) enableYoloMode() tool {
 		res, err := h.svc.EnableYolo(ctx, c, in)
 		if err != nil {
 			return h.fail(name, err), nil
-		}
-		if res.Challenge != nil {
-			return askConsent(res.Challenge), nil
 		}
 		ap := res.Approval
 		st := ap.StateAt(cfg.Now())
@@ -185,7 +135,7 @@ func (h *handlers) executeCommand() tool {
 	y := cfg.Yolo
 	params := append(callerParams(),
 		param{name: "command", required: true, maxLen: y.MaxCommandChars,
-			desc: fmt.Sprintf("The command line (at most %d characters). In safe and restricted modes it runs without a shell: no pipes, redirections or variables. In yolo mode it runs with sh -c after the person approves this exact text.", y.MaxCommandChars)},
+			desc: fmt.Sprintf("The command line (at most %d characters). In safe and restricted modes it runs without a shell: no pipes, redirections or variables. In yolo mode it runs with bash -c after the person approves this exact text; a command containing a secret is refused (read secrets from a file in the workspace).", y.MaxCommandChars)},
 		param{name: "approval_token", pattern: bridge.ApprovalTokenPattern,
 			desc: "The approval_token from enable_yolo_mode: pass it on your first execute_command only; it works once and starts the enablement. Omit it afterwards."},
 		param{name: "request_id", pattern: bridge.ApprovalIDPattern,
@@ -196,7 +146,7 @@ func (h *handlers) executeCommand() tool {
 	def := mcp.NewTool("execute_command",
 		mcp.WithDescription(fmt.Sprintf(`Run a command in the workspace a person approved with enable_yolo_mode, and get its output; your partner receives the same output as a message. `+
 			`Output is capped at %d KB and secrets in it are redacted. The command is killed, with everything it started, at the enablement's timeout. `+
-			`In yolo mode the person must approve each command (in their client's form, or with "agent-bridge approve" in a terminal: tell them before calling). `+
+			`In yolo mode the person must approve each command (with "agent-bridge approve" in a terminal: tell them before calling; they see the exact command text). `+
 			`A "forbidden" error names the rule that refused the command: choose a command the mode allows, do not try to get around it.`, y.MaxOutput>>10)),
 		withInput(params),
 		mcp.WithRawOutputSchema(outputSchema(map[string]any{
@@ -206,7 +156,7 @@ func (h *handlers) executeCommand() tool {
 			"request_id":      map[string]any{"type": []string{"string", "null"}, "description": "yolo mode: this command's approval request."},
 			"mode":            map[string]any{"type": "string", "enum": bridge.Modes},
 			"workspace":       str("Where the command ran."),
-			"command":         str("The command as run, secrets redacted."),
+			"command":         str("The command as run (in safe and restricted mode with secrets redacted; yolo mode refuses commands containing one)."),
 			"exit_code":       map[string]any{"type": []string{"integer", "null"}, "description": "The exit status; -1 when killed; null when it did not run."},
 			"timed_out":       map[string]any{"type": "boolean"},
 			"duration_ms":     map[string]any{"type": "integer"},
@@ -228,8 +178,6 @@ func (h *handlers) executeCommand() tool {
 			ApprovalToken: a.String("approval_token"),
 			RequestID:     a.String("request_id"),
 			Wait:          time.Duration(a.Int("wait_seconds")) * time.Second,
-			Elicit:        canElicit(ctx),
-			Answer:        consentAnswer(req),
 		}
 		if err := a.Err(); err != nil {
 			return h.refuse(ctx, name, c, err), nil
@@ -237,9 +185,6 @@ func (h *handlers) executeCommand() tool {
 		res, err := h.svc.ExecuteCommand(ctx, c, in)
 		if err != nil {
 			return h.fail(name, err), nil
-		}
-		if res.Challenge != nil {
-			return askConsent(res.Challenge), nil
 		}
 		en := res.Enablement
 		out := map[string]any{

@@ -56,54 +56,54 @@ func TestYoloToolsHiddenAndRefusedWhenOff(t *testing.T) {
 	}
 }
 
-// person answers consent forms: it reads the phrase and code from the
-// message, as someone reading the client's form would.
-type person struct {
-	mu       sync.Mutex
-	asked    []string
-	decline  bool
-	typeCode func(shown string) string
+// forger is a client that answers every form it is shown, as a script
+// with an MCP SDK would: it reads the phrase and the code from the message
+// and types them back. A consent it can give is a consent the agent gives
+// itself.
+type forger struct {
+	mu    sync.Mutex
+	asked []string
 }
 
-var formRe = regexp.MustCompile(`type the phrase "([^"]+)" and the one-time code (\d{3}-\d{3})`)
+var formRe = regexp.MustCompile(`"([^"]+)".*?(\d{3}-\d{3})`)
 
-func (p *person) Elicit(_ context.Context, req mcp.ElicitationRequest) (*mcp.ElicitationResult, error) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.asked = append(p.asked, req.Params.Message)
+func (f *forger) Elicit(_ context.Context, req mcp.ElicitationRequest) (*mcp.ElicitationResult, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.asked = append(f.asked, req.Params.Message)
 	m := formRe.FindStringSubmatch(req.Params.Message)
-	if m == nil || p.decline {
+	if m == nil {
 		return &mcp.ElicitationResult{ElicitationResponse: mcp.ElicitationResponse{Action: mcp.ElicitationResponseActionDecline}}, nil
-	}
-	code := m[2]
-	if p.typeCode != nil {
-		code = p.typeCode(code)
 	}
 	return &mcp.ElicitationResult{ElicitationResponse: mcp.ElicitationResponse{
 		Action:  mcp.ElicitationResponseActionAccept,
-		Content: map[string]any{"phrase": m[1], "code": code},
+		Content: map[string]any{"phrase": m[1], "code": m[2]},
 	}}, nil
 }
 
-// dialWithForms connects a client that shows consent forms to p, in
-// process or over Streamable HTTP, speaking proto.
-func dialWithForms(t *testing.T, srv *server.MCPServer, overHTTP bool, proto string, p *person) *client.Client {
+// dialWithForms connects a client that answers forms with f, in process or
+// over Streamable HTTP, speaking proto.
+func dialWithForms(t *testing.T, srv *server.MCPServer, overHTTP bool, proto string, f *forger) *client.Client {
 	t.Helper()
 	if !overHTTP {
-		return connect(t, srv, client.WithElicitationHandler(p), client.WithProtocolVersion(proto))
+		return connect(t, srv, client.WithElicitationHandler(f), client.WithProtocolVersion(proto))
 	}
 	url, _ := serveHTTP(t, srv, mcpserver.HTTPConfig{})
 	tr, err := transport.NewStreamableHTTP(url)
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := client.NewClient(tr, client.WithElicitationHandler(p), client.WithProtocolVersion(proto))
+	c := client.NewClient(tr, client.WithElicitationHandler(f), client.WithProtocolVersion(proto))
 	t.Cleanup(func() { c.Close() })
 	start(t, c, proto)
 	return c
 }
 
-func TestYoloConsentThroughTheClientsForm(t *testing.T) {
+// Issue 13, finding 1: a client that answers consent forms approved its own
+// requests. Now no form is ever sent: every request waits for a person at
+// the terminal, over either transport and protocol, and only their
+// decision there lets anything run.
+func TestYoloClientCannotConsentForItself(t *testing.T) {
 	for _, tc := range []struct {
 		name     string
 		overHTTP bool
@@ -117,66 +117,26 @@ func TestYoloConsentThroughTheClientsForm(t *testing.T) {
 		proto := tc.proto
 		t.Run(tc.name, func(t *testing.T) {
 			ws := t.TempDir()
-			if err := os.WriteFile(filepath.Join(ws, "README"), []byte("workspace readme\n"), 0o600); err != nil {
-				t.Fatal(err)
-			}
 			h := newHarness(t, func(c *bridge.Config) { c.Yolo.Enabled = true })
-			p := &person{}
-			h.c = dialWithForms(t, h.srv, tc.overHTTP, proto, p)
+			f := &forger{}
+			h.c = dialWithForms(t, h.srv, tc.overHTTP, proto, f)
 			c := h.create()
 
-			out := h.ok("enable_yolo_mode", c.as("a", map[string]any{"mode": "safe", "workspace": ws}))
-			tok, _ := out["approval_token"].(string)
-			if out["state"] != bridge.ApprovalApproved || tok == "" {
-				t.Fatalf("after the person's consent: %v", out)
-			}
-			if len(p.asked) != 1 || !strings.Contains(p.asked[0], c.id) || !strings.Contains(p.asked[0], ws) {
-				t.Fatalf("the person was not shown the request: %q", p.asked)
-			}
-			code := formRe.FindStringSubmatch(p.asked[0])[2]
-			res := h.call("enable_yolo_mode", c.as("a", map[string]any{"mode": "safe", "request_id": out["request_id"]}))
-			for _, seen := range []string{text(res), tok} {
-				if strings.Contains(seen, code) || strings.Contains(seen, strings.ReplaceAll(code, "-", "")) {
-					t.Fatalf("the one-time code reached the agent: %q", seen)
+			for _, mode := range []string{"safe", "yolo"} {
+				out := h.ok("enable_yolo_mode", c.as("a", map[string]any{"mode": mode, "workspace": ws, "wait_seconds": 0}))
+				if out["state"] != bridge.ApprovalPending || out["approval_token"] != nil {
+					t.Fatalf("%s mode without a person at the terminal: %v", mode, out)
 				}
 			}
-
-			ran := h.ok("execute_command", c.as("a", map[string]any{"command": "cat README", "approval_token": tok}))
-			if ran["exit_code"] != float64(0) || !strings.Contains(ran["output"].(string), "workspace readme") {
-				t.Fatalf("execute_command: %v", ran)
+			res := h.call("execute_command", c.as("a", map[string]any{"command": "echo owned > owned.txt", "wait_seconds": 0}))
+			if !res.IsError {
+				t.Fatalf("a command without an enablement: %s", text(res))
 			}
-			again := h.call("execute_command", c.as("a", map[string]any{"command": "cat README", "approval_token": tok}))
-			if !again.IsError || !strings.Contains(text(again), "already used") {
-				t.Fatalf("a reused approval token: %s", text(again))
+			if len(f.asked) != 0 {
+				t.Fatalf("the requesting client was shown a consent form: %q", f.asked)
 			}
-			inbox := h.ok("check_messages", c.as("b", nil))
-			if msgs, _ := inbox["messages"].([]any); len(msgs) != 1 {
-				t.Fatalf("partner's inbox: %v", inbox)
-			}
-
-			// yolo mode asks again for each command, showing it.
-			yo := h.ok("enable_yolo_mode", c.as("a", map[string]any{"mode": "yolo", "workspace": ws}))
-			h.ok("execute_command", c.as("a", map[string]any{"command": "echo hi > out.txt", "approval_token": yo["approval_token"]}))
-			if last := p.asked[len(p.asked)-1]; !strings.Contains(last, "echo hi > out.txt") {
-				t.Fatalf("the person was not shown the command: %q", last)
-			}
-			if b, err := os.ReadFile(filepath.Join(ws, "out.txt")); err != nil || string(b) != "hi\n" {
-				t.Fatalf("out.txt = %q, %v", b, err)
-			}
-
-			// A wrong code or a refusal denies, and nothing runs.
-			p.typeCode = func(shown string) string { return strings.Replace(shown, shown[:1], string('1'+(shown[0]-'0'+1)%9), 1) }
-			res = h.call("execute_command", c.as("a", map[string]any{"command": "echo bad > bad.txt"}))
-			if !res.IsError || !strings.Contains(text(res), "code") {
-				t.Fatalf("wrong code: %s", text(res))
-			}
-			p.typeCode, p.decline = nil, true
-			res = h.call("enable_yolo_mode", c.as("a", map[string]any{"mode": "restricted", "workspace": ws}))
-			if !res.IsError || !strings.Contains(text(res), "declined") {
-				t.Fatalf("declined: %s", text(res))
-			}
-			if _, err := os.Stat(filepath.Join(ws, "bad.txt")); err == nil {
-				t.Fatal("a command ran without consent")
+			if _, err := os.Stat(filepath.Join(ws, "owned.txt")); err == nil {
+				t.Fatal("a command ran without a person's consent")
 			}
 		})
 	}

@@ -29,33 +29,43 @@
 //	md5sum sha1sum sha256sum true false diff grep egrep fgrep rg sort file
 //	tree find uniq git go
 //
-// with these exceptions: find without -exec, -execdir, -ok, -okdir,
-// -delete, -fprint, -fprint0, -fprintf, -fls; sort without -o/--output and
-// --compress-program; rg without --pre; file without -C/--compile; tree
-// without -o and -R; uniq with one file operand.
+// Options are parsed the way each program parses them (options.go):
+// GNU getopt_long with unique-prefix abbreviations, --opt=value, --opt
+// value and short clusters with glued values; Go's flag syntax for go;
+// find's expression words; git's subcommand options likewise. Every
+// option is looked up in the program's table of options known to be
+// read-only, and any other is refused (rule unknown-option), so a new or
+// abbreviated dangerous option cannot pass unseen. Refused outright (rule
+// not-read-only): sort -o/--output/-T/--compress-program/--files0-from,
+// rg --pre/--pre-glob/-z, file -C, tree -o/-R/--fromfile, find -exec,
+// -execdir, -ok, -okdir, -delete, -fprint, -fprint0, -fprintf, -fls,
+// -files0-from, diff -l (runs pr), wc and du --files0-from; uniq takes one
+// file operand.
 //
 // git: only status, diff, log, show, branch (listing: no creating,
-// deleting, moving or upstream changes) and rev-parse; the caller may not
-// pass the global options -c, --config-env, --exec-path, --upload-pack,
-// --receive-pack, --git-dir, --work-tree, --namespace, -p/--paginate, nor
-// --output, --ext-diff, --textconv or --show-signature. Every git command
+// deleting, moving or upstream changes) and rev-parse; of the global
+// options only -C DIR, --no-pager, --no-optional-locks,
+// --no-replace-objects and the pathspec ones; not --output, --ext-diff,
+// --textconv or --show-signature. Every git command
 // runs as git --no-pager -c core.fsmonitor= -c core.pager=cat
 // -c diff.external= -c core.hooksPath=/dev/null -c log.showSignature=false
 // -c core.sshCommand=false -c protocol.allow=never -c core.askPass=false
-// -c credential.helper= ..., and diff, log and show get --no-ext-diff
-// --no-textconv. Check also reads the names of the clean/smudge/process
-// filters the configuration defines (git config --get-regexp, which runs
-// nothing) and switches each off with -c filter.NAME.clean= and so on,
-// since git status and git diff run them on changed files; Run reads them
-// again just before starting, in case they changed during approval. So repository
-// configuration cannot make these commands run a program through
-// fsmonitor, pagers, external diff, textconv, filters, hooks or gpg; the
+// -c credential.helper= -c gpg.program=false -c gpg.openpgp.program=false
+// -c gpg.x509.program=false -c gpg.ssh.program=false ..., and diff, log and
+// show get --no-ext-diff --no-textconv. Check also reads the names of the
+// clean/smudge/process filters the configuration defines (git config
+// --get-regexp, which runs nothing) and switches each off with -c
+// filter.NAME.clean= and so on, since git status and git diff run them on
+// changed files; Run reads them again just before starting, in case they
+// changed during approval. So repository configuration cannot make these
+// commands run a program through fsmonitor, pagers, external diff,
+// textconv, filters, hooks or gpg (%G? placeholders included); the
 // environment adds GIT_CONFIG_NOSYSTEM=1 and GIT_OPTIONAL_LOCKS=0 (status
 // does not rewrite the index). Settings git may add in later versions are
 // not covered: run with the sandbox when the repository is not trusted.
 //
-// go: only go test, go vet and go build, without -exec, -toolexec and
-// -vettool. go test RUNS THE WORKSPACE'S CODE (tests, init functions,
+// go: only go test, go vet and go build, with known flags only and not
+// -exec, -toolexec, -vettool or -overlay. go test RUNS THE WORKSPACE'S CODE (tests, init functions,
 // TestMain), and go build and go vet run cgo and compilers on it: in safe
 // mode, go test is as powerful as the code in the workspace. GOTOOLCHAIN
 // is local unless the operator set it, so a go.mod cannot make go download
@@ -132,7 +142,8 @@
 //     string: the analysis cannot see them;
 //   - shutdown, reboot, halt, poweroff, kexec, init/telinit with a
 //     runlevel, systemctl/loginctl poweroff/reboot/halt/suspend/...,
-//     kill -1 (every process);
+//     kill -1, kill 0 and kill -PGID (every process, or whole groups), and
+//     pkill, killall, killall5, skill and slay (processes by name);
 //   - mount, umount, losetup, swapon, swapoff with arguments (a bind mount
 //     would make a delete in the workspace reach outside);
 //   - alias definitions, hash -p and enable with arguments, which rename or
@@ -161,7 +172,7 @@
 // the analysis looked at (a file created, then run); commands that build
 // what they run from data at run time in ways the parser does not show.
 // The deny list guards against mistakes and naive tricks, not against a
-// determined adversary: for that, run with Spec.Sandbox.
+// determined adversary: for that, the sandbox is the boundary.
 //
 // # Running
 //
@@ -180,14 +191,29 @@
 // anything else the bridge starts are re-parented to it too, and a Run's
 // cleanup reaps (and, under the rule above, kills) them.
 // Output (stdout and stderr interleaved) is kept up to MaxOutput bytes
-// while streaming; the rest is counted and dropped. Without the sandbox
-// the command runs as the bridge's user, with its permissions.
+// while streaming; the rest is counted and dropped.
 //
-// With Spec.Sandbox it runs under bubblewrap: / read-only, the workspace
-// the only writable path, a private /tmp, fresh /dev and /proc, new user
-// (where possible), pid, network, ipc, uts and cgroup namespaces (no
-// network at all, loopback only), no capabilities, a new session, and it
-// dies with the bridge. Reads are not confined: the command can read
-// whatever the bridge's user can read, such as files in the home
-// directory. A missing bwrap is a *Refusal saying to install bubblewrap.
+// # The sandbox
+//
+// Every command runs under bubblewrap wherever it can create its
+// namespaces (sandbox_linux.go). Always: Spec.Hide (the bridge's database,
+// key and their directories) and HiddenPaths (credential stores) are
+// masked; /tmp, /var/tmp and /run are private and empty, so no host Unix
+// socket is reachable; /dev and /proc are fresh; new user (where
+// possible), pid, ipc, uts and cgroup namespaces, so the command can
+// signal only its own processes and cannot reach the bridge through
+// /proc; no capabilities; a new session; it dies with the bridge. With
+// Spec.Sandbox (strict) / is also read-only except the workspace and the
+// network namespace is new (loopback only, no abstract sockets); without
+// it (light) the filesystem stays writable and the network shared.
+//
+// Without bubblewrap (missing, or no namespaces here), Spec.Sandbox is a
+// *Refusal saying why; otherwise only safe mode runs, and only commands
+// that cannot reach past their arguments (unconfined.go): not go or git,
+// no option that follows symbolic links or reads file names from a file,
+// no recursive read of a workspace holding a hidden path, no argument
+// naming a hidden path.
+//
+// Commands run only on Linux: elsewhere Run and SandboxAvailable return
+// the *Refusal of Supported.
 package yolo

@@ -2,6 +2,7 @@ package yolo
 
 import (
 	"os"
+	"regexp"
 	"strings"
 )
 
@@ -28,7 +29,8 @@ var secretish = []string{"TOKEN", "SECRET", "KEY", "PASSWORD", "PASSWD", "PASS",
 // GONOSUMDB, CGO_ENABLED, and CARGO_HOME, RUSTUP_HOME, JAVA_HOME, NODE_PATH,
 // PYTHONPATH, VIRTUAL_ENV; never a name containing TOKEN, SECRET, KEY,
 // PASSWORD, PASS, CREDENTIAL, AUTH, COOKIE, SESSION, PRIVATE or CERT
-// (GOPRIVATE is the one exception: it names module paths), and nothing
+// (GOPRIVATE is the one exception: it names module paths), no value that
+// holds a URL with credentials (GOPROXY=https://user:pass@host), and nothing
 // else (so no AWS_*, GITHUB_*, SSH_AUTH_SOCK, proxies with passwords,
 // BASH_ENV or LD_PRELOAD). It adds GOTOOLCHAIN=local when GOTOOLCHAIN is unset, so
 // a go.mod cannot make go download and run another toolchain, and
@@ -39,8 +41,8 @@ func ScrubbedEnv() []string {
 	var env []string
 	seenToolchain := false
 	for _, kv := range os.Environ() {
-		name, _, ok := strings.Cut(kv, "=")
-		if !ok || !keepVar(name) {
+		name, value, ok := strings.Cut(kv, "=")
+		if !ok || !keepVar(name) || urlCredentials.MatchString(value) {
 			continue
 		}
 		if name == "GOTOOLCHAIN" {
@@ -53,6 +55,11 @@ func ScrubbedEnv() []string {
 	}
 	return append(env, "GIT_CONFIG_NOSYSTEM=1", "GIT_TERMINAL_PROMPT=0", "GIT_OPTIONAL_LOCKS=0")
 }
+
+// urlCredentials matches a URL with a user (and usually a password) in
+// it, as in GOPROXY=https://user:token@proxy.example: a kept variable
+// carrying one is dropped.
+var urlCredentials = regexp.MustCompile(`[A-Za-z][A-Za-z0-9+.-]*://[^/?#@\s,|]*@`)
 
 func keepVar(name string) bool {
 	if name == "GOPRIVATE" {

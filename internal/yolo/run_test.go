@@ -1,3 +1,5 @@
+//go:build linux
+
 package yolo
 
 import (
@@ -119,7 +121,7 @@ func TestRunCancelKillsTree(t *testing.T) {
 		cancel()
 	}()
 	start := time.Now()
-	res, err := Run(ctx, Spec{Plan: plan(t, YOLO, tree, ws), Workspace: ws, Timeout: time.Minute, KillGrace: 100 * time.Millisecond})
+	res, err := runUnconfined(ctx, Spec{Plan: plan(t, YOLO, tree, ws), Workspace: ws, Timeout: time.Minute, KillGrace: 100 * time.Millisecond})
 	took := time.Since(start)
 	if !errors.Is(err, context.Canceled) {
 		t.Errorf("err %v, want context.Canceled", err)
@@ -144,7 +146,7 @@ func TestRunTimeoutKillsTree(t *testing.T) {
 (setsid sh -c 'echo $$ > esc.pid; exec sleep 300' &)
 wait`
 	start := time.Now()
-	res, err := Run(context.Background(), Spec{Plan: plan(t, YOLO, script, ws), Workspace: ws, Timeout: 500 * time.Millisecond, KillGrace: 100 * time.Millisecond})
+	res, err := runUnconfined(context.Background(), Spec{Plan: plan(t, YOLO, script, ws), Workspace: ws, Timeout: 500 * time.Millisecond, KillGrace: 100 * time.Millisecond})
 	took := time.Since(start)
 	if err != nil {
 		t.Fatal(err)
@@ -166,7 +168,7 @@ wait`
 func TestRunKillsLeftoversAfterNormalExit(t *testing.T) {
 	ws := workspace(t)
 	// The command exits at once but leaves an escaped daemon holding the pipe.
-	res, err := Run(context.Background(), Spec{Plan: plan(t, YOLO, "(setsid sh -c 'echo $$ > esc.pid; exec sleep 300' &); while [ ! -s esc.pid ]; do :; done; echo bye", ws), Workspace: ws, Timeout: time.Minute})
+	res, err := runUnconfined(context.Background(), Spec{Plan: plan(t, YOLO, "(setsid sh -c 'echo $$ > esc.pid; exec sleep 300' &); while [ ! -s esc.pid ]; do :; done; echo bye", ws), Workspace: ws, Timeout: time.Minute})
 	if err != nil || res.ExitCode != 0 || string(res.Output) != "bye\n" || res.Duration > 10*time.Second {
 		t.Fatalf("res %+v %q err %v", res, res.Output, err)
 	}
@@ -185,6 +187,12 @@ func TestRunScrubsEnvironment(t *testing.T) {
 	t.Setenv("LD_PRELOAD", "/planted.so")
 	t.Setenv("LC_SECRET", "lc-planted")
 	t.Setenv("LC_ALL", "C")
+	// Proxy credentials: proxies are not kept, and a kept variable holding
+	// a URL with a user and password is dropped.
+	t.Setenv("HTTPS_PROXY", "http://u:proxy-planted@proxy.example:3128")
+	t.Setenv("http_proxy", "http://u:proxy-planted@proxy.example:3128")
+	t.Setenv("GOPROXY", "https://proxy.golang.org,https://ci:goproxy-planted@goproxy.example,direct")
+	t.Setenv("GONOSUMDB", "example.com/private")
 	res, err := Run(context.Background(), Spec{Plan: plan(t, YOLO, "env", ws), Workspace: ws, Timeout: 10 * time.Second})
 	if err != nil {
 		t.Fatal(err)
@@ -193,7 +201,7 @@ func TestRunScrubsEnvironment(t *testing.T) {
 	if strings.Contains(out, "planted") {
 		t.Errorf("a secret-looking variable reached the command:\n%s", out)
 	}
-	for _, want := range []string{"PATH=", "LC_ALL=C", "GIT_CONFIG_NOSYSTEM=1"} {
+	for _, want := range []string{"PATH=", "LC_ALL=C", "GIT_CONFIG_NOSYSTEM=1", "GONOSUMDB=example.com/private"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("environment lacks %s:\n%s", want, out)
 		}
@@ -215,7 +223,7 @@ func TestRunMissingProgram(t *testing.T) {
 
 func TestRunSandboxNeedsBwrap(t *testing.T) {
 	ws := workspace(t)
-	t.Setenv("PATH", t.TempDir())
+	noBwrap(t)
 	_, err := Run(context.Background(), Spec{Plan: Plan{Argv: []string{"true"}, Program: "true"}, Workspace: ws, Sandbox: true})
 	if rule(err) != "sandbox-unavailable" || !strings.Contains(err.Error(), "apt-get install bubblewrap") {
 		t.Errorf("err %v, want a refusal saying how to install bubblewrap", err)
@@ -226,20 +234,26 @@ func TestRunSandboxNeedsBwrap(t *testing.T) {
 // cannot create namespaces here.
 func sandboxed(t *testing.T, ws string) {
 	t.Helper()
+	// In CI a missing sandbox is a broken runner, not a reason to pass.
+	skip := t.Skipf
+	if os.Getenv("CI") == "true" {
+		skip = t.Fatalf
+	}
 	bw, err := exec.LookPath("bwrap")
 	if err != nil {
-		t.Skip("sandbox not tested: bwrap is not installed (apt-get install bubblewrap)")
+		skip("sandbox not tested: bwrap is not installed (apt-get install bubblewrap)")
+		return
 	}
-	out, err := exec.Command(bw, sandboxArgv(bw, ws, nil, []string{"true"})[1:]...).CombinedOutput()
+	out, err := exec.Command(bw, sandboxArgv(bw, ws, nil, []string{"true"}, strict)[1:]...).CombinedOutput()
 	if err != nil {
-		t.Skipf("sandbox not tested: bwrap cannot create namespaces here (%v: %s)", err, bytes.TrimSpace(out))
+		skip("sandbox not tested: bwrap cannot create namespaces here (%v: %s)", err, bytes.TrimSpace(out))
 	}
 }
 
 func TestSandbox(t *testing.T) {
 	ws := workspace(t)
 	sandboxed(t, ws)
-	outside, err := os.MkdirTemp("/var/tmp", "yolo-outside-")
+	outside, err := hostTempDir("yolo-outside-")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -322,7 +336,7 @@ func TestRunConcurrentCleanupSparesOtherRuns(t *testing.T) {
 		"echo ready > ready.fifo; read x < go.fifo; kill -0 $(cat b.pid) && echo alive"
 	done := make(chan Result, 1)
 	go func() {
-		res, err := Run(context.Background(), Spec{Plan: plan(t, YOLO, long, ws), Workspace: ws, Timeout: time.Minute})
+		res, err := runUnconfined(context.Background(), Spec{Plan: plan(t, YOLO, long, ws), Workspace: ws, Timeout: time.Minute})
 		if err != nil {
 			t.Error(err)
 		}
@@ -334,7 +348,7 @@ func TestRunConcurrentCleanupSparesOtherRuns(t *testing.T) {
 		t.Fatal(err)
 	}
 	// A short run that leaves an escapee of its own, cleaned up meanwhile.
-	res, err := Run(context.Background(), Spec{Plan: plan(t, YOLO, "(setsid sh -c 'echo $$ > a.pid; exec sleep 300' &); while [ ! -s a.pid ]; do :; done", ws), Workspace: ws, Timeout: time.Minute})
+	res, err := runUnconfined(context.Background(), Spec{Plan: plan(t, YOLO, "(setsid sh -c 'echo $$ > a.pid; exec sleep 300' &); while [ ! -s a.pid ]; do :; done", ws), Workspace: ws, Timeout: time.Minute})
 	if err != nil || res.ExitCode != 0 {
 		t.Fatalf("short run: %+v %v", res, err)
 	}
@@ -381,7 +395,7 @@ func TestRunCleanupUnmarkedEscapeeSparesBridgeChildren(t *testing.T) {
 		other.Wait()
 	}()
 	script := "(env -i setsid sh -c 'echo $$ > e.pid; exec sleep 300' &); while [ ! -s e.pid ]; do :; done"
-	res, err := Run(context.Background(), Spec{Plan: plan(t, YOLO, script, ws), Workspace: ws, Timeout: time.Minute})
+	res, err := runUnconfined(context.Background(), Spec{Plan: plan(t, YOLO, script, ws), Workspace: ws, Timeout: time.Minute})
 	if err != nil || res.ExitCode != 0 {
 		t.Fatalf("res %+v %q err %v", res, res.Output, err)
 	}
@@ -405,11 +419,11 @@ func TestRunSandboxUnusable(t *testing.T) {
 	}
 	t.Setenv("PATH", bin+":"+os.Getenv("PATH"))
 	sandboxMu.Lock()
-	sandboxOK = false // forget a probe that passed with the real bwrap
+	sandboxOK = map[profile]bool{} // forget a probe that passed with the real bwrap
 	sandboxMu.Unlock()
 	t.Cleanup(func() {
 		sandboxMu.Lock()
-		sandboxOK = false
+		sandboxOK = map[profile]bool{}
 		sandboxMu.Unlock()
 	})
 	_, err := Run(context.Background(), Spec{Plan: Plan{Argv: []string{"true"}, Program: "true"}, Workspace: ws, Sandbox: true})
@@ -426,7 +440,9 @@ func TestSafeGitRunsNoRepositoryFilter(t *testing.T) {
 	}
 	ws := workspace(t)
 	os.RemoveAll(filepath.Join(ws, ".git"))
-	marker := filepath.Join(t.TempDir(), "ran")
+	// In the workspace: the sandbox's /tmp is its own, so a marker there
+	// would vanish and prove nothing.
+	marker := filepath.Join(ws, "build", "ran")
 	git := func(args ...string) {
 		t.Helper()
 		cmd := exec.Command("git", args...)
@@ -470,6 +486,49 @@ func TestSafeGitRunsNoRepositoryFilter(t *testing.T) {
 			t.Fatalf("%s ran a program from the repository's configuration (argv %q)", text, p.Argv)
 		}
 	}
+
+	// %G? and friends verify a signed commit's signature with gpg.program,
+	// which the repository's config may name.
+	git("config", "--unset", "core.fsmonitor") // the setup below reads the index
+	script := filepath.Join(ws, "build", "gpg.sh")
+	os.WriteFile(script, []byte("#!/bin/sh\ntouch "+marker+"\nexit 1\n"), 0o755)
+	git("config", "gpg.program", script)
+	git("config", "gpg.ssh.program", script)
+	tree := exec.Command("git", "write-tree")
+	tree.Dir = ws
+	treeID, err := tree.Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	obj := "tree " + strings.TrimSpace(string(treeID)) + "\nauthor t <t@t> 0 +0000\ncommitter t <t@t> 0 +0000\n" +
+		"gpgsig -----BEGIN PGP SIGNATURE-----\n \n iQEzBAABCAAdFiEEAAAA\n -----END PGP SIGNATURE-----\n\nsigned\n"
+	hash := exec.Command("git", "hash-object", "-t", "commit", "-w", "--stdin")
+	hash.Dir, hash.Stdin = ws, strings.NewReader(obj)
+	id, err := hash.Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	git("update-ref", "HEAD", strings.TrimSpace(string(id)))
+	if _, err := os.Stat(marker); err == nil {
+		t.Fatal("the marker exists before the signature checks")
+	}
+	for _, text := range []string{"git log '--format=%G? %GS %GK' -1", "git show -s '--pretty=format:%GG'"} {
+		p := plan(t, Safe, text, ws)
+		res, err := Run(context.Background(), Spec{Plan: p, Workspace: ws, Timeout: 20 * time.Second})
+		if err != nil || res.ExitCode != 0 {
+			t.Errorf("%s: %+v %s %v", text, res, res.Output, err)
+		}
+		if _, err := os.Stat(marker); err == nil {
+			t.Fatalf("%s ran the repository's gpg.program (argv %q)", text, p.Argv)
+		}
+	}
+	// The baseline: git itself does run it for these placeholders.
+	base := exec.Command("git", "log", "--format=%G?", "-1")
+	base.Dir = ws
+	base.Run()
+	if _, err := os.Stat(marker); err != nil {
+		t.Errorf("the gpg.program probe did not run even without neutralising: the check above proves nothing")
+	}
 }
 
 // TestSandboxHides: paths in Spec.Hide cannot be read inside the sandbox,
@@ -477,7 +536,7 @@ func TestSafeGitRunsNoRepositoryFilter(t *testing.T) {
 // a project's database), or a directory that contains the workspace, which
 // stays usable.
 func TestSandboxHides(t *testing.T) {
-	parent, err := os.MkdirTemp("/var/tmp", "yolo-hidden-")
+	parent, err := hostTempDir("yolo-hidden-")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -534,5 +593,200 @@ func TestHiddenPathsCoverCredentialStores(t *testing.T) {
 		if !strings.Contains(got, want) {
 			t.Errorf("HiddenPaths lacks %s:\n%s", want, got)
 		}
+	}
+}
+
+// runUnconfined runs s the way Run does but without the sandbox, to test
+// the process handling itself: inside bubblewrap's pid namespace the
+// command's pids mean nothing on the host.
+func runUnconfined(ctx context.Context, s Spec) (Result, error) {
+	s, argv, err := prepare(ctx, s)
+	if err != nil {
+		return Result{ExitCode: -1}, err
+	}
+	return execute(ctx, s, argv)
+}
+
+// hostTempDir makes a directory the sandbox shows as on the host: not in
+// /tmp, /var/tmp or /run, which it replaces with empty ones.
+func hostTempDir(prefix string) (string, error) {
+	wd, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	return os.MkdirTemp(wd, "."+prefix)
+}
+
+// noBwrap makes Run find no bubblewrap for the rest of the test.
+func noBwrap(t *testing.T) {
+	t.Helper()
+	old := lookBwrap
+	lookBwrap = func() (string, error) { return "", errors.New("bwrap: not found (test)") }
+	t.Cleanup(func() { lookBwrap = old })
+}
+
+// keyRig is a workspace with a symlink to a host directory holding a key
+// file the bridge hides: the shape of issue 13's finding 4.
+func keyRig(t *testing.T) (ws, key string) {
+	t.Helper()
+	outside, err := hostTempDir("yolo-key-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(outside) })
+	key = filepath.Join(outside, "bridge.db.key")
+	if err := os.WriteFile(key, []byte("KEYMATERIAL-7f3a\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ws = workspace(t)
+	if err := os.Symlink(outside, filepath.Join(ws, "state")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(ws, "inside.txt"), []byte("KEYMATERIAL-inside\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return ws, key
+}
+
+// Issue 13, finding 4: a symlink in the workspace plus a recursive,
+// link-following read (grep -R, find -L, du -L) read the bridge's key in
+// safe mode, which ran unsandboxed. Now every mode runs in bubblewrap
+// where it works, with the key hidden, sandbox setting or not.
+func TestEveryModeRunsSandboxed(t *testing.T) {
+	ws, key := keyRig(t)
+	sandboxed(t, ws)
+	for _, text := range []string{"grep -R KEYMATERIAL .", "grep --dereference-recursive KEYMATERIAL .", "grep -R '--include=*.key' KEYMATERIAL ."} {
+		for _, strictOn := range []bool{false, true} {
+			p, err := Check(Safe, text, ws, Policy{})
+			if err != nil {
+				t.Fatalf("Check(%q): %v", text, err)
+			}
+			res, err := Run(context.Background(), Spec{Plan: p, Workspace: ws, Sandbox: strictOn, Timeout: 20 * time.Second, Hide: []string{key}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if strings.Contains(string(res.Output), "KEYMATERIAL-7f3a") {
+				t.Errorf("%q (sandbox %t) read the hidden key: %q", text, strictOn, res.Output)
+			}
+		}
+	}
+	// The light sandbox keeps the host writable and the workspace shared.
+	p := Plan{Mode: YOLO, Argv: []string{"sh", "-c", "echo made > made.txt; ls /proc | grep -c '^[0-9]'"}, Program: "sh"}
+	res, err := Run(context.Background(), Spec{Plan: p, Workspace: ws, Timeout: 20 * time.Second, Hide: []string{key}})
+	if err != nil || res.ExitCode != 0 {
+		t.Fatalf("light sandbox: %+v %v", res, err)
+	}
+	if b, _ := os.ReadFile(filepath.Join(ws, "made.txt")); string(b) != "made\n" {
+		t.Errorf("a write in the light sandbox did not reach the workspace: %q", b)
+	}
+	if n, _ := strconv.Atoi(strings.TrimSpace(string(res.Output))); n == 0 || n > 5 {
+		t.Errorf("the light sandbox sees %q processes, want its own pid namespace", res.Output)
+	}
+}
+
+// Where bubblewrap is missing, only safe mode runs, and only what cannot
+// reach past its arguments.
+func TestUnconfinedRunsOnlyWhatStaysInside(t *testing.T) {
+	ws, key := keyRig(t)
+	noBwrap(t)
+	hidden := filepath.Join(ws, "bridge.db.key")
+	if err := os.WriteFile(hidden, []byte("KEYMATERIAL-7f3a\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		mode Mode
+		text string
+		want string // rule, or "" to run
+	}{
+		{Safe, "grep -R KEYMATERIAL .", "needs-sandbox"},
+		{Safe, "grep --dereference-rec KEYMATERIAL .", "needs-sandbox"},
+		{Safe, "grep -rd recurse KEYMATERIAL .", "needs-sandbox"},
+		{Safe, "find -L . -name bridge.db.key", "needs-sandbox"},
+		{Safe, "find . -follow -name x", "needs-sandbox"},
+		{Safe, "du -L .", "needs-sandbox"},
+		{Safe, "du --dereference .", "needs-sandbox"},
+		{Safe, "ls -LR .", "needs-sandbox"},
+		{Safe, "diff -r . .", "needs-sandbox"},
+		{Safe, "rg -L KEY", "needs-sandbox"},
+		{Safe, "tree -l", "needs-sandbox"},
+		{Safe, "sha256sum -c sums", "needs-sandbox"},
+		{Safe, "go vet ./...", "needs-sandbox"},
+		{Safe, "git status", "needs-sandbox"},
+		{Safe, "cat bridge.db.key", "hidden-path"},
+		{YOLO, "cat inside.txt", "needs-sandbox"},
+		{Restricted, "ls", "needs-sandbox"},
+		{Safe, "grep -r KEYMATERIAL .", "hidden-path"},
+		{Safe, "grep KEYMATERIAL inside.txt", ""},
+		{Safe, "find . -name '*.txt'", ""},
+		{Safe, "cat inside.txt", ""},
+	} {
+		p, err := Check(c.mode, c.text, ws, Policy{Allow: []string{"ls"}})
+		if err != nil {
+			t.Fatalf("Check(%s, %q): %v", c.mode, c.text, err)
+		}
+		res, err := Run(context.Background(), Spec{Plan: p, Workspace: ws, Timeout: 20 * time.Second, Hide: []string{key, hidden}})
+		if got := rule(err); got != c.want {
+			t.Errorf("%s %q without bubblewrap: rule %q, want %q (%v)", c.mode, c.text, got, c.want, err)
+		}
+		if strings.Contains(string(res.Output), "KEYMATERIAL-7f3a") {
+			t.Errorf("%q read the key: %q", c.text, res.Output)
+		}
+	}
+}
+
+// "No network" means no sockets to the host either: the sandboxes get
+// private /run, /tmp and /var/tmp (where host services put their sockets),
+// and the strict one a network namespace of its own (no abstract sockets).
+func TestSandboxReachesNoHostSocket(t *testing.T) {
+	ws := workspace(t)
+	sandboxed(t, ws)
+	var paths []string
+	for _, dir := range []string{"/run", "/tmp", "/var/tmp"} {
+		d, err := os.MkdirTemp(dir, "yolo-sock-")
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { os.RemoveAll(d) })
+		p := filepath.Join(d, "s")
+		ln, err := net.Listen("unix", p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { ln.Close() })
+		paths = append(paths, p)
+	}
+	script := ""
+	for _, p := range paths {
+		script += "test -S " + p + " && echo reachable " + p + "; "
+	}
+	for _, strictOn := range []bool{false, true} {
+		res, err := Run(context.Background(), Spec{Plan: Plan{Mode: YOLO, Argv: []string{"sh", "-c", script + "echo done"}, Program: "sh"},
+			Workspace: ws, Sandbox: strictOn, Timeout: 20 * time.Second})
+		if err != nil || !strings.Contains(string(res.Output), "done") {
+			t.Fatalf("%+v %v", res, err)
+		}
+		if strings.Contains(string(res.Output), "reachable") {
+			t.Errorf("sandbox %t reaches a host socket: %s", strictOn, res.Output)
+		}
+	}
+	py, err := exec.LookPath("python3")
+	if err != nil {
+		t.Skip("abstract sockets not tested: python3 is not installed")
+	}
+	ln, err := net.Listen("unix", "@yolo-abstract-"+strconv.Itoa(os.Getpid()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	connect := "import socket; s = socket.socket(socket.AF_UNIX); s.connect('\\0yolo-abstract-" + strconv.Itoa(os.Getpid()) + "'); print('connected')"
+	res, err := Run(context.Background(), Spec{Plan: Plan{Mode: YOLO, Argv: []string{py, "-c", connect}, Program: "python3"},
+		Workspace: ws, Sandbox: true, Timeout: 20 * time.Second})
+	if err != nil || strings.Contains(string(res.Output), "connected") || res.ExitCode == 0 {
+		t.Errorf("the strict sandbox reached an abstract socket: %q %v", res.Output, err)
+	}
+	// The baseline: the same program outside the sandbox does connect.
+	res, _ = runUnconfined(context.Background(), Spec{Plan: Plan{Mode: YOLO, Argv: []string{py, "-c", connect}, Program: "python3"}, Workspace: ws, Timeout: 20 * time.Second})
+	if !strings.Contains(string(res.Output), "connected") {
+		t.Errorf("the abstract-socket probe does not work even outside the sandbox: %q", res.Output)
 	}
 }

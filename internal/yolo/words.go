@@ -206,12 +206,6 @@ func globBase(p string) string {
 	return p[:j]
 }
 
-// exists reports whether p exists (without following a final symlink).
-func exists(p string) bool {
-	_, err := os.Lstat(p)
-	return err == nil
-}
-
 // isName reports whether s is a shell variable name.
 func isName(s string) bool {
 	for i, c := range s {

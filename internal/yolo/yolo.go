@@ -90,7 +90,10 @@ type Spec struct {
 	// MaxOutput is how many bytes of combined stdout and stderr are kept;
 	// zero means DefaultMaxOutput.
 	MaxOutput int
-	// Sandbox runs the command under bubblewrap (see Run).
+	// Sandbox selects the strict sandbox: the root read-only except the
+	// workspace, and no network. Without it the command still runs under
+	// bubblewrap where that works, in the light profile (see the package
+	// doc), and where it does not, only what unconfined allows runs.
 	Sandbox bool
 	// Env is the command's environment; nil means ScrubbedEnv(). A caller
 	// that sets it should start from ScrubbedEnv(): the git settings there
@@ -99,10 +102,10 @@ type Spec struct {
 	// KillGrace is how long a command gets between SIGTERM and SIGKILL when
 	// it times out or ctx is cancelled; zero means DefaultKillGrace.
 	KillGrace time.Duration
-	// Hide lists files and directories a sandboxed command must not read
-	// (the bridge's own database and key, say), on top of HiddenPaths. A
-	// path that does not exist is skipped; nothing is hidden without the
-	// sandbox.
+	// Hide lists files and directories no command may read (the bridge's
+	// own database and key, say), on top of HiddenPaths: masked in the
+	// sandbox, and without it refused as arguments and guarded against
+	// recursive reads. A path that does not exist is skipped.
 	Hide []string
 }
 
