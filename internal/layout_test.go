@@ -19,7 +19,7 @@ const module = "github.com/agent-bridge/agent-bridge/"
 // allowed lists, per package directory under internal/, the packages of
 // this module it may import. A directory not listed may import none.
 var allowed = map[string][]string{
-	"bridge":          {"internal/audit", "internal/limit", "internal/redact", "internal/token", "internal/yolo"},
+	"bridge":          {"internal/audit", "internal/limit", "internal/redact", "internal/termtext", "internal/token", "internal/yolo"},
 	"store/sqlite":    {"internal/bridge", "internal/store/migrate", "internal/store/signal"},
 	"store/postgres":  {"internal/bridge", "internal/store/migrate", "internal/store/signal"},
 	"store/migrate":   nil,
@@ -31,12 +31,13 @@ var allowed = map[string][]string{
 	"limit":           nil,
 	"lease":           nil,
 	"redact":          nil,
+	"termtext":        nil,
 	"token":           nil,
 	"yolo":            nil, // imports mvdan.cc/sh (shell parser) and x/text, so not a leaf
 }
 
 // leaves may import only the standard library.
-var leaves = map[string]bool{"audit": true, "lease": true, "limit": true, "redact": true, "token": true, "store/migrate": true, "store/signal": true}
+var leaves = map[string]bool{"audit": true, "lease": true, "limit": true, "redact": true, "token": true, "store/migrate": true, "store/signal": true, "termtext": true}
 
 func TestImportsPointInward(t *testing.T) {
 	fset := token.NewFileSet()
