@@ -161,8 +161,12 @@ func create(p *proc) (a, b session) {
 func bodies(p *proc, s session) []string {
 	p.t.Helper()
 	var out []string
-	for _, m := range p.ok("check_messages", s.args(nil))["messages"].([]any) {
-		out = append(out, m.(map[string]any)["message"].(string))
+	for more := true; more; {
+		res := p.ok("check_messages", s.args(nil))
+		for _, m := range res["messages"].([]any) {
+			out = append(out, m.(map[string]any)["message"].(string))
+		}
+		more = res["unread_messages"].(float64) > 0 // a page at a time
 	}
 	return out
 }

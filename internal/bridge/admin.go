@@ -18,6 +18,7 @@ type Overview struct {
 	Expired      bool
 	States       [2]SessionState // a, b
 	Unread       [2]int          // waiting for a, for b
+	Members      []Membership    // every member, left ones included
 	Messages     int
 }
 
@@ -29,6 +30,10 @@ type Detail struct {
 
 func overview(tx Tx, c Conversation, now time.Time) (Overview, error) {
 	o := Overview{Conversation: c, Expired: c.Expired(now)}
+	var err error
+	if o.Members, err = tx.Members(c.ID); err != nil {
+		return o, err
+	}
 	for i, sess := range []Session{SessionA, SessionB} {
 		st, err := tx.State(c.ID, sess)
 		if err != nil {
@@ -88,8 +93,9 @@ func (s *Service) Show(ctx context.Context, id string) (Detail, error) {
 	return out, err
 }
 
-// Tokens recomputes both tokens of a conversation from the key. The
-// disclosure is audited.
+// Tokens recomputes the tokens of members a and b from the key, at their
+// current generations ("" for a seat that is not a member). The disclosure
+// is audited.
 func (s *Service) Tokens(ctx context.Context, id string) (a, b string, err error) {
 	err = s.call(ctx, "cli:tokens", id, "", func(tx Tx, _ time.Time) (string, error) {
 		if !ValidConversationID(id) {
@@ -98,7 +104,19 @@ func (s *Service) Tokens(ctx context.Context, id string) (a, b string, err error
 		if _, err := tx.Conversation(id); err != nil {
 			return "", err
 		}
-		a, b = s.key.Derive(id, "a"), s.key.Derive(id, "b")
+		for _, m := range []struct {
+			id  Member
+			tok *string
+		}{{SessionA, &a}, {SessionB, &b}} {
+			mb, err := tx.Member(id, m.id)
+			if IsNotFound(err) || (err == nil && !mb.Active()) {
+				continue
+			}
+			if err != nil {
+				return "", err
+			}
+			*m.tok = s.key.DeriveMember(id, string(m.id), mb.Generation)
+		}
 		return "tokens disclosed to the command line", nil
 	})
 	return a, b, err
@@ -148,7 +166,7 @@ func (s *Service) Cleanup(ctx context.Context) (Cleanup, error) {
 	err := s.call(ctx, "cli:cleanup", "", "", func(tx Tx, now time.Time) (string, error) {
 		var err error
 		out, err = tx.DeleteExpired(now)
-		return fmt.Sprintf("removed %d conversations, %d messages, %d statuses", out.Conversations, out.Messages, out.Statuses), err
+		return fmt.Sprintf("removed %d conversations, %d messages, %d members", out.Conversations, out.Messages, out.Statuses), err
 	})
 	return out, err
 }

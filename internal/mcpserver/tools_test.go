@@ -303,7 +303,7 @@ func testBadInputsAreRefusedAndChangeNothing(t *testing.T, k kind) {
 		{"unknown conversation", "check_messages", map[string]any{"conversation_id": "conv_0000000000000000", "session_id": "a", "token": c.tokA}, "Invalid session token"},
 		{"malformed id", "check_messages", c.as("a", map[string]any{"conversation_id": "conv_XYZ"}), "conversation_id is malformed"},
 		{"missing id", "check_messages", map[string]any{"session_id": "a", "token": c.tokA}, "missing required argument conversation_id"},
-		{"wrong session id", "check_messages", c.as("a", map[string]any{"session_id": "c"}), `session_id must be "a" or "b"`},
+		{"wrong session id", "check_messages", c.as("a", map[string]any{"session_id": "c"}), `Invalid session token: the token is not that of member c`},
 		{"partner's token", "check_messages", c.as("a", map[string]any{"token": c.tokB}), "Invalid session token"},
 		{"other conversation's token", "check_messages", c.as("a", map[string]any{"token": other.tokA}), "Invalid session token"},
 		{"forged token", "send_to_partner", c.as("a", map[string]any{"token": forged, "message": "hi"}), "Invalid session token"},

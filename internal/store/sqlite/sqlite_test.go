@@ -99,7 +99,7 @@ func TestUnreadQueryUsesPartialIndex(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer raw.Close()
-	rows, err := raw.Query(`EXPLAIN QUERY PLAN UPDATE messages SET read_at = 1 WHERE conversation_id = 'x' AND sender = 'a' AND read_at IS NULL`)
+	rows, err := raw.Query(`EXPLAIN QUERY PLAN UPDATE inbox SET read_at = 1 WHERE conversation_id = 'x' AND member_id = 'a' AND read_at IS NULL AND message_id <= 10`)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -111,8 +111,8 @@ func TestUnreadQueryUsesPartialIndex(t *testing.T) {
 		rows.Scan(&id, &parent, &notused, &detail)
 		plan = append(plan, detail)
 	}
-	if p := strings.Join(plan, "; "); !strings.Contains(p, "messages_unread") {
-		t.Fatalf("unread query plan does not use messages_unread: %s", p)
+	if p := strings.Join(plan, "; "); !strings.Contains(p, "inbox_unread") {
+		t.Fatalf("unread query plan does not use inbox_unread: %s", p)
 	}
 }
 
