@@ -132,6 +132,7 @@ func errf(err, otherwise error) error {
 type Extension struct {
 	Conversation Conversation
 	Capped       bool // the maximum lifetime cut the extension short
+	Unread       int  // messages waiting for the calling member
 }
 
 // Extend moves a conversation's expiry later by `by`, from now or from its
@@ -183,6 +184,11 @@ func (s *Service) Extend(ctx context.Context, id string, c *Caller, by time.Dura
 		}
 		conv.ExpiresAt = want
 		out.Conversation = conv
+		if c != nil {
+			if out.Unread, err = tx.UnreadCount(conv.ID, caller.Session); err != nil {
+				return "", err
+			}
+		}
 		return "expires " + FormatTime(want), nil
 	})
 	return out, err

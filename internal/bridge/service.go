@@ -68,6 +68,19 @@ func DefaultConfig() Config {
 	}
 }
 
+// SessionLimitsText states the per-member rate limit, e.g. "10 requests per
+// minute, 100 requests per hour", or "none".
+func (c Config) SessionLimitsText() string {
+	if len(c.SessionLimits) == 0 {
+		return "none"
+	}
+	parts := make([]string, len(c.SessionLimits))
+	for i, w := range c.SessionLimits {
+		parts[i] = w.Name()
+	}
+	return strings.Join(parts, ", ")
+}
+
 // Service applies the bridge's rules. It is safe for concurrent use.
 type Service struct {
 	seen     seenCache // endpoints recorded recently by this process
