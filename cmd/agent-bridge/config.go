@@ -26,6 +26,7 @@ type options struct {
 	ttl, aliveWindow                   time.Duration
 	perMinute, perHour, perDay, create int
 	maxMessage                         int
+	requireInvites                     bool
 	redactRules, logLevel              string
 	yoloPolicy                         string
 	http                               httpOptions // serve.go
@@ -58,7 +59,7 @@ func envName(flagName string) string {
 var envFlags = map[string]bool{
 	"db": true, "key-file": true, "ttl": true, "alive-window": true,
 	"rate-per-minute": true, "rate-per-hour": true, "rate-per-day": true, "creates-per-hour": true,
-	"max-message": true, "redact-rules": true, "log-level": true, "yolo-policy": true,
+	"max-message": true, "require-invites": true, "redact-rules": true, "log-level": true, "yolo-policy": true,
 }
 
 func newFlagSet(name string) *flag.FlagSet {
@@ -81,6 +82,7 @@ func defineFlags(command string, fs *flag.FlagSet) *options {
 		fs.IntVar(&o.perDay, "rate-per-day", d.SessionLimits[2].Max, "tool calls per session per day (0 = no limit)")
 		fs.IntVar(&o.create, "creates-per-hour", d.CreateLimits[0].Max, "conversations created per hour across the database (0 = no limit)")
 		fs.IntVar(&o.maxMessage, "max-message", d.MaxMessageChars, "characters per message")
+		fs.BoolVar(&o.requireInvites, "require-invites", false, "refuse create_conversation's original shape (both tokens to the creator): partners join only by invite code")
 		fs.StringVar(&o.redactRules, "redact-rules", "", "`file` of extra redaction rules and allowlist entries")
 		fs.StringVar(&o.logLevel, "log-level", "info", "log level on stderr: debug, info, warn or error")
 		fs.StringVar(&o.yoloPolicy, "yolo-policy", "", "YOLO mode: `file` of 'allow PATTERN' and 'deny PATTERN' lines for the restricted and yolo modes (see YOLO_MODE.md)")
@@ -228,6 +230,7 @@ func (o *options) config() (bridge.Config, error) {
 		return cfg, usagef("--max-message must be at least 1; got %d", o.maxMessage)
 	}
 	cfg.TTL, cfg.AliveWindow, cfg.MaxMessageChars = o.ttl, o.aliveWindow, o.maxMessage
+	cfg.RequireInvites = o.requireInvites
 	cfg.SessionLimits = []limit.Window{
 		{Max: o.perMinute, Period: time.Minute},
 		{Max: o.perHour, Period: time.Hour},

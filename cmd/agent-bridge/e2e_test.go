@@ -145,7 +145,10 @@ type session struct {
 }
 
 func (s session) args(extra map[string]any) map[string]any {
-	m := map[string]any{"conversation_id": s.conv, "session_id": s.id, "token": s.token}
+	m := map[string]any{"conversation_id": s.conv, "token": s.token}
+	if s.id != "" {
+		m["session_id"] = s.id // omitted: the token names the member
+	}
 	for k, v := range extra {
 		m[k] = v
 	}

@@ -214,6 +214,3 @@ func annotations(_ string, readOnly, idempotent bool) mcp.ToolOption {
 // str is a string schema with a description (the YOLO tools' schemas,
 // listed only in YOLO mode, keep theirs).
 func str(desc string) map[string]any { return map[string]any{"type": "string", "description": desc} }
-
-// unreadSchema declares the unread count every result carries.
-var unreadSchema = map[string]any{"type": "integer", "minimum": 0, "description": "Messages waiting for you to read with check_messages."}

@@ -282,7 +282,7 @@ func receiptHistoryTouch(t *testing.T, open func(t *testing.T) bridge.Store) {
 		}
 		all, _ := tx.History(conv, "b", 0, time.Time{}, 10)
 		page, _ := tx.History(conv, "b", all[1].ID, time.Time{}, 1)
-		if len(all) != 4 || len(page) != 1 || page[0].ID != all[2].ID || all[3].ReadAt.IsZero() != true {
+		if len(all) != 4 || len(page) != 1 || page[0].ID != all[2].ID || !all[3].ReadAt.IsZero() {
 			t.Errorf("history %d messages, page %+v", len(all), page)
 		}
 		peek, _ := tx.PeekUnread(conv, "b", 100)
@@ -495,7 +495,7 @@ func membersRoundTrip(t *testing.T, open func(t *testing.T) bridge.Store) {
 		if err != nil || len(all) != 3 || all[0].Member != "a" || all[2].Member != "worker-1" {
 			t.Errorf("members %+v %v", all, err)
 		}
-		if all[0].Heartbeat.IsZero() != true || all[0].Status != bridge.StatusUnknown {
+		if !all[0].Heartbeat.IsZero() || all[0].Status != bridge.StatusUnknown {
 			t.Errorf("a member that never called: %+v", all[0])
 		}
 		return nil
