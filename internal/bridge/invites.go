@@ -219,10 +219,10 @@ func (s *Service) Join(ctx context.Context, code string, member Member) (Joined,
 			return "", errf(err, Errorf(EUnauthorized, "this invite code was already used: a code works once. Ask a member of the conversation for a new invite."))
 		}
 		gen := 1
-		if old, err := tx.Member(conv.ID, member); err == nil {
-			gen = old.Generation + 1 // a rejoin: no earlier token works again
-		} else if !IsNotFound(err) {
-			return "", err
+		for _, old := range team.all {
+			if old.Member == member {
+				gen = old.Generation + 1 // a rejoin: no earlier token works again
+			}
 		}
 		at := now.UTC().Truncate(time.Millisecond)
 		m := Membership{ConversationID: conv.ID, Member: member, Role: inv.Role, Generation: gen, Status: StatusUnknown, Heartbeat: at, JoinedAt: at}

@@ -39,16 +39,8 @@ func (s *Service) team(tx Tx, conv string, now time.Time) (roster, error) {
 			r.active = append(r.active, m)
 		}
 	}
-	invs, err := tx.Invites(conv)
-	if err != nil {
-		return r, err
-	}
-	for _, inv := range invs {
-		if inv.RedeemedAt.IsZero() && now.Before(inv.ExpiresAt) {
-			r.pending = append(r.pending, inv)
-		}
-	}
-	return r, nil
+	r.pending, err = tx.OpenInvites(conv, now)
+	return r, err
 }
 
 // seats counts members and open invites.

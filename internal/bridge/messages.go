@@ -44,7 +44,7 @@ func (s *Service) Send(ctx context.Context, c Caller, in SendInput) (Sent, error
 		if _, _, err := s.authorizeMember(tx, &c, now); err != nil {
 			return "", err
 		}
-		to, err := s.recipient(tx, c, in.To, now)
+		to, err := s.recipient(tx, c, in.To)
 		if err != nil {
 			return "", err
 		}
@@ -87,14 +87,14 @@ func (s *Service) Send(ctx context.Context, c Caller, in SendInput) (Sent, error
 // recipient resolves a send's `to`: in a two-member conversation it
 // defaults to the other member and a broadcast is refused as meaningless;
 // with more members it is required.
-func (s *Service) recipient(tx Tx, c Caller, to Member, now time.Time) (Member, error) {
-	team, err := s.team(tx, c.ConversationID, now)
+func (s *Service) recipient(tx Tx, c Caller, to Member) (Member, error) {
+	members, err := tx.Members(c.ConversationID)
 	if err != nil {
 		return "", err
 	}
 	var others []string
-	for _, m := range team.active {
-		if m.Member != c.Session {
+	for _, m := range members {
+		if m.Active() && m.Member != c.Session {
 			others = append(others, string(m.Member))
 		}
 	}

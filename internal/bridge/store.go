@@ -44,8 +44,9 @@ type Tx interface {
 	AddInvite(inv Invite) error
 	// Invite returns ENotFound when no invite has that code hash.
 	Invite(codeHash string) (Invite, error)
-	// Invites returns every invite of a conversation, oldest first.
-	Invites(conversationID string) ([]Invite, error)
+	// OpenInvites returns the invites of a conversation that are neither
+	// redeemed nor expired at now, oldest first.
+	OpenInvites(conversationID string, now time.Time) ([]Invite, error)
 	// RedeemInvite marks an unredeemed invite redeemed by `by` at `at`;
 	// false when it was redeemed already (by any process).
 	RedeemInvite(codeHash string, by Member, at time.Time) (bool, error)

@@ -105,8 +105,9 @@ func (t *tx) Invite(codeHash string) (bridge.Invite, error) {
 	return inv, nil
 }
 
-func (t *tx) Invites(conversationID string) ([]bridge.Invite, error) {
-	rows, err := t.tx.Query(t.ctx, `SELECT `+inviteColumns+` FROM invites WHERE conversation_id = $1 ORDER BY created_at, code_hash COLLATE "C"`, conversationID)
+func (t *tx) OpenInvites(conversationID string, now time.Time) ([]bridge.Invite, error) {
+	rows, err := t.tx.Query(t.ctx, `SELECT `+inviteColumns+` FROM invites
+		WHERE conversation_id = $1 AND redeemed_at IS NULL AND expires_at > $2 ORDER BY created_at, code_hash COLLATE "C"`, conversationID, ts(now))
 	if err != nil {
 		return nil, t.fail("read invites", err)
 	}

@@ -246,13 +246,13 @@ func (t *tx) Receipt(conversationID string, from, to bridge.Member) (bridge.Rece
 	var err error
 	r.Unread, err = t.count("read receipt",
 		`SELECT count(*) FROM inbox i JOIN messages m ON m.id = i.message_id
-		 WHERE m.conversation_id = $1 AND m.sender = $2 AND ($3 = '' OR i.member_id = $3) AND i.read_at IS NULL`,
+		 WHERE i.conversation_id = $1 AND m.sender = $2 AND ($3 = '' OR i.member_id = $3) AND i.read_at IS NULL`,
 		conversationID, string(from), string(to))
 	if err != nil {
 		return r, err
 	}
 	err = t.tx.QueryRow(t.ctx, `SELECT i.message_id, i.read_at FROM inbox i JOIN messages m ON m.id = i.message_id
-		WHERE m.conversation_id = $1 AND m.sender = $2 AND ($3 = '' OR i.member_id = $3) AND i.read_at IS NOT NULL
+		WHERE i.conversation_id = $1 AND m.sender = $2 AND ($3 = '' OR i.member_id = $3) AND i.read_at IS NOT NULL
 		ORDER BY i.message_id DESC, i.read_at DESC LIMIT 1`,
 		conversationID, string(from), string(to)).Scan(&r.LastReadID, &r.LastReadAt)
 	switch {

@@ -106,8 +106,9 @@ func (t *tx) Invite(codeHash string) (bridge.Invite, error) {
 	return inv, nil
 }
 
-func (t *tx) Invites(conversationID string) ([]bridge.Invite, error) {
-	rows, err := t.query(`SELECT `+inviteColumns+` FROM invites WHERE conversation_id = ? ORDER BY created_at, code_hash`, conversationID)
+func (t *tx) OpenInvites(conversationID string, now time.Time) ([]bridge.Invite, error) {
+	rows, err := t.query(`SELECT `+inviteColumns+` FROM invites
+		WHERE conversation_id = ? AND redeemed_at IS NULL AND expires_at > ? ORDER BY created_at, code_hash`, conversationID, ms(now))
 	if err != nil {
 		return nil, fmt.Errorf("read invites: %w", err)
 	}

@@ -208,7 +208,7 @@ func (t *tx) TakeUnread(conversationID string, to bridge.Member, now time.Time, 
 	// Writers are serialised: the rows just read are exactly the unread
 	// ones up to the last id.
 	last := msgs[len(msgs)-1].ID
-	if _, err := t.exec("take unread messages", `UPDATE inbox SET read_at = ?
+	if _, err := t.exec("take unread messages", `UPDATE inbox INDEXED BY inbox_unread SET read_at = ?
 		 WHERE conversation_id = ? AND member_id = ? AND read_at IS NULL AND message_id <= ?`,
 		ms(now), conversationID, string(to), last); err != nil {
 		return nil, err
@@ -419,7 +419,10 @@ func (t *tx) DeleteExpired(now time.Time) (bridge.Cleanup, error) {
 }
 
 func (t *tx) PeekUnread(conversationID string, to bridge.Member, limit int) ([]bridge.Message, error) {
-	rows, err := t.query(inboxQuery+` AND i.read_at IS NULL ORDER BY i.message_id LIMIT ?`,
+	// Without statistics the planner would walk the conversation's whole
+	// inbox by primary key; the partial index holds only unread rows.
+	rows, err := t.query(`SELECT `+messageColumns+`, i.read_at FROM inbox i INDEXED BY inbox_unread JOIN messages m ON m.id = i.message_id
+		WHERE i.conversation_id = ? AND i.member_id = ? AND i.read_at IS NULL ORDER BY i.message_id LIMIT ?`,
 		conversationID, string(to), limit)
 	if err != nil {
 		return nil, fmt.Errorf("read unread messages: %w", err)
@@ -446,15 +449,15 @@ func (t *tx) History(conversationID string, to bridge.Member, afterID int64, sin
 
 func (t *tx) Receipt(conversationID string, from, to bridge.Member) (bridge.Receipt, error) {
 	var r bridge.Receipt
-	err := t.queryRow(`SELECT count(*) FROM inbox i JOIN messages m ON m.id = i.message_id
-		WHERE m.conversation_id = ? AND m.sender = ? AND (? = '' OR i.member_id = ?) AND i.read_at IS NULL`,
+	err := t.queryRow(`SELECT count(*) FROM inbox i INDEXED BY inbox_unread JOIN messages m ON m.id = i.message_id
+		WHERE i.conversation_id = ? AND m.sender = ? AND (? = '' OR i.member_id = ?) AND i.read_at IS NULL`,
 		conversationID, string(from), string(to), string(to)).Scan(&r.Unread)
 	if err != nil {
 		return r, fmt.Errorf("read receipt: %w", err)
 	}
 	var readAt int64
 	err = t.queryRow(`SELECT i.message_id, i.read_at FROM inbox i JOIN messages m ON m.id = i.message_id
-		WHERE m.conversation_id = ? AND m.sender = ? AND (? = '' OR i.member_id = ?) AND i.read_at IS NOT NULL
+		WHERE i.conversation_id = ? AND m.sender = ? AND (? = '' OR i.member_id = ?) AND i.read_at IS NOT NULL
 		ORDER BY i.message_id DESC, i.read_at DESC LIMIT 1`,
 		conversationID, string(from), string(to), string(to)).Scan(&r.LastReadID, &readAt)
 	switch {

@@ -568,16 +568,19 @@ func invitesRoundTrip(t *testing.T, open func(t *testing.T) bridge.Store) {
 		if _, err := tx.Invite("hash-none"); bridge.KindOf(err) != bridge.EUnauthorized {
 			t.Errorf("unknown invite: got %v", err)
 		}
-		all, err := tx.Invites(conv)
-		if err != nil || len(all) != 2 || all[0].CodeHash != "hash-1" || all[1].Member != "" {
-			t.Errorf("invites %+v %v", all, err)
+		open, err := tx.OpenInvites(conv, t0.Add(time.Minute))
+		if err != nil || len(open) != 1 || open[0].CodeHash != "hash-2" || open[0].Member != "" {
+			t.Errorf("open invites %+v %v", open, err)
+		}
+		if later, _ := tx.OpenInvites(conv, t0.Add(time.Hour)); len(later) != 0 {
+			t.Errorf("an expired invite is open: %+v", later)
 		}
 		return nil
 	})
 	update(t, h1, func(tx bridge.Tx) error { _, err := tx.DeleteExpired(t0.Add(2 * time.Hour)); return err })
 	view(t, h2, func(tx bridge.Tx) error {
-		if all, _ := tx.Invites(conv); len(all) != 0 {
-			t.Errorf("invites of a removed conversation kept: %d", len(all))
+		if _, err := tx.Invite("hash-2"); bridge.KindOf(err) != bridge.EUnauthorized {
+			t.Errorf("invites of a removed conversation kept: %v", err)
 		}
 		return nil
 	})

@@ -30,13 +30,13 @@ CREATE INDEX invites_conversation ON invites (conversation_id);
 
 CREATE TABLE inbox (
 	conversation_id text        NOT NULL REFERENCES conversations (id) ON DELETE CASCADE,
-	member_id       text        NOT NULL,
 	message_id      bigint      NOT NULL,
+	member_id       text        NOT NULL,
 	read_at         timestamptz,          -- NULL while unread
-	PRIMARY KEY (conversation_id, member_id, message_id)
+	-- Ordered by message: a broadcast's rows sit together in the index.
+	PRIMARY KEY (conversation_id, message_id, member_id)
 );
 CREATE INDEX inbox_unread ON inbox (conversation_id, member_id, message_id) WHERE read_at IS NULL;
-CREATE INDEX inbox_message ON inbox (message_id);
 
 INSERT INTO members (conversation_id, member_id, role, generation, status, heartbeat, joined_at, left_at, unread)
 SELECT c.id, s.member_id, CASE s.member_id WHEN 'a' THEN c.role_a ELSE c.role_b END, 0,

@@ -19,7 +19,7 @@ CREATE TABLE members (
 	left_at         INTEGER,          -- NULL while a member
 	unread          INTEGER NOT NULL DEFAULT 0,
 	PRIMARY KEY (conversation_id, member_id)
-) STRICT;
+) STRICT, WITHOUT ROWID; -- a conversation's members share a page: a broadcast's counters are one write
 
 -- Invites: only a keyed hash of the one-time code is stored.
 CREATE TABLE invites (
@@ -32,7 +32,7 @@ CREATE TABLE invites (
 	expires_at      INTEGER NOT NULL,
 	redeemed_at     INTEGER,
 	redeemed_by     TEXT    NOT NULL DEFAULT ''
-) STRICT;
+) STRICT, WITHOUT ROWID;
 CREATE INDEX invites_conversation ON invites (conversation_id);
 
 -- Messages get a recipient ('*' = every other member) and the id of the
@@ -52,14 +52,15 @@ CREATE TABLE messages_v5 (
 
 CREATE TABLE inbox (
 	conversation_id TEXT    NOT NULL REFERENCES conversations (id) ON DELETE CASCADE,
-	member_id       TEXT    NOT NULL,
 	message_id      INTEGER NOT NULL,
+	member_id       TEXT    NOT NULL,
 	read_at         INTEGER,          -- NULL while unread
-	PRIMARY KEY (conversation_id, member_id, message_id)
-) STRICT;
--- Unread rows only: check_messages stays flat however many have been read.
+	-- Clustered by message: a broadcast's rows share a page or two.
+	PRIMARY KEY (conversation_id, message_id, member_id)
+) STRICT, WITHOUT ROWID;
+-- Unread rows only: check_messages stays flat however many have been read,
+-- and the index stays small while members keep up.
 CREATE INDEX inbox_unread ON inbox (conversation_id, member_id, message_id) WHERE read_at IS NULL;
-CREATE INDEX inbox_message ON inbox (message_id);
 
 -- Every existing conversation has the two original seats, generation 0,
 -- so their tokens keep working. Status and heartbeat come from statuses.
