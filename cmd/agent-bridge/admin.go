@@ -37,6 +37,8 @@ func adminRun(name string, minPos, maxPos int, fn func(ctx context.Context, e en
 type messageJSON struct {
 	ID         int64    `json:"id"`
 	From       string   `json:"from"`
+	To         string   `json:"to"`
+	ReplyTo    int64    `json:"reply_to,omitempty"`
 	ActionType string   `json:"action_type"`
 	Message    string   `json:"message"`
 	Files      []string `json:"files_involved"`
@@ -49,7 +51,11 @@ func messageJSONOf(m bridge.Message) messageJSON {
 	if files == nil {
 		files = []string{}
 	}
-	return messageJSON{m.ID, string(m.From), m.ActionType, m.Body, files, bridge.FormatTime(m.CreatedAt), bridge.FormatTime(m.ReadAt)}
+	to := string(m.To)
+	if m.To == bridge.Broadcast {
+		to = "all"
+	}
+	return messageJSON{m.ID, string(m.From), to, m.ReplyTo, m.ActionType, m.Body, files, bridge.FormatTime(m.CreatedAt), bridge.FormatTime(m.ReadAt)}
 }
 
 // printJSONLine prints v as one line of JSON (for streams).
@@ -78,6 +84,17 @@ type overviewJSON struct {
 	Expired   bool                 `json:"expired"`
 	Messages  int                  `json:"messages"`
 	Sessions  map[string]stateJSON `json:"sessions"`
+	Members   []memberJSON         `json:"members"`
+}
+
+// memberJSON is one member of a conversation, left ones included.
+type memberJSON struct {
+	ID            string `json:"member_id"`
+	Role          string `json:"role"`
+	Status        string `json:"status"`
+	LastHeartbeat string `json:"last_heartbeat,omitempty"`
+	Unread        int    `json:"unread"`
+	LeftAt        string `json:"left_at,omitempty"`
 }
 
 func toOverviewJSON(o bridge.Overview) overviewJSON {
@@ -90,7 +107,22 @@ func toOverviewJSON(o bridge.Overview) overviewJSON {
 	for i, st := range o.States {
 		out.Sessions[string(st.Session)] = stateJSON{Status: st.Status, LastHeartbeat: bridge.FormatTime(st.Heartbeat), Unread: o.Unread[i]}
 	}
+	out.Members = []memberJSON{}
+	for _, m := range o.Members {
+		out.Members = append(out.Members, memberJSON{string(m.Member), m.Role, m.Status, bridge.FormatTime(m.Heartbeat), m.Unread, bridge.FormatTime(m.LeftAt)})
+	}
 	return out
+}
+
+// activeMembers counts the members that have not left.
+func activeMembers(o bridge.Overview) int {
+	n := 0
+	for _, m := range o.Members {
+		if m.Active() {
+			n++
+		}
+	}
+	return n
 }
 
 func listCommand() command {
@@ -114,14 +146,14 @@ func listCommand() command {
 				return nil
 			}
 			tw := tabwriter.NewWriter(e.stdout, 0, 0, 2, ' ', 0)
-			fmt.Fprintln(tw, "CONVERSATION\tROLE A\tROLE B\tEXPIRES\tMESSAGES\tSTATUS A\tSTATUS B")
+			fmt.Fprintln(tw, "CONVERSATION\tROLE A\tROLE B\tEXPIRES\tMESSAGES\tSTATUS A\tSTATUS B\tMEMBERS")
 			for _, ov := range all {
 				exp := bridge.FormatTime(ov.Conversation.ExpiresAt)
 				if ov.Expired {
 					exp += " (expired)"
 				}
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\t%s\n", ov.Conversation.ID, ov.Conversation.RoleA, ov.Conversation.RoleB,
-					exp, ov.Messages, ov.States[0].Status, ov.States[1].Status)
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\t%s\t%d\n", ov.Conversation.ID, ov.Conversation.RoleA, ov.Conversation.RoleB,
+					exp, ov.Messages, ov.States[0].Status, ov.States[1].Status, activeMembers(ov))
 			}
 			return tw.Flush()
 		}),
@@ -153,19 +185,23 @@ func showCommand() command {
 				fmt.Fprint(e.stdout, " (expired)")
 			}
 			fmt.Fprintln(e.stdout)
-			for i, st := range d.States {
+			for _, m := range d.Members {
 				hb := "never"
-				if !st.Heartbeat.IsZero() {
-					hb = bridge.FormatTime(st.Heartbeat)
+				if !m.Heartbeat.IsZero() {
+					hb = bridge.FormatTime(m.Heartbeat)
 				}
-				fmt.Fprintf(e.stdout, "session %s: %s, last heartbeat %s, %d unread\n", st.Session, st.Status, hb, d.Unread[i])
+				left := ""
+				if !m.Active() {
+					left = ", left " + bridge.FormatTime(m.LeftAt)
+				}
+				fmt.Fprintf(e.stdout, "member %s (%s): %s, last heartbeat %s, %d unread%s\n", m.Member, m.Role, m.Status, hb, m.Unread, left)
 			}
 			for _, m := range msgs {
 				read := "unread"
 				if m.ReadAt != "" {
 					read = "read " + m.ReadAt
 				}
-				fmt.Fprintf(e.stdout, "\n#%d %s -> %s  %s  %s  (%s)\n", m.ID, m.From, bridge.Session(m.From).Partner(), m.ActionType, m.CreatedAt, read)
+				fmt.Fprintf(e.stdout, "\n#%d %s -> %s  %s  %s  (%s)\n", m.ID, m.From, m.To, m.ActionType, m.CreatedAt, read)
 				if len(m.Files) > 0 {
 					fmt.Fprintf(e.stdout, "files: %q\n", m.Files)
 				}
@@ -178,11 +214,24 @@ func showCommand() command {
 
 func tokensCommand() command {
 	return command{
-		name: "tokens", summary: "print a conversation's two session tokens", usage: "ID [--json]",
-		help: `Recomputes both session tokens of a conversation from the key file (tokens are never
-stored) and prints them, for a person reconnecting an agent. Tokens are secrets: the
+		name: "tokens", summary: "print a conversation's session tokens", usage: "ID [MEMBER] [--json]",
+		help: `Recomputes the tokens of sessions a and b of a conversation from the key file (tokens
+are never stored) and prints them, for a person reconnecting an agent; with MEMBER, only
+that member's token (any member, joined by invite or not). Tokens are secrets: the
 disclosure is recorded in the audit trail and a warning goes to stderr.`,
-		run: adminRun("tokens", 1, 1, func(ctx context.Context, e env, o *options, svc *bridge.Service, pos []string) error {
+		run: adminRun("tokens", 1, 2, func(ctx context.Context, e env, o *options, svc *bridge.Service, pos []string) error {
+			if len(pos) == 2 {
+				tok, err := svc.MemberToken(ctx, pos[0], bridge.Member(pos[1]))
+				if err != nil {
+					return err
+				}
+				fmt.Fprintln(e.stderr, "warning: this token lets anyone who sees it act as that member; do not paste it into shared places.")
+				if o.json {
+					return printJSON(e.stdout, map[string]string{"conversation_id": pos[0], "member_id": pos[1], "token": tok})
+				}
+				fmt.Fprintf(e.stdout, "conversation_id: %s\nmember %s token: %s\n", pos[0], pos[1], tok)
+				return nil
+			}
 			a, b, err := svc.Tokens(ctx, pos[0])
 			if err != nil {
 				return err

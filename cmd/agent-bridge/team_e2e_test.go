@@ -122,3 +122,32 @@ func TestRequireInvitesFlag(t *testing.T) {
 		p.ok("create_conversation", map[string]any{"my_role": "orchestrator", "partner_role": "worker", "invite": true})
 	}
 }
+
+// The CLI shows members, addresses, and one member's token on request.
+func TestCLIShowsMembers(t *testing.T) {
+	home, db := t.TempDir(), filepath.Join(t.TempDir(), "b.db")
+	p := launch(t, home, home, nil, db)
+	created := p.ok("create_conversation", map[string]any{"my_role": "orchestrator", "partner_role": "reviewer", "invite": true})
+	conv := created["conversation_id"].(string)
+	lead := session{conv, "", created["session_a_token"].(string)}
+	j := launch(t, home, home, nil, db).ok("join_conversation", map[string]any{"invite_code": created["invite_code"]})
+	inv := p.ok("invite_member", lead.args(map[string]any{"role": "tester", "member_id": "qa"}))
+	launch(t, home, home, nil, db).ok("join_conversation", map[string]any{"invite_code": inv["invite_code"]})
+	p.ok("send_to_partner", lead.args(map[string]any{"message": "hello team", "to": "all"}))
+
+	out, _, code := runCLI(t, home, "show", conv, "--db", db)
+	for _, want := range []string{"member b (reviewer)", "member qa (tester)", "#1 a -> all"} {
+		if code != 0 || !strings.Contains(out, want) {
+			t.Fatalf("show lacks %q: %d %q", want, code, out)
+		}
+	}
+	out, _, _ = runCLI(t, home, "list", "--json", "--db", db)
+	var list []map[string]any
+	if err := json.Unmarshal([]byte(out), &list); err != nil || len(list) != 1 || len(list[0]["members"].([]any)) != 3 {
+		t.Fatalf("list --json: %v %q", err, out)
+	}
+	out, stderr, code := runCLI(t, home, "tokens", conv, "b", "--db", db)
+	if code != 0 || !strings.Contains(out, j["token"].(string)) || strings.Contains(out, lead.token) || !strings.Contains(stderr, "warning") {
+		t.Fatalf("tokens ID b: %d %q %q", code, out, stderr)
+	}
+}

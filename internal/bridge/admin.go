@@ -122,6 +122,33 @@ func (s *Service) Tokens(ctx context.Context, id string) (a, b string, err error
 	return a, b, err
 }
 
+// MemberToken recomputes one active member's token from the key. The
+// disclosure is audited.
+func (s *Service) MemberToken(ctx context.Context, id string, member Member) (string, error) {
+	var tok string
+	err := s.call(ctx, "cli:tokens", id, member, func(tx Tx, _ time.Time) (string, error) {
+		if !ValidConversationID(id) {
+			return "", Errorf(EInvalid, "%q is not a conversation id (conv_ followed by 16 hex digits)", id)
+		}
+		if !member.Valid() {
+			return "", Errorf(EInvalid, "%q is not a member id (pattern %s)", member, MemberIDPattern)
+		}
+		if _, err := tx.Conversation(id); err != nil {
+			return "", err
+		}
+		m, err := tx.Member(id, member)
+		if err != nil {
+			return "", err
+		}
+		if !m.Active() {
+			return "", Errorf(ENotFound, "member %s left %s at %s: it has no token; invite it again", member, id, FormatTime(m.LeftAt))
+		}
+		tok = s.key.DeriveMember(id, string(member), m.Generation)
+		return "token of member " + string(member) + " disclosed to the command line", nil
+	})
+	return tok, err
+}
+
 // Audit returns audit rows, oldest first.
 func (s *Service) Audit(ctx context.Context, f AuditFilter) ([]AuditEntry, error) {
 	var out []AuditEntry
