@@ -151,3 +151,66 @@ func TestCLIShowsMembers(t *testing.T) {
 		t.Fatalf("tokens ID b: %d %q %q", code, out, stderr)
 	}
 }
+
+// The same team over Streamable HTTP, on two nodes sharing a store (SQLite,
+// and PostgreSQL when AGENT_BRIDGE_TEST_POSTGRES is set): workers join and
+// read on either node; a removal on one node is refused on the other at
+// once.
+func TestHTTPTeamAcrossNodes(t *testing.T) {
+	eachStore(t, func(t *testing.T, st storeKind) {
+		nodes := []*node{startNode(t, st), startNode(t, st)}
+		orch := nodes[0].dial()
+		var transcript strings.Builder
+		rec := func(name string, args map[string]any) map[string]any {
+			t.Helper()
+			res, err := orch.call(name, args)
+			if err != nil || res.IsError {
+				t.Fatalf("orchestrator %s: %v %v", name, err, res)
+			}
+			raw, _ := json.Marshal(res)
+			transcript.Write(raw)
+			return structuredOf(t, res)
+		}
+		created := rec("create_conversation", map[string]any{"my_role": "orchestrator", "partner_role": "worker", "invite": true, "partner_id": "worker-1"})
+		conv := created["conversation_id"].(string)
+		me := session{conv, "", created["session_a_token"].(string)}
+		codes := []string{created["invite_code"].(string)}
+		for i := 2; i <= 4; i++ {
+			codes = append(codes, rec("invite_member", me.args(map[string]any{"role": "worker", "member_id": fmt.Sprintf("worker-%d", i)}))["invite_code"].(string))
+		}
+		workers := make([]*proc, 4)
+		sessions := make([]session, 4)
+		for i, code := range codes {
+			workers[i] = nodes[(i+1)%2].dial()
+			j := workers[i].ok("join_conversation", map[string]any{"invite_code": code})
+			sessions[i] = session{conv, "", j["token"].(string)}
+		}
+		if res, err := workers[0].call("join_conversation", map[string]any{"invite_code": codes[3]}); err != nil || !res.IsError {
+			t.Fatalf("a redeemed code over HTTP: %v %v", res, err)
+		}
+		rec("send_to_partner", me.args(map[string]any{"message": "to everyone", "to": "all"}))
+		rec("send_to_partner", me.args(map[string]any{"message": "to worker-4", "to": "worker-4"}))
+		for i, w := range workers {
+			want := []string{"to everyone"}
+			if i == 3 {
+				want = append(want, "to worker-4")
+			}
+			if got := bodies(w, sessions[i]); fmt.Sprint(got) != fmt.Sprint(want) {
+				t.Fatalf("worker-%d received %q, want %q", i+1, got, want)
+			}
+			if again := bodies(w, sessions[i]); len(again) != 0 {
+				t.Fatalf("worker-%d received %q twice", i+1, again)
+			}
+		}
+		rec("leave_conversation", me.args(map[string]any{"member_id": "worker-1"})) // worker-1 is on node 2
+		res, err := workers[0].call("send_to_partner", sessions[0].args(map[string]any{"message": "still here?", "to": "a"}))
+		if err != nil || !res.IsError || !strings.Contains(fmt.Sprint(res.Content), "no longer in conversation") {
+			t.Fatalf("a removed worker on the other node: %v %v", res, err)
+		}
+		for i, s := range sessions {
+			if strings.Contains(transcript.String(), s.token) {
+				t.Fatalf("the orchestrator's transcript holds worker-%d's token", i+1)
+			}
+		}
+	})
+}

@@ -400,3 +400,34 @@ func TestCheckMessagesTakesAPageAndSaysHowManyWait(t *testing.T) {
 		t.Fatalf("got %v", got)
 	}
 }
+
+// The watchdog's notice about a silent member goes to each of its
+// teammates, once, and not to the silent member.
+func TestWatchdogNotifiesTheSilentMembersTeammates(t *testing.T) {
+	ctx := context.Background()
+	svc, now := newService(t, nil)
+	_, a, ws := team(t, svc, "w1", "w2")
+	*now = now.Add(time.Minute)
+	for _, c := range []bridge.Caller{a, ws[1]} {
+		if _, err := svc.UpdateStatus(ctx, c, "working"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	*now = now.Add(4 * time.Minute) // w1 last called 5 minutes ago, the others 4
+	evs, err := svc.Watchdog(ctx, 5*time.Minute, true)
+	if err != nil || len(evs) != 1 || evs[0].Session != "w1" || evs[0].Kind != "silent" {
+		t.Fatalf("events %+v %v", evs, err)
+	}
+	if again, _ := svc.Watchdog(ctx, 5*time.Minute, true); len(again) != 0 {
+		t.Fatalf("reported twice: %+v", again)
+	}
+	for _, c := range []bridge.Caller{a, ws[1]} {
+		in, err := svc.CheckMessages(ctx, c, bridge.CheckInput{})
+		if err != nil || len(in.Messages) != 1 || !in.Messages[0].System || !strings.Contains(in.Messages[0].Body, "member w1") {
+			t.Fatalf("teammate %s got %+v %v", in.Member, in.Messages, err)
+		}
+	}
+	if in, _ := svc.CheckMessages(ctx, ws[0], bridge.CheckInput{}); len(in.Messages) != 0 {
+		t.Fatalf("the silent member got its own notice: %+v", in.Messages)
+	}
+}
