@@ -138,6 +138,9 @@ func (h *handlers) checkPartnerStatus() tool {
 		}
 		var text string
 		switch {
+		case len(p.Team) == 1:
+			out["status"] = bridge.StatusUnknown
+			text = fmt.Sprintf("Nobody else has joined %s yet: give your invite code to your partner (it calls join_conversation), or mint one with invite_member.", c.ConversationID)
 		case p.Session == "":
 			out["status"] = bridge.StatusUnknown
 			text = fmt.Sprintf("Team of %d in %s:\n%s", len(p.Team), c.ConversationID, strings.Join(lines, "\n"))

@@ -28,6 +28,9 @@ func testTeamThroughTools(t *testing.T, k kind) {
 		}
 		return m
 	}
+	if alone := h.call("check_partner_status", me(nil)); !strings.Contains(text(alone), "Nobody else has joined") || structured(t, alone)["alive"] != false {
+		t.Fatalf("before anyone joined: %s", text(alone))
+	}
 	codes := []string{out["invite_code"].(string)}
 	for _, id := range []string{"w2", "w3"} {
 		inv := h.ok("invite_member", me(map[string]any{"role": "worker", "member_id": id}))
