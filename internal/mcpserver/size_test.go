@@ -6,6 +6,8 @@ import (
 	"testing"
 
 	"github.com/mark3labs/mcp-go/mcp"
+
+	"github.com/agent-bridge/agent-bridge/internal/bridge"
 )
 
 // toolsListBytes is the size of the JSON tools array a client receives
@@ -25,7 +27,7 @@ func toolsListBytes(t *testing.T, h *harness) int {
 
 // The default tools/list stays under 10 KB.
 func TestToolsListUnder10KB(t *testing.T) {
-	h := newHarness(t, nil)
+	h := newHarness(t, func(c *bridge.Config) { *c = bridge.DefaultConfig() }) // as served by default
 	n := toolsListBytes(t, h)
 	t.Logf("tools/list: %d bytes", n)
 	if n > 10240 {

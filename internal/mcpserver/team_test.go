@@ -122,7 +122,7 @@ func TestDescriptionsExplainTheInviteFlow(t *testing.T) {
 		"create_conversation": {"invite true", "join_conversation", "Prefer"},
 		"invite_member":       {"join_conversation", "works once"},
 		"join_conversation":   {"invite code", "token"},
-		"check_messages":      {"exactly once", "wait_seconds"},
+		"check_messages":      {"exactly once", "wait_seconds", "a long wait included, keeps your heartbeat fresh"},
 	} {
 		st := h.srv.GetTool(tool)
 		for _, s := range says {
