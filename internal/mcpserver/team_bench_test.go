@@ -4,7 +4,7 @@ package mcpserver_test
 // two-member send in the same run, interleaved so both see the same machine
 // state:
 //
-//	go test -run '^$' -bench 'Broadcast|Join' -benchtime 2000x ./internal/mcpserver
+//	go test -run '^$' -bench 'Broadcast|Join' -benchtime 1000x -count 3 ./internal/mcpserver
 //
 // They report p50 latencies (ns) and their ratio. Targets: a broadcast to
 // 31 members at most 1.5x a two-member send; a join no more than a send.
@@ -121,18 +121,25 @@ func BenchmarkBroadcast31VsPairSend(b *testing.B) {
 	}
 }
 
-func BenchmarkJoinVsPairSend(b *testing.B) {
+// BenchmarkJoinVsSend measures a join against a send in a pair and a
+// direct send in the conversation being joined (teams of 2 to 32 members:
+// both read the member list).
+func BenchmarkJoinVsSend(b *testing.B) {
 	h := newHarnessWith(b, nil)
 	pair := h.create()
 	ctx := context.Background()
-	pairReq := toolReq("send_to_partner", pair.as("a", map[string]any{"message": "benchmark message of a typical length, a sentence or two."}))
-	var sends, joins []time.Duration
-	lead, _ := newTeam(b, h, 1)
-	seats := 2
+	const text = "benchmark message of a typical length, a sentence or two."
+	pairReq := toolReq("send_to_partner", pair.as("a", map[string]any{"message": text}))
+	var sends, teamSends, joins []time.Duration
+	var lead bridge.Caller
+	var teamReq mcp.CallToolRequest
+	seats := 32
 	for b.Loop() {
 		b.StopTimer()
 		if seats == 32 {
-			lead, _ = newTeam(b, h, 1)
+			var workers []bridge.Member
+			lead, workers = newTeam(b, h, 1)
+			teamReq = toolReq("send_to_partner", map[string]any{"conversation_id": lead.ConversationID, "token": lead.Token, "message": text, "to": string(workers[0])})
 			seats = 2
 		}
 		inv, err := h.svc.Invite(ctx, lead, bridge.InviteInput{Role: "worker"})
@@ -143,8 +150,11 @@ func BenchmarkJoinVsPairSend(b *testing.B) {
 		b.StartTimer()
 		joins = append(joins, timed(b, h, toolReq("join_conversation", map[string]any{"invite_code": inv.Code})))
 		sends = append(sends, timed(b, h, pairReq))
+		teamSends = append(teamSends, timed(b, h, teamReq))
 	}
-	b.ReportMetric(p50(sends), "pair-p50-ns")
+	b.ReportMetric(p50(sends), "pair-send-p50-ns")
+	b.ReportMetric(p50(teamSends), "team-send-p50-ns")
 	b.ReportMetric(p50(joins), "join-p50-ns")
-	b.ReportMetric(p50(joins)/p50(sends), "ratio")
+	b.ReportMetric(p50(joins)/p50(sends), "join/pair-send")
+	b.ReportMetric(p50(joins)/p50(teamSends), "join/team-send")
 }

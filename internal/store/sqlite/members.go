@@ -107,7 +107,7 @@ func (t *tx) Invite(codeHash string) (bridge.Invite, error) {
 }
 
 func (t *tx) OpenInvites(conversationID string, now time.Time) ([]bridge.Invite, error) {
-	rows, err := t.query(`SELECT `+inviteColumns+` FROM invites
+	rows, err := t.query(`SELECT `+inviteColumns+` FROM invites INDEXED BY invites_open
 		WHERE conversation_id = ? AND redeemed_at IS NULL AND expires_at > ? ORDER BY created_at, code_hash`, conversationID, ms(now))
 	if err != nil {
 		return nil, fmt.Errorf("read invites: %w", err)

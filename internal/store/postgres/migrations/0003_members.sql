@@ -27,6 +27,7 @@ CREATE TABLE invites (
 	redeemed_by     text        NOT NULL DEFAULT ''
 );
 CREATE INDEX invites_conversation ON invites (conversation_id);
+CREATE INDEX invites_open ON invites (conversation_id) WHERE redeemed_at IS NULL;
 
 CREATE TABLE inbox (
 	conversation_id text        NOT NULL REFERENCES conversations (id) ON DELETE CASCADE,

@@ -34,6 +34,9 @@ CREATE TABLE invites (
 	redeemed_by     TEXT    NOT NULL DEFAULT ''
 ) STRICT, WITHOUT ROWID;
 CREATE INDEX invites_conversation ON invites (conversation_id);
+-- Open invites only: a join counts a conversation's seats without reading
+-- the invites already redeemed.
+CREATE INDEX invites_open ON invites (conversation_id) WHERE redeemed_at IS NULL;
 
 -- Messages get a recipient ('*' = every other member) and the id of the
 -- message they answer; read_at moves to one inbox row per recipient.
