@@ -73,9 +73,6 @@ func (s *Service) Create(ctx context.Context, in CreateInput) (Created, error) {
 			if err := checkNewMemberID("partner_id", in.PartnerID); err != nil {
 				return "", err
 			}
-			if in.PartnerID == SessionA {
-				return "", Errorf(EInvalid, `partner_id "a" is yours: choose another id for your partner, or omit it ("b").`)
-			}
 			partner = in.PartnerID
 		}
 		if err := s.take(tx, "create_conversation", s.cfg.CreateLimits, now, "creating conversations on this bridge"); err != nil {

@@ -17,6 +17,11 @@ func checkNewMemberID(arg string, id Member) error {
 	if slices.Contains(ReservedMemberIDs, string(id)) {
 		return Errorf(EInvalid, "%s %q is reserved (%s are): choose another, e.g. \"worker-3\".", arg, id, quoteList(ReservedMemberIDs))
 	}
+	if id == SessionA {
+		// Member a is the creator, who alone may remove members: no invite
+		// can confer that seat, even after the creator left.
+		return Errorf(EInvalid, "%s \"a\" belongs to the conversation's creator: choose another, e.g. \"worker-3\".", arg)
+	}
 	return nil
 }
 

@@ -126,6 +126,20 @@ func TestBadTeamInputIsRefusedChangesNothingAndIsAuditedOnce(t *testing.T) {
 	if _, err := svc.Invite(ctx, a, bridge.InviteInput{Member: "worker-4", Role: "worker"}); err != nil {
 		t.Fatal(err) // the freed seat is now an open invite: full again
 	}
+	// A pair whose second seat is taken, with an invite that leaves the
+	// joiner's id open.
+	spare, err := svc.Create(ctx, bridge.CreateInput{MyRole: "lead", PartnerRole: "worker", Invite: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.Join(ctx, spare.Invite.Code, ""); err != nil {
+		t.Fatal(err)
+	}
+	open, err := svc.Invite(ctx, bridge.Caller{ConversationID: spare.Conversation.ID, Token: spare.TokenA}, bridge.InviteInput{Role: "worker"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	spareCode := open.Code
 	forged := "ABCD-EFGH-JKMN"
 	cases := []struct {
 		name string
@@ -146,9 +160,13 @@ func TestBadTeamInputIsRefusedChangesNothingAndIsAuditedOnce(t *testing.T) {
 			return err
 		}, bridge.EInvalid, "is reserved"},
 		{"member id taken", func() error {
-			_, err := svc.Invite(ctx, bridge.Caller{ConversationID: expiring.Conversation.ID, Token: expiring.TokenA}, bridge.InviteInput{Member: "a", Role: "worker"})
+			_, err := svc.Join(ctx, spareCode, "b")
 			return err
-		}, bridge.EInvalid, `"a" is taken`},
+		}, bridge.EInvalid, `"b" is taken`},
+		{"the creator's seat", func() error {
+			_, err := svc.Join(ctx, spareCode, "a")
+			return err
+		}, bridge.EInvalid, "belongs to the conversation's creator"},
 		{"member id held by an open invite", func() error {
 			_, err := svc.Invite(ctx, bridge.Caller{ConversationID: expiring.Conversation.ID, Token: expiring.TokenA}, bridge.InviteInput{Member: "b", Role: "worker"})
 			return err
