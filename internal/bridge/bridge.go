@@ -110,8 +110,9 @@ type Message struct {
 	Body       string
 	Files      []string
 	CreatedAt  time.Time
-	// ReadAt is when the reader (the caller of a read) took it; zero
-	// while unread, and zero in reads that are not one recipient's.
+	// ReadAt is when the recipient reading its inbox took it (zero while
+	// unread); in a conversation's full log (Tx.Messages), when the last of
+	// its recipients took it, zero until all have.
 	ReadAt time.Time
 	// System marks a notice written by the bridge itself (a watchdog),
 	// delivered to From's teammates like any message.
