@@ -146,7 +146,10 @@ type session struct {
 }
 
 func (s session) args(extra map[string]any) map[string]any {
-	m := map[string]any{"conversation_id": s.conv, "session_id": s.id, "token": s.token}
+	m := map[string]any{"conversation_id": s.conv, "token": s.token}
+	if s.id != "" {
+		m["session_id"] = s.id // omitted: the token names the member
+	}
 	for k, v := range extra {
 		m[k] = v
 	}
@@ -162,8 +165,12 @@ func create(p *proc) (a, b session) {
 func bodies(p *proc, s session) []string {
 	p.t.Helper()
 	var out []string
-	for _, m := range p.ok("check_messages", s.args(nil))["messages"].([]any) {
-		out = append(out, m.(map[string]any)["message"].(string))
+	for more := true; more; {
+		res := p.ok("check_messages", s.args(nil))
+		for _, m := range res["messages"].([]any) {
+			out = append(out, m.(map[string]any)["message"].(string))
+		}
+		more = res["unread_messages"].(float64) > 0 // a page at a time
 	}
 	return out
 }

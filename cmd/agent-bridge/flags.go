@@ -20,6 +20,7 @@ type options struct {
 	ttl, aliveWindow                   time.Duration
 	perMinute, perHour, perDay, create int
 	maxMessage                         int
+	requireInvites                     bool
 	redactRules, logLevel              string
 	yoloPolicy                         string
 	initKey                            bool
@@ -55,7 +56,7 @@ func envName(flagName string) string {
 var envFlags = map[string]bool{
 	"db": true, "key-file": true, "ttl": true, "alive-window": true,
 	"rate-per-minute": true, "rate-per-hour": true, "rate-per-day": true, "creates-per-hour": true,
-	"max-message": true, "redact-rules": true, "log-level": true, "yolo-policy": true,
+	"max-message": true, "require-invites": true, "redact-rules": true, "log-level": true, "yolo-policy": true,
 }
 
 func newFlagSet(name string) *flag.FlagSet {

@@ -6,6 +6,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/agent-bridge/agent-bridge/internal/bridge"
+	"github.com/agent-bridge/agent-bridge/internal/termtext"
 )
 
 func listCommand() command {
@@ -30,14 +31,14 @@ func listCommand() command {
 				return nil
 			}
 			tw := tabwriter.NewWriter(e.stdout, 0, 0, 2, ' ', 0)
-			fmt.Fprintln(tw, "CONVERSATION\tROLE A\tROLE B\tEXPIRES\tMESSAGES\tSTATUS A\tSTATUS B")
+			fmt.Fprintln(tw, "CONVERSATION\tROLE A\tROLE B\tEXPIRES\tMESSAGES\tSTATUS A\tSTATUS B\tMEMBERS")
 			for _, ov := range all {
 				exp := bridge.FormatTime(ov.Conversation.ExpiresAt)
 				if ov.Expired {
 					exp += " (expired)"
 				}
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\t%s\n", ov.Conversation.ID, ov.Conversation.RoleA, ov.Conversation.RoleB,
-					exp, ov.Messages, ov.States[0].Status, ov.States[1].Status)
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\t%s\t%d\n", ov.Conversation.ID, termtext.Safe(ov.Conversation.RoleA), termtext.Safe(ov.Conversation.RoleB),
+					exp, ov.Messages, ov.States[0].Status, ov.States[1].Status, activeMembers(ov))
 			}
 			return tw.Flush()
 		}),
@@ -59,6 +60,28 @@ type overviewJSON struct {
 	Expired   bool                 `json:"expired"`
 	Messages  int                  `json:"messages"`
 	Sessions  map[string]stateJSON `json:"sessions"`
+	Members   []memberJSON         `json:"members"`
+}
+
+// memberJSON is one member of a conversation, left ones included.
+type memberJSON struct {
+	ID            string `json:"member_id"`
+	Role          string `json:"role"`
+	Status        string `json:"status"`
+	LastHeartbeat string `json:"last_heartbeat,omitempty"`
+	Unread        int    `json:"unread"`
+	LeftAt        string `json:"left_at,omitempty"`
+}
+
+// activeMembers counts the members that have not left.
+func activeMembers(o bridge.Overview) int {
+	n := 0
+	for _, m := range o.Members {
+		if m.Active() {
+			n++
+		}
+	}
+	return n
 }
 
 func toOverviewJSON(o bridge.Overview) overviewJSON {
@@ -70,6 +93,10 @@ func toOverviewJSON(o bridge.Overview) overviewJSON {
 	}
 	for i, st := range o.States {
 		out.Sessions[string(st.Session)] = stateJSON{Status: st.Status, LastHeartbeat: bridge.FormatTime(st.Heartbeat), Unread: o.Unread[i]}
+	}
+	out.Members = []memberJSON{}
+	for _, m := range o.Members {
+		out.Members = append(out.Members, memberJSON{string(m.Member), m.Role, m.Status, bridge.FormatTime(m.Heartbeat), m.Unread, bridge.FormatTime(m.LeftAt)})
 	}
 	return out
 }

@@ -36,6 +36,8 @@ func adminRun(name string, minPos, maxPos int, fn adminFunc) func(context.Contex
 type messageJSON struct {
 	ID         int64    `json:"id"`
 	From       string   `json:"from"`
+	To         string   `json:"to"`
+	ReplyTo    int64    `json:"reply_to,omitempty"`
 	ActionType string   `json:"action_type"`
 	Message    string   `json:"message"`
 	Files      []string `json:"files_involved"`
@@ -48,7 +50,11 @@ func messageJSONOf(m bridge.Message) messageJSON {
 	if files == nil {
 		files = []string{}
 	}
-	return messageJSON{m.ID, string(m.From), m.ActionType, m.Body, files, bridge.FormatTime(m.CreatedAt), bridge.FormatTime(m.ReadAt)}
+	to := string(m.To)
+	if m.To == bridge.Broadcast {
+		to = "all"
+	}
+	return messageJSON{m.ID, string(m.From), to, m.ReplyTo, m.ActionType, m.Body, files, bridge.FormatTime(m.CreatedAt), bridge.FormatTime(m.ReadAt)}
 }
 
 // printJSONLine prints v as one line of JSON (for streams).

@@ -72,8 +72,9 @@ func serveFlags(fs *flag.FlagSet, o *options) {
 	fs.IntVar(&o.perMinute, "rate-per-minute", d.SessionLimits[0].Max, "tool calls per session per minute (0 = no limit)")
 	fs.IntVar(&o.perHour, "rate-per-hour", d.SessionLimits[1].Max, "tool calls per session per hour (0 = no limit)")
 	fs.IntVar(&o.perDay, "rate-per-day", d.SessionLimits[2].Max, "tool calls per session per day (0 = no limit)")
-	fs.IntVar(&o.create, "creates-per-hour", d.CreateLimits[0].Max, "conversations created per hour across the database (0 = no limit)")
+	fs.IntVar(&o.create, "creates-per-hour", d.CreatorLimits[0].Max, "conversations one agent (a stdio server, or an HTTP client's host) may create per hour; all agents together may create 20 times as many (0 = no limit)")
 	fs.IntVar(&o.maxMessage, "max-message", d.MaxMessageChars, "characters per message")
+	fs.BoolVar(&o.requireInvites, "require-invites", false, "refuse create_conversation's original shape (both tokens to the creator): partners join only by invite code")
 	fs.StringVar(&o.redactRules, "redact-rules", "", "`file` of extra redaction rules and allowlist entries")
 	fs.StringVar(&o.logLevel, "log-level", "info", "log level on stderr: debug, info, warn or error")
 	fs.BoolVar(&o.initKey, "init-key", false, "serve even though the key file did not write this database's audit trail (a new key for an existing database: every existing token stops working)")
@@ -165,11 +166,14 @@ func (o *options) config() (bridge.Config, error) {
 		return cfg, usagef("--max-message must be at least 1; got %d", o.maxMessage)
 	}
 	cfg.TTL, cfg.AliveWindow, cfg.MaxMessageChars = o.ttl, o.aliveWindow, o.maxMessage
+	cfg.RequireInvites = o.requireInvites
 	cfg.SessionLimits = []limit.Window{
 		{Max: o.perMinute, Period: time.Minute},
 		{Max: o.perHour, Period: time.Hour},
 		{Max: o.perDay, Period: 24 * time.Hour},
 	}
-	cfg.CreateLimits = []limit.Window{{Max: o.create, Period: time.Hour}}
+	// Per origin, under a ceiling for everyone together well above it.
+	cfg.CreatorLimits = []limit.Window{{Max: o.create, Period: time.Hour}}
+	cfg.CreateLimits = []limit.Window{{Max: 20 * o.create, Period: time.Hour}}
 	return cfg, nil
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/agent-bridge/agent-bridge/internal/bridge"
+	"github.com/agent-bridge/agent-bridge/internal/termtext"
 )
 
 func showCommand() command {
@@ -28,28 +29,32 @@ func showCommand() command {
 				}{toOverviewJSON(d.Overview), msgs})
 			}
 			c := d.Conversation
-			fmt.Fprintf(e.stdout, "%s  a: %s  b: %s\ncreated %s, expires %s", c.ID, c.RoleA, c.RoleB, bridge.FormatTime(c.CreatedAt), bridge.FormatTime(c.ExpiresAt))
+			fmt.Fprintf(e.stdout, "%s  a: %s  b: %s\ncreated %s, expires %s", c.ID, termtext.Safe(c.RoleA), termtext.Safe(c.RoleB), bridge.FormatTime(c.CreatedAt), bridge.FormatTime(c.ExpiresAt))
 			if d.Expired {
 				fmt.Fprint(e.stdout, " (expired)")
 			}
 			fmt.Fprintln(e.stdout)
-			for i, st := range d.States {
+			for _, m := range d.Members {
 				hb := "never"
-				if !st.Heartbeat.IsZero() {
-					hb = bridge.FormatTime(st.Heartbeat)
+				if !m.Heartbeat.IsZero() {
+					hb = bridge.FormatTime(m.Heartbeat)
 				}
-				fmt.Fprintf(e.stdout, "session %s: %s, last heartbeat %s, %d unread\n", st.Session, st.Status, hb, d.Unread[i])
+				left := ""
+				if !m.Active() {
+					left = ", left " + bridge.FormatTime(m.LeftAt)
+				}
+				fmt.Fprintf(e.stdout, "member %s (%s): %s, last heartbeat %s, %d unread%s\n", m.Member, termtext.Safe(m.Role), m.Status, hb, m.Unread, left)
 			}
 			for _, m := range msgs {
 				read := "unread"
 				if m.ReadAt != "" {
 					read = "read " + m.ReadAt
 				}
-				fmt.Fprintf(e.stdout, "\n#%d %s -> %s  %s  %s  (%s)\n", m.ID, m.From, bridge.Session(m.From).Partner(), m.ActionType, m.CreatedAt, read)
+				fmt.Fprintf(e.stdout, "\n#%d %s -> %s  %s  %s  (%s)\n", m.ID, m.From, m.To, m.ActionType, m.CreatedAt, read)
 				if len(m.Files) > 0 {
 					fmt.Fprintf(e.stdout, "files: %q\n", m.Files)
 				}
-				fmt.Fprintln(e.stdout, m.Message)
+				fmt.Fprintln(e.stdout, termtext.Block(m.Message))
 			}
 			return nil
 		})),

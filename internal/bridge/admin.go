@@ -21,6 +21,7 @@ type Overview struct {
 	Expired      bool
 	States       [2]SessionState // a, b
 	Unread       [2]int          // waiting for a, for b
+	Members      []Membership    // every member, left ones included
 	Messages     int
 }
 
@@ -32,6 +33,10 @@ type Detail struct {
 
 func overview(tx Tx, c Conversation, now time.Time) (Overview, error) {
 	o := Overview{Conversation: c, Expired: c.Expired(now)}
+	var err error
+	if o.Members, err = tx.Members(c.ID); err != nil {
+		return o, err
+	}
 	for i, sess := range []Session{SessionA, SessionB} {
 		st, err := tx.State(c.ID, sess)
 		if err != nil {
@@ -91,8 +96,9 @@ func (s *Service) Show(ctx context.Context, id string) (Detail, error) {
 	return out, err
 }
 
-// Tokens recomputes both tokens of a conversation from the key. The
-// disclosure is audited.
+// Tokens recomputes the tokens of members a and b from the key, at their
+// current generations ("" for a seat that is not a member). The disclosure
+// is audited.
 func (s *Service) Tokens(ctx context.Context, id string) (a, b string, err error) {
 	err = s.call(ctx, "cli:tokens", id, "", func(tx Tx, _ time.Time) (string, error) {
 		if !ValidConversationID(id) {
@@ -101,10 +107,49 @@ func (s *Service) Tokens(ctx context.Context, id string) (a, b string, err error
 		if _, err := tx.Conversation(id); err != nil {
 			return "", err
 		}
-		a, b = s.key.Derive(id, "a"), s.key.Derive(id, "b")
+		for _, m := range []struct {
+			id  Member
+			tok *string
+		}{{SessionA, &a}, {SessionB, &b}} {
+			mb, err := tx.Member(id, m.id)
+			if IsNotFound(err) || (err == nil && !mb.Active()) {
+				continue
+			}
+			if err != nil {
+				return "", err
+			}
+			*m.tok = s.key.DeriveMember(id, string(m.id), mb.Generation)
+		}
 		return "tokens disclosed to the command line", nil
 	})
 	return a, b, err
+}
+
+// MemberToken recomputes one active member's token from the key. The
+// disclosure is audited.
+func (s *Service) MemberToken(ctx context.Context, id string, member Member) (string, error) {
+	var tok string
+	err := s.call(ctx, "cli:tokens", id, member, func(tx Tx, _ time.Time) (string, error) {
+		if !ValidConversationID(id) {
+			return "", Errorf(EInvalid, "%q is not a conversation id (conv_ followed by 16 hex digits)", id)
+		}
+		if !member.Valid() {
+			return "", Errorf(EInvalid, "%q is not a member id (pattern %s)", member, MemberIDPattern)
+		}
+		if _, err := tx.Conversation(id); err != nil {
+			return "", err
+		}
+		m, err := tx.Member(id, member)
+		if err != nil {
+			return "", err
+		}
+		if !m.Active() {
+			return "", Errorf(ENotFound, "member %s left %s at %s: it has no token; invite it again", member, id, FormatTime(m.LeftAt))
+		}
+		tok = s.key.DeriveMember(id, string(member), m.Generation)
+		return "token of member " + string(member) + " disclosed to the command line", nil
+	})
+	return tok, err
 }
 
 // Audit returns audit rows, oldest first.
@@ -246,7 +291,7 @@ func (s *Service) Cleanup(ctx context.Context) (Cleanup, error) {
 	err := s.call(ctx, "cli:cleanup", "", "", func(tx Tx, now time.Time) (string, error) {
 		var err error
 		out, err = tx.DeleteExpired(now)
-		return fmt.Sprintf("removed %d conversations, %d messages, %d statuses", out.Conversations, out.Messages, out.Statuses), err
+		return fmt.Sprintf("removed %d conversations, %d messages, %d members", out.Conversations, out.Messages, out.Statuses), err
 	})
 	return out, err
 }

@@ -1,5 +1,5 @@
-// Package bridge holds agent-bridge's domain: conversations between two agent
-// sessions, their messages and statuses, the audit trail, and the Service
+// Package bridge holds agent-bridge's domain: conversations between 2 to 32
+// agent members, their invites, messages and statuses, the audit trail, and the Service
 // that applies every rule (validation, tokens, redaction, rate limits,
 // expiry, audit) before anything reaches a Store.
 //
@@ -13,26 +13,46 @@ import (
 	"time"
 )
 
-// Session is one side of a conversation: "a" created it, "b" was invited.
-type Session string
+// Member identifies one member of a conversation: "a" created it, "b" is
+// the original second seat, later seats have names the inviter or the
+// joiner chose ("worker-3"). See MemberIDPattern.
+type Member string
+
+// Session is the former name of Member, kept while code written for the
+// two fixed seats moves over.
+type Session = Member
 
 const (
-	SessionA Session = "a"
-	SessionB Session = "b"
+	SessionA Member = "a"
+	SessionB Member = "b"
+	// Broadcast is the recipient of a message to every other member.
+	Broadcast Member = "*"
 )
 
-// Partner returns the other side.
-func (s Session) Partner() Session {
+// Partner returns the other original seat ("a" for "b", "b" for anything
+// else). In a conversation of more than two members there is no single
+// partner: use the members list.
+func (s Member) Partner() Member {
 	if s == SessionA {
 		return SessionB
 	}
 	return SessionA
 }
 
-// Valid reports whether s is "a" or "b".
-func (s Session) Valid() bool { return s == SessionA || s == SessionB }
+// MemberIDPattern is the shape of a member id.
+const MemberIDPattern = `^[a-z][a-z0-9_-]{0,31}$`
 
-// Sessions lists the valid session ids.
+var memberIDRe = regexp.MustCompile(MemberIDPattern)
+
+// ReservedMemberIDs can never name a member: they name the bridge itself,
+// the person running it, and the broadcast address.
+var ReservedMemberIDs = []string{"bridge", "operator", "all", "*"}
+
+// Valid reports whether s is a well-formed member id (reserved ids are
+// well-formed; joining refuses them).
+func (s Member) Valid() bool { return memberIDRe.MatchString(string(s)) }
+
+// Sessions lists the original two session ids.
 var Sessions = []string{string(SessionA), string(SessionB)}
 
 // ActionTypes are the kinds of message a session can send.
@@ -52,7 +72,9 @@ var conversationIDRe = regexp.MustCompile(ConversationIDPattern)
 // ValidConversationID reports whether id has the shape of a conversation id.
 func ValidConversationID(id string) bool { return conversationIDRe.MatchString(id) }
 
-// Conversation is a channel between two sessions until it expires.
+// Conversation is a channel between its members until it expires. RoleA
+// and RoleB are the roles of the original two seats, kept for upgrades and
+// exports; members carry their own roles.
 type Conversation struct {
 	ID        string
 	RoleA     string
@@ -72,19 +94,69 @@ func (c Conversation) Role(s Session) string {
 // Expired reports whether the conversation has expired at now.
 func (c Conversation) Expired(now time.Time) bool { return !now.Before(c.ExpiresAt) }
 
-// Message is one message from a session to its partner, as stored: redacted.
+// Message is one message from a member, as stored: redacted. It is stored
+// once and delivered through one inbox row per recipient.
 type Message struct {
 	ID             int64
 	ConversationID string
-	From           Session
-	ActionType     string
-	Body           string
-	Files          []string
-	CreatedAt      time.Time
-	ReadAt         time.Time // zero while unread
+	From           Member
+	// To is the recipient, or Broadcast for every other active member. A
+	// message stored with To "" (by code written for two seats) goes to
+	// every other active member, which in a two-member conversation is the
+	// partner; it is stored as Broadcast.
+	To         Member
+	ReplyTo    int64 // the message this one answers; 0 when none
+	ActionType string
+	Body       string
+	Files      []string
+	CreatedAt  time.Time
+	// ReadAt is when the recipient reading its inbox took it (zero while
+	// unread); in a conversation's full log (Tx.Messages), when the last of
+	// its recipients took it, zero until all have.
+	ReadAt time.Time
 	// System marks a notice written by the bridge itself (a watchdog),
-	// delivered to From's partner like any message.
+	// delivered to From's teammates like any message.
 	System bool
+	// Role is the sender's role, filled by the service for readers.
+	Role string
+}
+
+// Membership is one member of a conversation, as stored.
+type Membership struct {
+	ConversationID string
+	Member         Member
+	Role           string
+	// Generation is folded into the member's token: 0 for the two seats of
+	// the original create_conversation shape (and conversations from before
+	// teams), 1 and up for seats joined by invite; a rejoin increments it.
+	Generation int
+	Status     string    // StatusUnknown when never reported
+	Heartbeat  time.Time // zero when never seen
+	JoinedAt   time.Time
+	LeftAt     time.Time // zero while a member; set when it left or was removed
+	Unread     int       // messages waiting in its inbox
+}
+
+// Active reports whether the member has not left.
+func (m Membership) Active() bool { return m.LeftAt.IsZero() }
+
+// State returns what the member last reported.
+func (m Membership) State() SessionState {
+	return SessionState{Session: m.Member, Status: m.Status, Heartbeat: m.Heartbeat}
+}
+
+// Invite is a one-time invitation to a seat, as stored: only a keyed hash
+// of its code.
+type Invite struct {
+	CodeHash       string
+	ConversationID string
+	Member         Member // "" when the joiner chooses
+	Role           string
+	CreatedBy      Member
+	CreatedAt      time.Time
+	ExpiresAt      time.Time
+	RedeemedAt     time.Time // zero until redeemed
+	RedeemedBy     Member
 }
 
 // SessionState is what a session last reported about itself.
@@ -141,7 +213,7 @@ type AuditFilter struct {
 type Cleanup struct {
 	Conversations int
 	Messages      int
-	Statuses      int
+	Statuses      int // member rows
 }
 
 // FormatTime formats t as RFC 3339 UTC with at most millisecond precision.

@@ -22,22 +22,58 @@ func newConversationID() (string, error) {
 type Created struct {
 	Conversation Conversation
 	TokenA       string
-	TokenB       string
+	TokenB       string // "" when an invite was asked for instead
+	Invite       Issued // zero unless an invite was asked for
 }
 
-// CreateConversation starts a conversation; the caller becomes session a.
+// CreateInput is what Create needs.
+type CreateInput struct {
+	MyRole      string
+	PartnerRole string
+	// Invite asks for a one-time invite code for the partner's seat instead
+	// of the partner's token: the creator never holds another member's
+	// credential.
+	Invite bool
+	// PartnerID names the invited seat; "" means "b".
+	PartnerID Member
+}
+
+// CreateConversation starts a conversation in the original shape: the
+// caller becomes member a and receives both tokens. Create with Invite is
+// the shape to prefer.
 func (s *Service) CreateConversation(ctx context.Context, myRole, partnerRole string) (Created, error) {
+	return s.Create(ctx, CreateInput{MyRole: myRole, PartnerRole: partnerRole})
+}
+
+// Create starts a conversation; the caller becomes member a. With
+// in.Invite the partner's seat is an invite (see Invite); otherwise seat b
+// is created at once and its token returned, unless the service requires
+// invites.
+func (s *Service) Create(ctx context.Context, in CreateInput) (Created, error) {
 	var out Created
 	id, err := newConversationID()
 	if err != nil {
 		return out, err
 	}
 	err = s.call(ctx, "create_conversation", id, "", func(tx Tx, now time.Time) (string, error) {
-		if err := s.checkRole("my_role", myRole); err != nil {
+		if err := s.checkRole("my_role", in.MyRole); err != nil {
 			return "", err
 		}
-		if err := s.checkRole("partner_role", partnerRole); err != nil {
+		if err := s.checkRole("partner_role", in.PartnerRole); err != nil {
 			return "", err
+		}
+		if !in.Invite && s.cfg.RequireInvites {
+			return "", Errorf(EInvalid, "this bridge requires invites: call create_conversation again with invite true; you get an invite code for your partner instead of its token.")
+		}
+		partner := SessionB
+		if in.PartnerID != "" {
+			if !in.Invite {
+				return "", Errorf(EInvalid, "partner_id names the invited seat: pass it with invite true, or omit it.")
+			}
+			if err := checkNewMemberID("partner_id", in.PartnerID); err != nil {
+				return "", err
+			}
+			partner = in.PartnerID
 		}
 		if origin := originOf(ctx); origin != "" {
 			if err := s.take(tx, "create_conversation/"+origin, s.cfg.CreatorLimits, now, "creating conversations from "+origin); err != nil {
@@ -56,18 +92,29 @@ func (s *Service) CreateConversation(ctx context.Context, myRole, partnerRole st
 		}
 		c := Conversation{
 			ID:        id,
-			RoleA:     s.clean(myRole),
-			RoleB:     s.clean(partnerRole),
+			RoleA:     s.clean(in.MyRole),
+			RoleB:     s.clean(in.PartnerRole),
 			CreatedAt: now.UTC().Truncate(time.Millisecond),
 			ExpiresAt: now.Add(s.cfg.TTL).UTC().Truncate(time.Second),
 		}
 		if err := tx.CreateConversation(c); err != nil {
 			return "", err
 		}
-		if err := tx.Touch(c.ID, SessionA, c.CreatedAt); err != nil {
+		if err := tx.AddMember(Membership{ConversationID: c.ID, Member: SessionA, Role: c.RoleA, JoinedAt: c.CreatedAt, Heartbeat: c.CreatedAt}); err != nil {
 			return "", err
 		}
-		out = Created{Conversation: c, TokenA: s.key.Derive(c.ID, "a"), TokenB: s.key.Derive(c.ID, "b")}
+		out = Created{Conversation: c, TokenA: s.key.DeriveMember(c.ID, "a", 0)}
+		if in.Invite {
+			var err error
+			if out.Invite, err = s.issue(tx, c, SessionA, partner, c.RoleB, s.cfg.InviteTTL, now); err != nil {
+				return "", err
+			}
+			return fmt.Sprintf("created with an invite for member %s, expires %s", partner, FormatTime(c.ExpiresAt)), nil
+		}
+		if err := tx.AddMember(Membership{ConversationID: c.ID, Member: SessionB, Role: c.RoleB, JoinedAt: c.CreatedAt}); err != nil {
+			return "", err
+		}
+		out.TokenB = s.key.DeriveMember(c.ID, "b", 0)
 		return "created, expires " + FormatTime(c.ExpiresAt), nil
 	})
 	return out, err

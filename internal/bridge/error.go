@@ -16,6 +16,7 @@ const (
 	EExpired      ErrorKind = "expired"      // the conversation has expired
 	ERateLimited  ErrorKind = "rate_limited" // a rate limit window is full
 	ETooLarge     ErrorKind = "too_large"    // a field exceeds its size limit
+	ECancelled    ErrorKind = "cancelled"    // the caller went away; nothing was delivered
 	EInternal     ErrorKind = "internal"     // a bug or a storage failure
 )
 

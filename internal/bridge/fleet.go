@@ -20,8 +20,8 @@ type Activity struct {
 	Unread       int           // messages waiting for it
 }
 
-// Activity reports every session of every unexpired conversation. A
-// session is silent when it called at least once and not within
+// Activity reports every active member of every unexpired conversation. A
+// member is silent when it called at least once and not within
 // silentAfter.
 func (s *Service) Activity(ctx context.Context, silentAfter time.Duration) ([]Activity, error) {
 	var out []Activity
@@ -35,18 +35,17 @@ func (s *Service) Activity(ctx context.Context, silentAfter time.Duration) ([]Ac
 			if c.Expired(now) {
 				continue
 			}
-			for _, sess := range []Session{SessionA, SessionB} {
-				st, err := tx.State(c.ID, sess)
-				if err != nil {
-					return err
+			members, err := tx.Members(c.ID)
+			if err != nil {
+				return err
+			}
+			for _, m := range members {
+				if !m.Active() {
+					continue
 				}
-				n, err := tx.UnreadCount(c.ID, sess)
-				if err != nil {
-					return err
-				}
-				a := Activity{Conversation: c, Session: sess, Role: c.Role(sess), Status: st.Status, LastSeen: st.Heartbeat, Unread: n}
-				if !st.Heartbeat.IsZero() {
-					a.Silence = max(now.Sub(st.Heartbeat), 0)
+				a := Activity{Conversation: c, Session: m.Member, Role: m.Role, Status: m.Status, LastSeen: m.Heartbeat, Unread: m.Unread}
+				if !m.Heartbeat.IsZero() {
+					a.Silence = max(now.Sub(m.Heartbeat), 0)
 					a.Silent = a.Silence >= silentAfter
 				}
 				out = append(out, a)
@@ -66,8 +65,8 @@ type WatchEvent struct {
 
 // Watchdog checks every session once. It reports each silence episode
 // once, however many watchdogs run against the store, and each return;
-// both are audited. With notify, the silent session's partner receives a
-// notice from the bridge.
+// both are audited. With notify, the silent member's teammates (every other
+// active member) receive a notice from the bridge.
 func (s *Service) Watchdog(ctx context.Context, silentAfter time.Duration, notify bool) ([]WatchEvent, error) {
 	acts, err := s.Activity(ctx, silentAfter)
 	if err != nil {
@@ -89,15 +88,15 @@ func (s *Service) Watchdog(ctx context.Context, silentAfter time.Duration, notif
 				detail := fmt.Sprintf("session %s silent for %s (last status %s)", a.Session, a.Silence.Round(time.Second), a.Status)
 				if notify {
 					m := Message{
-						ConversationID: a.Conversation.ID, From: a.Session, ActionType: "info", System: true,
-						Body: fmt.Sprintf("Your partner (session %s, %s) has been silent for %s; its last status was %s. It may have stopped: check_partner_status shows when it is back.",
+						ConversationID: a.Conversation.ID, From: a.Session, To: Broadcast, ActionType: "info", System: true,
+						Body: fmt.Sprintf("Your partner (member %s, %s) has been silent for %s; its last status was %s. It may have stopped: check_partner_status shows when it is back.",
 							a.Session, a.Role, a.Silence.Round(time.Second), a.Status),
 						CreatedAt: now.UTC().Truncate(time.Millisecond),
 					}
 					if err := tx.AddMessage(&m); err != nil {
 						return "", err
 					}
-					detail += "; partner notified"
+					detail += "; teammates notified"
 				}
 				return detail, nil
 			}
@@ -133,6 +132,7 @@ func errf(err, otherwise error) error {
 type Extension struct {
 	Conversation Conversation
 	Capped       bool // the maximum lifetime cut the extension short
+	Unread       int  // messages waiting for the calling member
 }
 
 // Extend moves a conversation's expiry later by `by`, from now or from its
@@ -145,17 +145,18 @@ func (s *Service) Extend(ctx context.Context, id string, c *Caller, by time.Dura
 		tool, sess, id = "extend_conversation", c.Session, c.ConversationID
 	}
 	var out Extension
-	err := s.call(ctx, tool, id, sess, func(tx Tx, now time.Time) (string, error) {
+	caller := Caller{ConversationID: id, Session: sess}
+	if c != nil {
+		caller = *c
+	}
+	err := s.callAs(ctx, tool, &caller, false, func(tx Tx, now time.Time) (string, error) {
 		if by <= 0 || by > s.cfg.MaxLifetime {
 			return "", Errorf(EInvalid, "extend_by_seconds must be 1 to %d; it is %d.", int(s.cfg.MaxLifetime/time.Second), int(by/time.Second))
 		}
 		var conv Conversation
 		var err error
 		if c != nil {
-			if err := s.checkCaller(*c); err != nil {
-				return "", err
-			}
-			if conv, err = s.authorize(tx, *c, now); err != nil {
+			if conv, _, err = s.authorizeMember(tx, &caller, now); err != nil {
 				return "", err
 			}
 		} else {
@@ -183,6 +184,11 @@ func (s *Service) Extend(ctx context.Context, id string, c *Caller, by time.Dura
 		}
 		conv.ExpiresAt = want
 		out.Conversation = conv
+		if c != nil {
+			if out.Unread, err = tx.UnreadCount(conv.ID, caller.Session); err != nil {
+				return "", err
+			}
+		}
 		return "expires " + FormatTime(want), nil
 	})
 	return out, err

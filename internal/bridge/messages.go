@@ -3,6 +3,7 @@ package bridge
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -10,11 +11,15 @@ import (
 	"github.com/agent-bridge/agent-bridge/internal/redact"
 )
 
-// SendInput is a message to the partner, before redaction.
+// SendInput is a message, before redaction.
 type SendInput struct {
 	Message    string
 	ActionType string // "" means "info"
 	Files      []string
+	// To is a member id, "all" (or Broadcast) for every other member, or ""
+	// for the other member of a two-member conversation.
+	To      Member
+	ReplyTo int64 // a message the caller received; 0 when none
 }
 
 // Sent is the result of Send.
@@ -24,18 +29,33 @@ type Sent struct {
 	Unread   int            // messages waiting for the sender
 }
 
-// Send stores a message for the partner, redacted, durably, before returning.
+// Send stores a message for one member or every other member, redacted,
+// durably, before returning. A broadcast is stored once and delivered
+// exactly once to each other active member, in the same transaction.
 func (s *Service) Send(ctx context.Context, c Caller, in SendInput) (Sent, error) {
 	var out Sent
-	err := s.call(ctx, "send_to_partner", c.ConversationID, c.Session, func(tx Tx, now time.Time) (string, error) {
-		if err := s.checkCaller(c); err != nil {
+	err := s.callAs(ctx, "send_to_partner", &c, false, func(tx Tx, now time.Time) (string, error) {
+		if err := s.checkShape(c); err != nil {
 			return "", err
 		}
 		if err := s.checkSend(&in); err != nil {
 			return "", err
 		}
-		if _, err := s.authorize(tx, c, now); err != nil {
+		if _, _, err := s.authorizeMember(tx, &c, now); err != nil {
 			return "", err
+		}
+		to, err := s.recipient(tx, c, in.To)
+		if err != nil {
+			return "", err
+		}
+		if in.ReplyTo != 0 {
+			got, err := tx.History(c.ConversationID, c.Session, in.ReplyTo-1, time.Time{}, 1)
+			if err != nil {
+				return "", err
+			}
+			if len(got) == 0 || got[0].ID != in.ReplyTo {
+				return "", Errorf(EInvalid, "reply_to %d is not a message you received in this conversation: pass the id of a message check_messages gave you, or omit reply_to.", in.ReplyTo)
+			}
 		}
 		body, findings := s.redactor.Redact(in.Message)
 		files := make([]string, len(in.Files))
@@ -45,18 +65,17 @@ func (s *Service) Send(ctx context.Context, c Caller, in SendInput) (Sent, error
 			findings = append(findings, ff...)
 		}
 		m := Message{
-			ConversationID: c.ConversationID, From: c.Session, ActionType: in.ActionType,
+			ConversationID: c.ConversationID, From: c.Session, To: to, ReplyTo: in.ReplyTo, ActionType: in.ActionType,
 			Body: body, Files: files, CreatedAt: now.UTC().Truncate(time.Millisecond),
 		}
 		if err := tx.AddMessage(&m); err != nil {
 			return "", err
 		}
 		out = Sent{Message: m, Redacted: redact.Counts(findings)}
-		var err error
 		if out.Unread, err = tx.UnreadCount(c.ConversationID, c.Session); err != nil {
 			return "", err
 		}
-		detail := fmt.Sprintf("message %d, %s, %d chars, %d files", m.ID, m.ActionType, utf8.RuneCountInString(body), len(files))
+		detail := fmt.Sprintf("message %d to %s, %s, %d chars, %d files", m.ID, m.To, m.ActionType, utf8.RuneCountInString(body), len(files))
 		if len(out.Redacted) > 0 {
 			detail += ", redacted " + countsText(out.Redacted)
 		}
@@ -69,6 +88,44 @@ func (s *Service) Send(ctx context.Context, c Caller, in SendInput) (Sent, error
 		}
 	}
 	return out, err
+}
+
+// recipient resolves a send's `to`: in a two-member conversation it
+// defaults to the other member and a broadcast is refused as meaningless;
+// with more members it is required.
+func (s *Service) recipient(tx Tx, c Caller, to Member) (Member, error) {
+	members, err := tx.Members(c.ConversationID)
+	if err != nil {
+		return "", err
+	}
+	var others []string
+	for _, m := range members {
+		if m.Active() && m.Member != c.Session {
+			others = append(others, string(m.Member))
+		}
+	}
+	if to == "all" {
+		to = Broadcast
+	}
+	switch {
+	case len(others) == 0:
+		return "", Errorf(EInvalid, "you are the only member of %s: nobody would read this message. Call invite_member and give the code to the agent you want to talk to.", c.ConversationID)
+	case to == "" && len(others) == 1:
+		return Member(others[0]), nil
+	case to == "":
+		return "", Errorf(EInvalid, "this conversation has %d other members, so to is required: pass one member id (%s) or \"all\" for everyone.", len(others), quoteList(others))
+	case to == Broadcast && len(others) == 1:
+		return "", Errorf(EInvalid, "to \"all\" is meaningless in a two-member conversation: omit to, and the message goes to your only partner, %s.", others[0])
+	case to == Broadcast:
+		return Broadcast, nil
+	case to == c.Session:
+		return "", Errorf(EInvalid, "to names you (%s): a message goes to another member (%s) or \"all\".", to, quoteList(others))
+	case !to.Valid():
+		return "", Errorf(EInvalid, "to %q is not a member id: pass one of %s, or \"all\".", to, quoteList(others))
+	case !slices.Contains(others, string(to)):
+		return "", Errorf(ENotFound, "to %q is not a member of this conversation: pass one of %s, or \"all\".", to, quoteList(others))
+	}
+	return to, nil
 }
 
 func (s *Service) checkSend(in *SendInput) error {
@@ -139,9 +196,31 @@ type CheckInput struct {
 // Inbox is the result of CheckMessages.
 type Inbox struct {
 	Conversation Conversation
-	Messages     []Message
-	Unread       int           // still unread for the caller after this call
+	Member       Member        // the caller
+	Members      []Membership  // the active members, for names and roles
+	Messages     []Message     // each with its sender's Role
+	Unread       int           // still unread for the caller after this call: more waiting beyond a page
 	Waited       time.Duration // how long the call blocked
+}
+
+// describe fills each message's sender role, and the inbox's member list.
+func (s *Service) describe(tx Tx, in *Inbox) error {
+	all, err := tx.Members(in.Conversation.ID)
+	if err != nil {
+		return err
+	}
+	roles := map[Member]string{}
+	in.Members = in.Members[:0]
+	for _, m := range all {
+		roles[m.Member] = m.Role
+		if m.Active() {
+			in.Members = append(in.Members, m)
+		}
+	}
+	for i := range in.Messages {
+		in.Messages[i].Role = roles[in.Messages[i].From]
+	}
+	return nil
 }
 
 func (s *Service) checkCheck(in CheckInput) error {
@@ -162,27 +241,29 @@ func (s *Service) checkCheck(in CheckInput) error {
 	return nil
 }
 
-// CheckMessages returns the caller's unread messages, oldest first, and
-// marks them read in the same transaction: each is delivered exactly once.
-// With in.Wait it blocks until one arrives; Peek and History read without
-// marking. Every call leaves an audit row, and so does every delivery made
-// after waiting.
+// CheckMessages returns a page of the caller's unread messages, oldest
+// first, and marks them read in the same transaction: each is delivered
+// exactly once. With in.Wait it blocks until one arrives; Peek and History
+// read without marking. Nothing is marked read unless ctx is still live
+// right before the commit: a caller that has gone takes nothing. Every call
+// leaves an audit row, and so does every delivery made after waiting.
 func (s *Service) CheckMessages(ctx context.Context, c Caller, in CheckInput) (Inbox, error) {
 	const tool = "check_messages"
 	var out Inbox
 	start := s.cfg.Now()
-	err := s.call(ctx, tool, c.ConversationID, c.Session, func(tx Tx, now time.Time) (string, error) {
-		if err := s.checkCaller(c); err != nil {
+	taking := !in.Peek && !in.History
+	err := s.callAs(ctx, tool, &c, taking, func(tx Tx, now time.Time) (string, error) {
+		if err := s.checkShape(c); err != nil {
 			return "", err
 		}
 		if err := s.checkCheck(in); err != nil {
 			return "", err
 		}
-		conv, err := s.authorize(tx, c, now)
+		conv, _, err := s.authorizeMember(tx, &c, now)
 		if err != nil {
 			return "", err
 		}
-		out.Conversation = conv
+		out.Conversation, out.Member = conv, c.Session
 		switch {
 		case in.History:
 			limit := in.Limit
@@ -195,21 +276,29 @@ func (s *Service) CheckMessages(ctx context.Context, c Caller, in CheckInput) (I
 			if out.Unread, err = tx.UnreadCount(c.ConversationID, c.Session); err != nil {
 				return "", err
 			}
-			return fmt.Sprintf("history: %d messages after id %d", len(out.Messages), in.AfterID), nil
+			return fmt.Sprintf("history: %d messages after id %d", len(out.Messages), in.AfterID), s.describe(tx, &out)
 		case in.Peek:
-			if out.Messages, err = tx.PeekUnread(c.ConversationID, c.Session); err != nil {
+			if out.Messages, err = tx.PeekUnread(c.ConversationID, c.Session, s.cfg.PageSize); err != nil {
 				return "", err
 			}
-			out.Unread = len(out.Messages)
-			return fmt.Sprintf("peeked at %d unread messages", len(out.Messages)), nil
+			if out.Unread, err = tx.UnreadCount(c.ConversationID, c.Session); err != nil {
+				return "", err
+			}
+			return fmt.Sprintf("peeked at %d unread messages", len(out.Messages)), s.describe(tx, &out)
 		}
-		if out.Messages, err = tx.TakeUnread(c.ConversationID, c.Session, now.UTC().Truncate(time.Millisecond)); err != nil {
+		if out.Messages, err = tx.TakeUnread(c.ConversationID, c.Session, now.UTC().Truncate(time.Millisecond), s.cfg.PageSize); err != nil {
+			return "", err
+		}
+		if out.Unread, err = tx.UnreadCount(c.ConversationID, c.Session); err != nil {
+			return "", err
+		}
+		if err := s.describe(tx, &out); err != nil {
 			return "", err
 		}
 		if len(out.Messages) == 0 && in.Wait > 0 {
 			return fmt.Sprintf("delivered 0 messages; waiting up to %s", in.Wait), nil
 		}
-		return deliveredText(out.Messages), nil
+		return deliveredText(out.Messages, out.Unread), nil
 	})
 	if err != nil || len(out.Messages) > 0 || in.Wait <= 0 || in.Peek || in.History {
 		if err == nil && !in.Peek && !in.History {
@@ -217,7 +306,7 @@ func (s *Service) CheckMessages(ctx context.Context, c Caller, in CheckInput) (I
 		}
 		return out, err
 	}
-	out, err = s.wait(ctx, c, out.Conversation, start.Add(in.Wait), start)
+	out, err = s.wait(ctx, c, out, start.Add(in.Wait), start)
 	if err == nil && len(out.Messages) > 0 {
 		s.cfg.Events.MessagesDelivered(len(out.Messages))
 		now := s.cfg.Now()
@@ -228,20 +317,27 @@ func (s *Service) CheckMessages(ctx context.Context, c Caller, in CheckInput) (I
 	return out, err
 }
 
-func deliveredText(msgs []Message) string {
+func deliveredText(msgs []Message, more int) string {
 	if len(msgs) == 0 {
 		return "delivered 0 messages"
 	}
-	return fmt.Sprintf("delivered %d messages (ids %d..%d)", len(msgs), msgs[0].ID, msgs[len(msgs)-1].ID)
+	t := fmt.Sprintf("delivered %d messages (ids %d..%d)", len(msgs), msgs[0].ID, msgs[len(msgs)-1].ID)
+	if more > 0 {
+		t += fmt.Sprintf(", %d more waiting", more)
+	}
+	return t
 }
 
 // wait blocks until a message for the caller arrives, then takes it, as
 // the caller's check_messages would. It wakes on every write to the store
 // (by any process), re-checks with a read-only transaction, and writes
-// only to deliver, to keep the caller's heartbeat fresh, or to end.
-func (s *Service) wait(ctx context.Context, c Caller, conv Conversation, deadline, start time.Time) (Inbox, error) {
+// only to deliver, to keep the caller's heartbeat fresh, or to end. It
+// never takes messages for a caller that has gone: the taking transaction
+// commits only while ctx is live.
+func (s *Service) wait(ctx context.Context, c Caller, first Inbox, deadline, start time.Time) (Inbox, error) {
 	const tool = "check_messages"
-	out := Inbox{Conversation: conv}
+	conv := first.Conversation
+	out := first
 	s.waiters.Add(1)
 	defer s.waiters.Add(-1)
 	lastBeat := start
@@ -259,36 +355,52 @@ func (s *Service) wait(ctx context.Context, c Caller, conv Conversation, deadlin
 			if cv.Expired(now) {
 				return s.expired(cv)
 			}
-			unread, err = tx.UnreadCount(c.ConversationID, c.Session)
-			return err
+			m, err := tx.Member(c.ConversationID, c.Session)
+			if err != nil {
+				return err
+			}
+			if !m.Active() {
+				return Errorf(EUnauthorized, "member %s left conversation %s (or was removed) while waiting: its token no longer works.", c.Session, c.ConversationID)
+			}
+			unread = m.Unread
+			return nil
 		})
 		if err != nil {
 			return out, s.Refuse(ctx, tool, c.ConversationID, c.Session, err)
 		}
+		if ctx.Err() != nil {
+			return out, ctx.Err()
+		}
 		switch {
 		case unread > 0 || ended:
-			err := s.call(ctx, tool, c.ConversationID, c.Session, func(tx Tx, now time.Time) (string, error) {
+			err := s.callAs(ctx, tool, &c, true, func(tx Tx, now time.Time) (string, error) {
 				if err := tx.Touch(c.ConversationID, c.Session, now); err != nil {
 					return "", err
 				}
-				msgs, err := tx.TakeUnread(c.ConversationID, c.Session, now.UTC().Truncate(time.Millisecond))
+				msgs, err := tx.TakeUnread(c.ConversationID, c.Session, now.UTC().Truncate(time.Millisecond), s.cfg.PageSize)
 				if err != nil {
 					return "", err
 				}
 				out.Messages = msgs
-				return fmt.Sprintf("%s after waiting %s", deliveredText(msgs), now.Sub(start).Round(time.Millisecond)), nil
+				if out.Unread, err = tx.UnreadCount(c.ConversationID, c.Session); err != nil {
+					return "", err
+				}
+				if err := s.describe(tx, &out); err != nil {
+					return "", err
+				}
+				return fmt.Sprintf("%s after waiting %s", deliveredText(msgs, out.Unread), now.Sub(start).Round(time.Millisecond)), nil
 			})
 			if err != nil {
 				return out, err
 			}
-			// Another check by the same session may have taken the
+			// Another check by the same member may have taken the
 			// messages first: then keep waiting.
 			if len(out.Messages) > 0 || ended {
 				out.Waited = s.cfg.Now().Sub(start)
 				return out, nil
 			}
 		case now.Sub(lastBeat) >= beatEvery:
-			// A waiting session is alive: keep its heartbeat fresh.
+			// A waiting member is alive: keep its heartbeat fresh.
 			err := s.store.Update(context.WithoutCancel(ctx), func(tx Tx) error {
 				return tx.Touch(c.ConversationID, c.Session, now)
 			})
@@ -310,25 +422,31 @@ func (s *Service) wait(ctx context.Context, c Caller, conv Conversation, deadlin
 	}
 }
 
-// Peek returns the caller's unread messages without marking them read,
-// taking nothing from its rate limit and writing nothing: it serves MCP
-// resource reads and update notifications, which clients make on their own.
+// Peek returns the caller's unread messages (a page) without marking them
+// read, taking nothing from its rate limit and writing nothing: it serves
+// MCP resource reads and update notifications, which clients make on their
+// own.
 func (s *Service) Peek(ctx context.Context, c Caller) (Inbox, error) {
-	if err := s.checkCaller(c); err != nil {
+	if err := s.checkShape(c); err != nil {
 		return Inbox{}, err
 	}
 	var out Inbox
 	now := s.cfg.Now()
 	err := s.store.View(ctx, func(tx Tx) (err error) {
-		if out.Conversation, err = tx.Conversation(c.ConversationID); err != nil {
+		if out.Conversation, _, err = s.authenticate(tx, &c); err != nil {
 			return err
 		}
 		if out.Conversation.Expired(now) {
 			return s.expired(out.Conversation)
 		}
-		out.Messages, err = tx.PeekUnread(c.ConversationID, c.Session)
-		out.Unread = len(out.Messages)
-		return err
+		out.Member = c.Session
+		if out.Messages, err = tx.PeekUnread(c.ConversationID, c.Session, s.cfg.PageSize); err != nil {
+			return err
+		}
+		if out.Unread, err = tx.UnreadCount(c.ConversationID, c.Session); err != nil {
+			return err
+		}
+		return s.describe(tx, &out)
 	})
 	return out, err
 }

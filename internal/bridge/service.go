@@ -31,7 +31,11 @@ type Config struct {
 	MaxHistory      int            // messages per history page, at most
 	Workdir         string         // where this process's agent runs ("" = do not record)
 	MaxLifetime     time.Duration  // a conversation never lasts longer than this from its creation
-	SessionLimits   []limit.Window // per session, on every tool call
+	MaxMembers      int            // members of one conversation, at most (at least 2)
+	InviteTTL       time.Duration  // how long an invite code works by default
+	PageSize        int            // messages one check_messages call takes, at most
+	RequireInvites  bool           // refuse create_conversation's original shape (both tokens to the creator)
+	SessionLimits   []limit.Window // per member, on every tool call
 	CreateLimits    []limit.Window // conversations created, across the store: a ceiling
 	CreatorLimits   []limit.Window // conversations created per origin (see WithOrigin)
 	// RefusalLimits bound refused calls per connection (a stdio process,
@@ -56,18 +60,34 @@ func DefaultConfig() Config {
 		MaxWait:         600 * time.Second,
 		MaxHistory:      200,
 		MaxLifetime:     24 * time.Hour,
+		MaxMembers:      32,
+		InviteTTL:       30 * time.Minute,
+		PageSize:        100,
 		SessionLimits: []limit.Window{
 			{Max: 10, Period: time.Minute},
 			{Max: 100, Period: time.Hour},
 			{Max: 500, Period: 24 * time.Hour},
 		},
-		CreateLimits:      []limit.Window{{Max: 1000, Period: time.Hour}},
+		CreateLimits:      []limit.Window{{Max: 600, Period: time.Hour}},
 		CreatorLimits:     []limit.Window{{Max: 30, Period: time.Hour}},
 		RefusalLimits:     []limit.Window{{Max: 30, Period: time.Minute}, {Max: 300, Period: time.Hour}},
 		HostRefusalLimits: []limit.Window{{Max: 120, Period: time.Minute}, {Max: 1200, Period: time.Hour}},
 		Yolo:              DefaultYoloConfig(),
 		Now:               time.Now,
 	}
+}
+
+// SessionLimitsText states the per-member rate limit, e.g. "10 requests per
+// minute, 100 requests per hour", or "none".
+func (c Config) SessionLimitsText() string {
+	if len(c.SessionLimits) == 0 {
+		return "none"
+	}
+	parts := make([]string, len(c.SessionLimits))
+	for i, w := range c.SessionLimits {
+		parts[i] = w.Name()
+	}
+	return strings.Join(parts, ", ")
 }
 
 // Service applies the bridge's rules. It is safe for concurrent use.
@@ -108,7 +128,9 @@ func NewService(store Store, key token.Key, redactor *redact.Redactor, cfg Confi
 // Config returns the service's limits (fronts declare them in schemas).
 func (s *Service) Config() Config { return s.cfg }
 
-// Caller identifies and authenticates the session making a call.
+// Caller identifies and authenticates the member making a call. Session
+// may be empty where the token alone says who is calling: the service then
+// tries the token against each active member.
 type Caller struct {
 	ConversationID string
 	Session        Session
@@ -119,17 +141,37 @@ type Caller struct {
 // work inside one write transaction that also appends the audit row; when fn
 // fails, nothing it did is kept and the refusal is audited on its own.
 func (s *Service) call(ctx context.Context, tool, conv string, sess Session, fn func(tx Tx, now time.Time) (detail string, err error)) error {
+	c := Caller{ConversationID: conv, Session: sess}
+	return s.callAs(ctx, tool, &c, false, fn)
+}
+
+// errGone is returned when the caller went away before a call that
+// delivers messages could commit: nothing was marked read.
+var errGone = Errorf(ECancelled, "the caller went away before the result could be returned; nothing was marked read.")
+
+// callAs is call for a caller whose member fn may resolve (from its token):
+// the audit row names c's conversation and member as they are when fn
+// returns. With live, the transaction commits only if ctx is still live
+// right before the commit, so a call that delivers messages marks nothing
+// read for a caller that has gone (the delivery rule).
+func (s *Service) callAs(ctx context.Context, tool string, c *Caller, live bool, fn func(tx Tx, now time.Time) (detail string, err error)) error {
 	now := s.cfg.Now()
 	var detail string
 	// A transaction, once begun, runs to its end even if the caller goes
 	// away: a send either commits or never happened.
-	ctx = context.WithoutCancel(ctx)
-	err := s.store.Update(ctx, func(tx Tx) error {
+	wctx := context.WithoutCancel(ctx)
+	err := s.store.Update(wctx, func(tx Tx) error {
 		var err error
 		if detail, err = fn(tx, now); err != nil {
 			return err
 		}
-		return s.appendAudit(tx, now, tool, conv, sess, nil, detail)
+		if err := s.appendAudit(tx, now, tool, c.ConversationID, c.Session, nil, detail); err != nil {
+			return err
+		}
+		if live && ctx.Err() != nil {
+			return errGone
+		}
+		return nil
 	})
 	if err == nil || err == errNothing {
 		return err // errNothing: a check with nothing to record
@@ -137,11 +179,12 @@ func (s *Service) call(ctx context.Context, tool, conv string, sess Session, fn 
 	if KindOf(err) == ERateLimited {
 		s.cfg.Events.RateLimited()
 	}
+	conv := c.ConversationID
 	if tool == "create_conversation" {
 		conv = "" // a refused create made no conversation
 	}
-	if aerr := s.store.Update(ctx, func(tx Tx) error {
-		return s.appendAudit(tx, now, tool, conv, sess, err, "")
+	if aerr := s.store.Update(wctx, func(tx Tx) error {
+		return s.appendAudit(tx, now, tool, conv, c.Session, err, "")
 	}); aerr != nil {
 		s.log.Error("audit refusal", "tool", tool, "error_kind", string(KindOf(err)), "err", aerr)
 	}
@@ -207,30 +250,100 @@ func auditRecord(e AuditEntry) audit.Record {
 	}
 }
 
-// authorize checks the caller's arguments and token, loads the
-// conversation, and takes one request from the session's rate limit.
+// authorize checks the caller's token against its member row, loads the
+// conversation, and takes one request from the member's rate limit. It
+// needs c.Session: code that lets the token name the member calls
+// authorizeMember.
 func (s *Service) authorize(tx Tx, c Caller, now time.Time) (Conversation, error) {
-	conv, err := tx.Conversation(c.ConversationID)
+	if c.Session == "" {
+		return Conversation{}, Errorf(EInvalid, "session_id is required by this tool: pass your member id (\"a\" if you created the conversation, \"b\" or the id join_conversation gave you otherwise).")
+	}
+	conv, _, err := s.authorizeMember(tx, &c, now)
+	return conv, err
+}
+
+// authorizeMember is authorize for a caller that may leave the member to
+// its token: c.Session is set to the member the token belongs to.
+func (s *Service) authorizeMember(tx Tx, c *Caller, now time.Time) (Conversation, Membership, error) {
+	conv, m, err := s.authenticate(tx, c)
 	if err != nil {
-		return Conversation{}, err
+		return conv, m, err
 	}
 	if conv.Expired(now) {
-		return Conversation{}, s.expired(conv)
+		return Conversation{}, m, s.expired(conv)
 	}
-	if err := s.take(tx, c.ConversationID+"/"+string(c.Session), s.cfg.SessionLimits, now, "this session"); err != nil {
-		return Conversation{}, err
+	if err := s.take(tx, c.ConversationID+"/"+string(c.Session), s.cfg.SessionLimits, now, "this member"); err != nil {
+		return Conversation{}, m, err
 	}
-	// Any authenticated call shows the session is alive.
+	// Any authenticated call shows the member is alive.
 	if err := tx.Touch(c.ConversationID, c.Session, now.UTC().Truncate(time.Millisecond)); err != nil {
-		return Conversation{}, err
+		return Conversation{}, m, err
 	}
 	if s.cfg.Workdir != "" && s.seen.due(c.ConversationID+"/"+string(c.Session), now) {
 		e := Endpoint{Workdir: s.cfg.Workdir, ConversationID: c.ConversationID, Session: c.Session, SeenAt: now.UTC().Truncate(time.Millisecond)}
 		if err := tx.SeeEndpoint(e); err != nil {
-			return Conversation{}, err
+			return Conversation{}, m, err
 		}
 	}
-	return conv, nil
+	return conv, m, nil
+}
+
+// authenticate checks the caller's arguments, then finds the member whose
+// token the caller holds: the one named by c.Session, or, when that is
+// empty, whichever active member's token matches (at most MaxMembers
+// constant-time comparisons). An unknown conversation and a wrong token get
+// the same answer, so a stranger learns nothing about which conversations
+// exist. A member that left gets its own answer, but only with its token.
+func (s *Service) authenticate(tx Tx, c *Caller) (Conversation, Membership, error) {
+	if err := s.checkShape(*c); err != nil {
+		return Conversation{}, Membership{}, err
+	}
+	conv, err := tx.Conversation(c.ConversationID)
+	if IsNotFound(err) {
+		return Conversation{}, Membership{}, s.badToken(*c)
+	}
+	if err != nil {
+		return Conversation{}, Membership{}, err
+	}
+	var candidates []Membership
+	if c.Session != "" {
+		m, err := tx.Member(c.ConversationID, c.Session)
+		if IsNotFound(err) {
+			return Conversation{}, Membership{}, s.badToken(*c)
+		}
+		if err != nil {
+			return Conversation{}, Membership{}, err
+		}
+		candidates = []Membership{m}
+	} else if candidates, err = tx.Members(c.ConversationID); err != nil {
+		return Conversation{}, Membership{}, err
+	}
+	var left *Membership
+	for i, m := range candidates {
+		if !s.key.VerifyMember(c.ConversationID, string(m.Member), m.Generation, c.Token) {
+			continue
+		}
+		if !m.Active() {
+			left = &candidates[i]
+			continue
+		}
+		c.Session = m.Member
+		return conv, m, nil
+	}
+	if left != nil {
+		return Conversation{}, Membership{}, Errorf(EUnauthorized, "member %s is no longer in conversation %s (it left or was removed at %s): its token no longer works. To take part again, ask a member for a new invite and call join_conversation with it.",
+			left.Member, c.ConversationID, FormatTime(left.LeftAt))
+	}
+	return Conversation{}, Membership{}, s.badToken(*c)
+}
+
+func (s *Service) badToken(c Caller) error {
+	who := "any member"
+	if c.Session != "" {
+		who = "member " + string(c.Session)
+	}
+	return Errorf(EUnauthorized, "Invalid session token: the token is not that of %s of conversation %s, or no such conversation exists (this answer does not say which). Check conversation_id for a typo: it must be exactly as create_conversation or join_conversation returned it. Pass your own token unchanged; a token works only for its own conversation and member.",
+		who, c.ConversationID)
 }
 
 // seenCache limits endpoint writes to one per session a minute.
@@ -253,7 +366,7 @@ func (c *seenCache) due(key string, now time.Time) bool {
 }
 
 func (s *Service) expired(conv Conversation) error {
-	return Errorf(EExpired, "conversation %s expired at %s. Expired conversations cannot be used; call create_conversation to start a new one and share its id and session b's token with your partner.", conv.ID, FormatTime(conv.ExpiresAt))
+	return Errorf(EExpired, "conversation %s expired at %s. Expired conversations cannot be used; call create_conversation to start a new one and invite your partners again.", conv.ID, FormatTime(conv.ExpiresAt))
 }
 
 // take records one request of subject if every window allows it.
@@ -282,17 +395,16 @@ func (s *Service) take(tx Tx, subject string, ws []limit.Window, now time.Time, 
 	return tx.AddRequest(subject, now, now.Add(-h))
 }
 
-// checkCaller validates the caller's arguments and verifies the token. It
-// needs no storage, so forged calls cost nothing and change nothing.
-func (s *Service) checkCaller(c Caller) error {
+// checkShape validates the caller's arguments without storage.
+func (s *Service) checkShape(c Caller) error {
 	if c.ConversationID == "" {
-		return Errorf(EInvalid, "conversation_id is required: pass the id that create_conversation returned (conv_ followed by 16 hex digits).")
+		return Errorf(EInvalid, "conversation_id is required: pass the id that create_conversation or join_conversation returned (conv_ followed by 16 hex digits).")
 	}
 	if !ValidConversationID(c.ConversationID) {
-		return Errorf(EInvalid, "conversation_id is malformed: it must be conv_ followed by 16 lower-case hex digits (pattern %s), as returned by create_conversation.", ConversationIDPattern)
+		return Errorf(EInvalid, "conversation_id is malformed: it must be conv_ followed by 16 lower-case hex digits (pattern %s), as returned by create_conversation or join_conversation.", ConversationIDPattern)
 	}
-	if !c.Session.Valid() {
-		return Errorf(EInvalid, `session_id must be "a" or "b": "a" if you called create_conversation, "b" if your partner gave you the conversation.`)
+	if c.Session != "" && !c.Session.Valid() {
+		return Errorf(EInvalid, `session_id must be a member id (pattern %s): "a" if you created the conversation, "b" or the member id join_conversation returned otherwise. You may omit it: your token says who you are.`, MemberIDPattern)
 	}
 	if len(c.Token) != token.Size || !isLowerHex(c.Token) {
 		n, what := utf8.RuneCountInString(c.Token), "characters"
@@ -302,14 +414,27 @@ func (s *Service) checkCaller(c Caller) error {
 		if !isLowerHex(c.Token) {
 			what += ", not all lower-case hex"
 		}
-		return Errorf(EInvalid, "token must be exactly %d lower-case hex characters (it has %d %s). Pass your session's token from create_conversation unchanged.",
+		return Errorf(EInvalid, "token must be exactly %d lower-case hex characters (it has %d %s). Pass the token create_conversation or join_conversation returned to you, unchanged.",
 			token.Size, n, what)
 	}
-	if !s.key.Verify(c.ConversationID, string(c.Session), c.Token) {
-		return Errorf(EUnauthorized, "Invalid session token for session %s of %s. Use the token create_conversation returned for session %s of this conversation; a token works only for its own conversation and session, and is never valid for the partner's session.",
-			c.Session, c.ConversationID, c.Session)
-	}
 	return nil
+}
+
+// checkCaller validates the caller's arguments and verifies its token
+// against its member row, in a read transaction of its own. It serves code
+// that authenticates outside authorize; authorize verifies again inside
+// its own transaction.
+func (s *Service) checkCaller(c Caller) error {
+	if c.Session == "" {
+		return Errorf(EInvalid, "session_id is required by this tool: pass your member id (\"a\" if you created the conversation, \"b\" or the id join_conversation gave you otherwise).")
+	}
+	if err := s.checkShape(c); err != nil {
+		return err
+	}
+	return s.store.View(context.Background(), func(tx Tx) error {
+		_, _, err := s.authenticate(tx, &c)
+		return err
+	})
 }
 
 func isLowerHex(s string) bool {
@@ -354,4 +479,14 @@ func IsNotFound(err error) bool {
 func (s *Service) clean(v string) string {
 	out, _ := s.redactor.Redact(v)
 	return out
+}
+
+// MemberNotFound is the error stores return for an unknown member.
+func MemberNotFound(conversationID string, id Member) error {
+	return Errorf(ENotFound, "%s has no member %q.", conversationID, id)
+}
+
+// InviteNotFound is the error stores return for an unknown invite code.
+func InviteNotFound() error {
+	return Errorf(EUnauthorized, "this invite code is not valid: check it for typos (12 characters, shown as XXXX-XXXX-XXXX; case and dashes do not matter), or ask a member for a new invite.")
 }

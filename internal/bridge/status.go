@@ -2,6 +2,7 @@ package bridge
 
 import (
 	"context"
+	"fmt"
 	"time"
 )
 
@@ -14,14 +15,14 @@ type Reported struct {
 // UpdateStatus records the caller's status with a heartbeat at now.
 func (s *Service) UpdateStatus(ctx context.Context, c Caller, status string) (Reported, error) {
 	var out Reported
-	err := s.call(ctx, "update_my_status", c.ConversationID, c.Session, func(tx Tx, now time.Time) (string, error) {
-		if err := s.checkCaller(c); err != nil {
+	err := s.callAs(ctx, "update_my_status", &c, false, func(tx Tx, now time.Time) (string, error) {
+		if err := s.checkShape(c); err != nil {
 			return "", err
 		}
 		if !oneOf(status, Statuses) {
 			return "", Errorf(EInvalid, "status must be one of %s.", quoteList(Statuses))
 		}
-		if _, err := s.authorize(tx, c, now); err != nil {
+		if _, _, err := s.authorizeMember(tx, &c, now); err != nil {
 			return "", err
 		}
 		at := now.UTC().Truncate(time.Millisecond)
@@ -38,44 +39,68 @@ func (s *Service) UpdateStatus(ctx context.Context, c Caller, status string) (Re
 
 // PartnerState is the result of PartnerStatus.
 type PartnerState struct {
+	// The partner, in a conversation of exactly two active members; a zero
+	// SessionState (Session "") otherwise.
 	SessionState
 	Role    string
 	Since   time.Duration // age of the heartbeat; meaningless when never seen
 	Alive   bool
-	Receipt Receipt // what became of the caller's messages
+	Receipt Receipt // what became of the caller's messages (to everyone)
 	Unread  int     // messages waiting for the caller
+	Me      Member
+	Team    []TeamMember // every active member, the caller included, in joining order
 }
 
-// PartnerStatus reports the partner's last status, whether it is alive (it
-// made a call within the alive window), and whether it read the caller's
-// messages.
+// PartnerStatus shows the whole team at a glance: each member's role, last
+// status, whether it is alive (it made a call within the alive window),
+// its unread count and how many of the caller's messages it has not read.
+// In a two-member conversation it also reports the partner as before.
 func (s *Service) PartnerStatus(ctx context.Context, c Caller) (PartnerState, error) {
 	var out PartnerState
-	err := s.call(ctx, "check_partner_status", c.ConversationID, c.Session, func(tx Tx, now time.Time) (string, error) {
-		if err := s.checkCaller(c); err != nil {
+	err := s.callAs(ctx, "check_partner_status", &c, false, func(tx Tx, now time.Time) (string, error) {
+		if err := s.checkShape(c); err != nil {
 			return "", err
 		}
-		conv, err := s.authorize(tx, c, now)
+		if _, _, err := s.authorizeMember(tx, &c, now); err != nil {
+			return "", err
+		}
+		out.Me = c.Session
+		members, err := tx.Members(c.ConversationID)
 		if err != nil {
 			return "", err
 		}
-		p := c.Session.Partner()
-		st, err := tx.State(c.ConversationID, p)
-		if err != nil {
-			return "", err
+		var others []TeamMember
+		for _, m := range members {
+			if !m.Active() {
+				continue
+			}
+			tm := TeamMember{Membership: m, You: m.Member == c.Session}
+			if !m.Heartbeat.IsZero() {
+				tm.Since = max(now.Sub(m.Heartbeat), 0)
+				tm.Alive = tm.Since < s.cfg.AliveWindow
+			}
+			if !tm.You {
+				r, err := tx.Receipt(c.ConversationID, c.Session, m.Member)
+				if err != nil {
+					return "", err
+				}
+				tm.YourUnread = r.Unread
+				others = append(others, tm)
+			}
+			out.Team = append(out.Team, tm)
 		}
-		out.SessionState, out.Role = st, conv.Role(p)
-		if !st.Heartbeat.IsZero() {
-			out.Since = max(now.Sub(st.Heartbeat), 0)
-			out.Alive = out.Since < s.cfg.AliveWindow
-		}
-		if out.Receipt, err = tx.Receipt(c.ConversationID, c.Session); err != nil {
+		if out.Receipt, err = tx.Receipt(c.ConversationID, c.Session, ""); err != nil {
 			return "", err
 		}
 		if out.Unread, err = tx.UnreadCount(c.ConversationID, c.Session); err != nil {
 			return "", err
 		}
-		return "partner " + st.Status, nil
+		if len(others) == 1 {
+			p := others[0]
+			out.SessionState, out.Role, out.Since, out.Alive = p.State(), p.Role, p.Since, p.Alive
+			return "partner " + p.Status, nil
+		}
+		return fmt.Sprintf("team of %d", len(out.Team)), nil
 	})
 	return out, err
 }

@@ -37,35 +37,67 @@ type Tx interface {
 	Conversation(id string) (Conversation, error)
 	Conversations() ([]Conversation, error)
 
+	// AddMember adds a member, or readmits one that left: its role,
+	// generation and joined time are overwritten, its status and heartbeat
+	// reset, and its left time cleared.
+	AddMember(m Membership) error
+	// Member returns ENotFound when the conversation never had the member.
+	Member(conversationID string, id Member) (Membership, error)
+	// Members returns every member the conversation ever had, left ones
+	// included, in joining order.
+	Members(conversationID string) ([]Membership, error)
+	// RemoveMember records that a member left (or was removed) at `at`.
+	RemoveMember(conversationID string, id Member, at time.Time) error
+
+	// AddInvite stores a new invite; its code hash must be unused.
+	AddInvite(inv Invite) error
+	// Invite returns ENotFound when no invite has that code hash.
+	Invite(codeHash string) (Invite, error)
+	// OpenInvites returns the invites of a conversation that are neither
+	// redeemed nor expired at now, oldest first.
+	OpenInvites(conversationID string, now time.Time) ([]Invite, error)
+	// RedeemInvite marks an unredeemed invite redeemed by `by` at `at`;
+	// false when it was redeemed already (by any process).
+	RedeemInvite(codeHash string, by Member, at time.Time) (bool, error)
+
 	// AddMessage stores m and sets its ID; IDs increase in insertion order.
 	// A message with an ID (an import) keeps it, or fails if it is taken.
+	// In the same transaction it delivers m: one inbox row for m.To, or,
+	// when m.To is Broadcast or "", one for every active member but m.From
+	// (m.To is then stored as Broadcast). Each recipient's unread counter
+	// grows by one; an inbox row of a message with ReadAt set (an import)
+	// is read already.
 	AddMessage(m *Message) error
 	// SetExpiry changes when a conversation expires.
 	SetExpiry(conversationID string, expires time.Time) error
-	// TakeUnread returns the unread messages addressed to `to`, oldest
-	// first, and marks them read at now.
-	TakeUnread(conversationID string, to Session, now time.Time) ([]Message, error)
-	// Messages returns every message of a conversation, oldest first.
+	// TakeUnread returns at most limit of the unread messages in `to`'s
+	// inbox, oldest first, and marks them read at now.
+	TakeUnread(conversationID string, to Member, now time.Time, limit int) ([]Message, error)
+	// Messages returns every message of a conversation, oldest first,
+	// without read times.
 	Messages(conversationID string) ([]Message, error)
-	UnreadCount(conversationID string, to Session) (int, error)
-	// PeekUnread returns the unread messages addressed to `to`, oldest
-	// first, without marking them read.
-	PeekUnread(conversationID string, to Session) ([]Message, error)
-	// History returns messages addressed to `to`, read or not, with an id
-	// above afterID and created at or after since, oldest first, at most
-	// limit of them.
-	History(conversationID string, to Session, afterID int64, since time.Time, limit int) ([]Message, error)
-	// Receipt reports on the messages sent by `from`: how many its partner
-	// has not read, and the newest one read and when (0 and zero time when
-	// none).
-	Receipt(conversationID string, from Session) (Receipt, error)
+	// UnreadCount returns how many messages wait in `to`'s inbox (the
+	// maintained counter: it costs the same however long the backlog).
+	UnreadCount(conversationID string, to Member) (int, error)
+	// PeekUnread returns at most limit of the unread messages in `to`'s
+	// inbox, oldest first, without marking them read.
+	PeekUnread(conversationID string, to Member, limit int) ([]Message, error)
+	// History returns messages delivered to `to`, read or not (ReadAt set
+	// when read), with an id above afterID and created at or after since,
+	// oldest first, at most limit of them.
+	History(conversationID string, to Member, afterID int64, since time.Time, limit int) ([]Message, error)
+	// Receipt reports on the messages sent by `from` to `to` (to every
+	// recipient when `to` is ""): how many inbox rows are unread, and the
+	// newest message read and when (0 and zero time when none).
+	Receipt(conversationID string, from, to Member) (Receipt, error)
 
-	SetState(conversationID string, s Session, status string, at time.Time) error
+	// SetState records a member's status with a heartbeat at `at`.
+	SetState(conversationID string, s Member, status string, at time.Time) error
 	// State returns StatusUnknown and a zero heartbeat when never set.
-	State(conversationID string, s Session) (SessionState, error)
-	// Touch records a heartbeat at `at` and keeps the status (StatusUnknown
-	// for a session that never set one).
-	Touch(conversationID string, s Session, at time.Time) error
+	State(conversationID string, s Member) (SessionState, error)
+	// Touch records a heartbeat at `at` (never moving it back) and keeps
+	// the status.
+	Touch(conversationID string, s Member, at time.Time) error
 
 	// RequestTimes returns the accepted request times of subject at or
 	// after since, ascending.

@@ -76,6 +76,11 @@ func (s *Service) Import(ctx context.Context, snap Snapshot, rename bool) (Conve
 		if err := tx.CreateConversation(conv); err != nil {
 			return "", err
 		}
+		for _, m := range []Member{SessionA, SessionB} {
+			if err := tx.AddMember(Membership{ConversationID: conv.ID, Member: m, Role: conv.Role(m), JoinedAt: conv.CreatedAt}); err != nil {
+				return "", err
+			}
+		}
 		for _, st := range snap.States {
 			if !st.Session.Valid() || st.Heartbeat.IsZero() {
 				return "", Errorf(EInvalid, "the export has a malformed status for session %q", st.Session)

@@ -8,16 +8,14 @@ import (
 
 // Watch authenticates the caller once, then calls fn for every message
 // addressed to the caller with an id above afterID, as it arrives, oldest
-// first, until ctx is done or the conversation expires or is removed. It
+// first, until ctx is done or the conversation expires or is removed.
+// Broadcasts appear once, like direct messages. It
 // marks nothing read: the agent still receives each message from
 // check_messages. It is for people and scripts watching a session; it is
 // audited once and takes one request from the session's rate limit.
 func (s *Service) Watch(ctx context.Context, c Caller, afterID int64, fn func(Message) error) error {
-	err := s.call(ctx, "cli:watch", c.ConversationID, c.Session, func(tx Tx, now time.Time) (string, error) {
-		if err := s.checkCaller(c); err != nil {
-			return "", err
-		}
-		_, err := s.authorize(tx, c, now)
+	err := s.callAs(ctx, "cli:watch", &c, false, func(tx Tx, now time.Time) (string, error) {
+		_, _, err := s.authorizeMember(tx, &c, now)
 		return "watching", err
 	})
 	if err != nil {

@@ -31,7 +31,10 @@ type param struct {
 }
 
 func (p param) schema() map[string]any {
-	s := map[string]any{"description": p.desc}
+	s := map[string]any{}
+	if p.desc != "" {
+		s["description"] = p.desc
+	}
 	switch p.kind {
 	case "integer":
 		s["type"], s["minimum"], s["maximum"] = "integer", p.min, p.max
@@ -93,16 +96,14 @@ func inputSchema(params []param) json.RawMessage {
 	return b
 }
 
-// The common arguments of the four calls a session makes after creating or
-// joining a conversation.
+// callerParams are the arguments every call after create or join takes.
+// They are described fully once, in the server's instructions; each
+// schema carries a short reminder.
 func callerParams() []param {
 	return []param{
-		{name: "conversation_id", required: true, pattern: bridge.ConversationIDPattern,
-			desc: "The conversation id returned by create_conversation (conv_ followed by 16 hex digits); the same for both sessions."},
-		{name: "session_id", required: true, enum: bridge.Sessions,
-			desc: `Your side of the conversation: "a" if you called create_conversation, "b" if your partner gave you the conversation.`},
-		{name: "token", required: true, minLen: 64, maxLen: 64, pattern: "^[0-9a-f]{64}$",
-			desc: "Your session's secret token from create_conversation (64 lower-case hex characters). Never send it in a message."},
+		{name: "conversation_id", required: true, pattern: bridge.ConversationIDPattern},
+		{name: "token", required: true, pattern: "^[0-9a-f]{64}$", desc: "Yours; secret."},
+		{name: "session_id", pattern: bridge.MemberIDPattern, desc: "Optional."},
 	}
 }
 

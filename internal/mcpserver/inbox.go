@@ -58,7 +58,7 @@ func inboxKey(session, uri string) string { return session + "\x00" + uri }
 func (ib *inboxes) register(s *server.MCPServer) {
 	ib.srv = s
 	s.AddResourceTemplate(mcp.NewResourceTemplate(inboxTemplate, "Session inbox",
-		mcp.WithTemplateDescription("Unread messages for one session of a conversation, oldest first, as JSON; reading does not mark them read. Readable after a tool call of that session in this connection."),
+		mcp.WithTemplateDescription("Unread messages for one member of a conversation (session_id is its member id), oldest first, as JSON; reading does not mark them read. Readable after a tool call of that member in this connection."),
 		mcp.WithTemplateMIMEType("application/json"),
 	), ib.read)
 }
@@ -79,7 +79,7 @@ func (ib *inboxes) learn(ctx context.Context, c bridge.Caller) {
 		return
 	}
 	res := mcp.NewResource(uri, fmt.Sprintf("Inbox of session %s in %s", c.Session, c.ConversationID),
-		mcp.WithResourceDescription("Unread partner messages for this session, as JSON; reading does not mark them read."),
+		mcp.WithResourceDescription("Unread messages for this member, as JSON; reading does not mark them read."),
 		mcp.WithMIMEType("application/json"),
 	)
 	err := ib.srv.AddSessionResource(sid, res, ib.read)
@@ -111,8 +111,15 @@ func (ib *inboxes) read(ctx context.Context, req mcp.ReadResourceRequest) ([]mcp
 	}
 	msgs := make([]map[string]any, len(in.Messages))
 	for i, m := range in.Messages {
+		from, to := string(m.From), string(m.To)
+		if m.System {
+			from = "bridge"
+		}
+		if m.To == bridge.Broadcast {
+			to = "all"
+		}
 		msgs[i] = map[string]any{
-			"id": m.ID, "from": string(m.From), "action_type": m.ActionType, "message": m.Body,
+			"id": m.ID, "from": from, "role": m.Role, "to": to, "action_type": m.ActionType, "message": m.Body,
 			"files_involved": m.Files, "created_at": bridge.FormatTime(m.CreatedAt),
 		}
 	}

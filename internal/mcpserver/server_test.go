@@ -89,7 +89,7 @@ func newHarnessOf(t testing.TB, k kind, tune func(*bridge.Config), opts ...serve
 	t.Cleanup(func() { db.Close() })
 	clk := &clock{now: time.Date(2026, 11, 24, 12, 0, 0, 0, time.UTC)}
 	cfg := bridge.DefaultConfig()
-	cfg.SessionLimits, cfg.CreateLimits, cfg.RefusalLimits, cfg.HostRefusalLimits = nil, nil, nil, nil
+	cfg.SessionLimits, cfg.CreateLimits, cfg.CreatorLimits, cfg.RefusalLimits, cfg.HostRefusalLimits = nil, nil, nil, nil, nil
 	cfg.Now = clk.Now
 	if tune != nil {
 		tune(&cfg)

@@ -1,7 +1,7 @@
 package mcpserver
 
 // tools lists the bridge's tools: the original project's five, with its
-// names and arguments, then ours.
+// names and arguments (optional arguments added), then ours.
 func (h *handlers) tools() []tool {
 	return []tool{
 		h.createConversation(),
@@ -9,7 +9,11 @@ func (h *handlers) tools() []tool {
 		h.checkMessages(),
 		h.updateMyStatus(),
 		h.checkPartnerStatus(),
-		h.extendConversation(), // added; the original five are unchanged
+		// Added; the original five are unchanged for two members.
+		h.inviteMember(),
+		h.joinConversation(),
+		h.leaveConversation(),
+		h.extendConversation(),
 		// The original's optional pair, listed only in YOLO mode (hideYolo).
 		h.enableYoloMode(),
 		h.executeCommand(),

@@ -1,6 +1,6 @@
 // Package token derives and verifies session tokens.
 //
-// A token is HMAC-SHA256 over (conversation id, session id) keyed by a
+// A token is HMAC-SHA256 over (conversation id, member id[, generation]) keyed by a
 // server secret held in a key file. Tokens are never stored: verification
 // recomputes the token and compares in constant time, so every process that
 // reads the same key file accepts the same tokens, across restarts.
@@ -17,6 +17,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
 )
 
@@ -43,6 +44,47 @@ func (k Key) Verify(conversationID, session, tok string) bool {
 		return false
 	}
 	return hmac.Equal(got, want)
+}
+
+// domainV2 separates the tokens of generation 1 and later (seats joined by
+// invite, and rejoins) from the original tokens.
+const domainV2 = "agent-bridge token v2"
+
+// DeriveMember returns the token of one member of one conversation at one
+// generation. Generation 0 is the original derivation (Derive), so the two
+// seats of a conversation created before teams keep their tokens; a higher
+// generation folds the generation into the MAC, so a member who left and
+// rejoined never gets a token that worked before.
+func (k Key) DeriveMember(conversationID, member string, generation int) string {
+	if generation == 0 {
+		return k.Derive(conversationID, member)
+	}
+	return hex.EncodeToString(k.mac(domainV2, conversationID, member, strconv.Itoa(generation)))
+}
+
+// VerifyMember reports whether tok is the token of the member at that
+// generation, in constant time.
+func (k Key) VerifyMember(conversationID, member string, generation int, tok string) bool {
+	if generation == 0 {
+		return k.Verify(conversationID, member, tok)
+	}
+	want := k.mac(domainV2, conversationID, member, strconv.Itoa(generation))
+	got, err := hex.DecodeString(tok)
+	if err != nil || len(got) != len(want) || tok != strings.ToLower(tok) {
+		return false
+	}
+	return hmac.Equal(got, want)
+}
+
+// MAC returns the hex HMAC of parts under a subkey for purpose, for values
+// the bridge stores only as a keyed hash (invite codes).
+func (k Key) MAC(purpose string, parts ...string) string {
+	sub := k.Sub(purpose)
+	m := hmac.New(sha256.New, sub)
+	for _, p := range parts {
+		fmt.Fprintf(m, "%d:%s", len(p), p)
+	}
+	return hex.EncodeToString(m.Sum(nil))
 }
 
 // Sub derives an independent key for another purpose (for example the audit

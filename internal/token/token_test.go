@@ -106,3 +106,28 @@ func TestLoadRefuses(t *testing.T) {
 		t.Errorf("damaged key: err = %v", err)
 	}
 }
+
+func TestDeriveMemberGenerations(t *testing.T) {
+	var k Key
+	k[0] = 3
+	const conv = "conv_0123456789abcdef"
+	if k.DeriveMember(conv, "a", 0) != k.Derive(conv, "a") {
+		t.Fatal("generation 0 must be the original token")
+	}
+	g1, g2 := k.DeriveMember(conv, "worker-1", 1), k.DeriveMember(conv, "worker-1", 2)
+	if g1 == g2 || g1 == k.Derive(conv, "worker-1") {
+		t.Fatal("generations must give different tokens")
+	}
+	if len(g1) != Size || strings.ToLower(g1) != g1 {
+		t.Fatalf("token %q: want %d lower-case hex characters", g1, Size)
+	}
+	if !k.VerifyMember(conv, "worker-1", 1, g1) || k.VerifyMember(conv, "worker-1", 2, g1) || k.VerifyMember(conv, "worker-2", 1, g1) {
+		t.Fatal("a token verifies only for its member and generation")
+	}
+	if k.VerifyMember(conv, "worker-1", 1, strings.ToUpper(g1)) || k.VerifyMember(conv, "worker-1", 1, g1[:63]) {
+		t.Fatal("malformed token accepted")
+	}
+	if k.MAC("invite", "ABCD") == k.MAC("other", "ABCD") || k.MAC("invite", "ABCD") == k.MAC("invite", "ABCE") {
+		t.Fatal("MACs must separate purposes and inputs")
+	}
+}

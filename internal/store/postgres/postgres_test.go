@@ -340,7 +340,10 @@ func TestTimesKeepMilliseconds(t *testing.T) {
 		if err := tx.CreateConversation(bridge.Conversation{ID: conv, CreatedAt: at, ExpiresAt: at.Add(time.Hour)}); err != nil {
 			return err
 		}
-		if err := tx.AddMessage(&bridge.Message{ConversationID: conv, From: "a", ActionType: "info", CreatedAt: at, ReadAt: at}); err != nil {
+		if err := tx.AddMember(bridge.Membership{ConversationID: conv, Member: "b", JoinedAt: at}); err != nil {
+			return err
+		}
+		if err := tx.AddMessage(&bridge.Message{ConversationID: conv, From: "a", To: "b", ActionType: "info", CreatedAt: at, ReadAt: at}); err != nil {
 			return err
 		}
 		return tx.AppendAudit(bridge.AuditEntry{Seq: 1, At: at, Tool: "t", Outcome: "ok", PrevDigest: "p", Digest: "d"})

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sort"
 	"strings"
 	"time"
 
@@ -101,34 +100,69 @@ func (t *tx) AddMessage(m *bridge.Message) error {
 	if files == nil {
 		files = []string{}
 	}
-	var id0 *int64
+	to := m.To
+	if to == "" {
+		to = bridge.Broadcast
+	}
+	var id0, replyTo *int64
 	if m.ID != 0 {
 		id0 = &m.ID // imports keep their ids
 	}
+	if m.ReplyTo != 0 {
+		replyTo = &m.ReplyTo
+	}
+	readAt := nullTS(m.ReadAt)
 	// max(id)+1, like SQLite's rowid: every writer holds the write lock,
 	// and an imported id can never collide with a later one (a sequence
 	// would hand it out again).
 	var id int64
-	err := t.tx.QueryRow(t.ctx, `INSERT INTO messages (id, conversation_id, sender, action_type, body, files, created_at, read_at, system)
-		 VALUES (COALESCE($1, (SELECT COALESCE(max(id), 0) + 1 FROM messages)), $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id`,
-		id0, m.ConversationID, string(m.From), m.ActionType, m.Body, files, ts(m.CreatedAt), nullTS(m.ReadAt), m.System).Scan(&id)
+	err := t.tx.QueryRow(t.ctx, `INSERT INTO messages (id, conversation_id, sender, recipient, reply_to, action_type, body, files, created_at, system)
+		 VALUES (COALESCE($1, (SELECT COALESCE(max(id), 0) + 1 FROM messages)), $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id`,
+		id0, m.ConversationID, string(m.From), string(to), replyTo, m.ActionType, m.Body, files, ts(m.CreatedAt), m.System).Scan(&id)
 	if err != nil {
 		return t.fail("add message", err)
 	}
-	m.ID = id
-	return nil
+	m.ID, m.To = id, to
+	// Fan out: one inbox row per recipient, and their counters, in two
+	// statements however many members there are.
+	if to == bridge.Broadcast {
+		if _, err := t.exec("deliver message", `INSERT INTO inbox (conversation_id, member_id, message_id, read_at)
+			SELECT conversation_id, member_id, $1, $2::timestamptz FROM members WHERE conversation_id = $3 AND left_at IS NULL AND member_id <> $4`,
+			id, readAt, m.ConversationID, string(m.From)); err != nil {
+			return err
+		}
+		if readAt == nil {
+			_, err = t.exec("count unread", `UPDATE members SET unread = unread + 1 WHERE conversation_id = $1 AND left_at IS NULL AND member_id <> $2`,
+				m.ConversationID, string(m.From))
+		}
+		return err
+	}
+	if _, err := t.exec("deliver message", `INSERT INTO inbox (conversation_id, member_id, message_id, read_at) VALUES ($1, $2, $3, $4)`,
+		m.ConversationID, string(to), id, readAt); err != nil {
+		return err
+	}
+	if readAt == nil {
+		_, err = t.exec("count unread", `UPDATE members SET unread = unread + 1 WHERE conversation_id = $1 AND member_id = $2`,
+			m.ConversationID, string(to))
+	}
+	return err
 }
 
-const messageColumns = `id, conversation_id, sender, action_type, body, files, created_at, read_at, system`
+const messageColumns = `m.id, m.conversation_id, m.sender, m.recipient, m.reply_to, m.action_type, m.body, m.files, m.created_at, m.system`
 
+// scanMessage reads a row of messageColumns followed by a read time.
 func scanMessage(row pgx.CollectableRow) (bridge.Message, error) {
 	var m bridge.Message
-	var from string
+	var from, to string
 	var read *time.Time
-	if err := row.Scan(&m.ID, &m.ConversationID, &from, &m.ActionType, &m.Body, &m.Files, &m.CreatedAt, &read, &m.System); err != nil {
+	var replyTo *int64
+	if err := row.Scan(&m.ID, &m.ConversationID, &from, &to, &replyTo, &m.ActionType, &m.Body, &m.Files, &m.CreatedAt, &m.System, &read); err != nil {
 		return m, err
 	}
-	m.From = bridge.Session(from)
+	m.From, m.To = bridge.Member(from), bridge.Member(to)
+	if replyTo != nil {
+		m.ReplyTo = *replyTo
+	}
 	if m.Files == nil {
 		m.Files = []string{} // as SQLite's JSON "[]" decodes
 	}
@@ -151,23 +185,36 @@ func (t *tx) messages(what, query string, args ...any) ([]bridge.Message, error)
 	return msgs, nil
 }
 
-func (t *tx) TakeUnread(conversationID string, to bridge.Session, now time.Time) ([]bridge.Message, error) {
-	// One statement finds and marks, and every writer holds the write
-	// lock: no other transaction can take the same rows, on any node.
-	msgs, err := t.messages("take unread messages", `UPDATE messages SET read_at = $1
-		 WHERE conversation_id = $2 AND sender = $3 AND read_at IS NULL
-		 RETURNING `+messageColumns,
-		ts(now), conversationID, string(to.Partner()))
-	if err != nil {
+const inboxQuery = `SELECT ` + messageColumns + `, i.read_at FROM inbox i JOIN messages m ON m.id = i.message_id
+	WHERE i.conversation_id = $1 AND i.member_id = $2`
+
+func (t *tx) TakeUnread(conversationID string, to bridge.Member, now time.Time, limit int) ([]bridge.Message, error) {
+	msgs, err := t.PeekUnread(conversationID, to, limit)
+	if err != nil || len(msgs) == 0 {
+		return msgs, err
+	}
+	// Every writer holds the write lock: the rows just read are exactly
+	// the unread ones up to the last id.
+	last := msgs[len(msgs)-1].ID
+	if _, err := t.exec("take unread messages", `UPDATE inbox SET read_at = $1
+		 WHERE conversation_id = $2 AND member_id = $3 AND read_at IS NULL AND message_id <= $4`,
+		ts(now), conversationID, string(to), last); err != nil {
 		return nil, err
 	}
-	// RETURNING order is unspecified.
-	sort.Slice(msgs, func(i, j int) bool { return msgs[i].ID < msgs[j].ID })
+	if _, err := t.exec("count unread", `UPDATE members SET unread = greatest(unread - $1, 0) WHERE conversation_id = $2 AND member_id = $3`,
+		len(msgs), conversationID, string(to)); err != nil {
+		return nil, err
+	}
+	for i := range msgs {
+		msgs[i].ReadAt = fromTS(ts(now))
+	}
 	return msgs, nil
 }
 
 func (t *tx) Messages(conversationID string) ([]bridge.Message, error) {
-	return t.messages("read messages", `SELECT `+messageColumns+` FROM messages WHERE conversation_id = $1 ORDER BY id`, conversationID)
+	// A message counts as read once every recipient has read it.
+	return t.messages("read messages", `SELECT `+messageColumns+`, (SELECT CASE WHEN count(*) > 0 AND count(i.read_at) = count(*) THEN max(i.read_at) END
+		FROM inbox i WHERE i.message_id = m.id) FROM messages m WHERE m.conversation_id = $1 ORDER BY m.id`, conversationID)
 }
 
 func (t *tx) count(what, query string, args ...any) (int, error) {
@@ -178,36 +225,43 @@ func (t *tx) count(what, query string, args ...any) (int, error) {
 	return n, nil
 }
 
-func (t *tx) UnreadCount(conversationID string, to bridge.Session) (int, error) {
-	return t.count("count unread messages",
-		`SELECT count(*) FROM messages WHERE conversation_id = $1 AND sender = $2 AND read_at IS NULL`,
-		conversationID, string(to.Partner()))
+func (t *tx) UnreadCount(conversationID string, to bridge.Member) (int, error) {
+	var n int
+	err := t.tx.QueryRow(t.ctx, `SELECT unread FROM members WHERE conversation_id = $1 AND member_id = $2`,
+		conversationID, string(to)).Scan(&n)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, t.fail("count unread messages", err)
+	}
+	return n, nil
 }
 
-func (t *tx) PeekUnread(conversationID string, to bridge.Session) ([]bridge.Message, error) {
-	return t.messages("peek unread messages", `SELECT `+messageColumns+` FROM messages
-		WHERE conversation_id = $1 AND sender = $2 AND read_at IS NULL ORDER BY id`,
-		conversationID, string(to.Partner()))
+func (t *tx) PeekUnread(conversationID string, to bridge.Member, limit int) ([]bridge.Message, error) {
+	return t.messages("read unread messages", inboxQuery+` AND i.read_at IS NULL ORDER BY i.message_id LIMIT $3`,
+		conversationID, string(to), limit)
 }
 
-func (t *tx) History(conversationID string, to bridge.Session, afterID int64, since time.Time, limit int) ([]bridge.Message, error) {
-	return t.messages("read message history", `SELECT `+messageColumns+` FROM messages
-		WHERE conversation_id = $1 AND sender = $2 AND id > $3 AND created_at >= $4 ORDER BY id LIMIT $5`,
-		conversationID, string(to.Partner()), afterID, ts(since), limit)
+func (t *tx) History(conversationID string, to bridge.Member, afterID int64, since time.Time, limit int) ([]bridge.Message, error) {
+	return t.messages("read message history", inboxQuery+` AND i.message_id > $3 AND m.created_at >= $4 ORDER BY i.message_id LIMIT $5`,
+		conversationID, string(to), afterID, ts(since), limit)
 }
 
-func (t *tx) Receipt(conversationID string, from bridge.Session) (bridge.Receipt, error) {
+func (t *tx) Receipt(conversationID string, from, to bridge.Member) (bridge.Receipt, error) {
 	var r bridge.Receipt
 	var err error
 	r.Unread, err = t.count("read receipt",
-		`SELECT count(*) FROM messages WHERE conversation_id = $1 AND sender = $2 AND read_at IS NULL`,
-		conversationID, string(from))
+		`SELECT count(*) FROM inbox i JOIN messages m ON m.id = i.message_id
+		 WHERE i.conversation_id = $1 AND m.sender = $2 AND ($3 = '' OR i.member_id = $3) AND i.read_at IS NULL`,
+		conversationID, string(from), string(to))
 	if err != nil {
 		return r, err
 	}
-	err = t.tx.QueryRow(t.ctx, `SELECT id, read_at FROM messages
-		WHERE conversation_id = $1 AND sender = $2 AND read_at IS NOT NULL ORDER BY id DESC LIMIT 1`,
-		conversationID, string(from)).Scan(&r.LastReadID, &r.LastReadAt)
+	err = t.tx.QueryRow(t.ctx, `SELECT i.message_id, i.read_at FROM inbox i JOIN messages m ON m.id = i.message_id
+		WHERE i.conversation_id = $1 AND m.sender = $2 AND ($3 = '' OR i.member_id = $3) AND i.read_at IS NOT NULL
+		ORDER BY i.message_id DESC, i.read_at DESC LIMIT 1`,
+		conversationID, string(from), string(to)).Scan(&r.LastReadID, &r.LastReadAt)
 	switch {
 	case errors.Is(err, pgx.ErrNoRows):
 		return r, nil
@@ -223,18 +277,23 @@ func (t *tx) SetExpiry(conversationID string, expires time.Time) error {
 	return err
 }
 
-func (t *tx) SetState(conversationID string, s bridge.Session, status string, at time.Time) error {
-	_, err := t.exec("set status",
-		`INSERT INTO statuses (conversation_id, session, status, heartbeat) VALUES ($1, $2, $3, $4)
-		 ON CONFLICT (conversation_id, session) DO UPDATE SET status = excluded.status, heartbeat = excluded.heartbeat`,
-		conversationID, string(s), status, ts(at))
-	return err
+func (t *tx) SetState(conversationID string, s bridge.Member, status string, at time.Time) error {
+	tag, err := t.exec("set status",
+		`UPDATE members SET status = $1, heartbeat = $2 WHERE conversation_id = $3 AND member_id = $4`,
+		status, ts(at), conversationID, string(s))
+	if err != nil {
+		return err
+	}
+	if tag.RowsAffected() != 1 {
+		return fmt.Errorf("set status: no member %s in %s", s, conversationID)
+	}
+	return nil
 }
 
-func (t *tx) State(conversationID string, s bridge.Session) (bridge.SessionState, error) {
+func (t *tx) State(conversationID string, s bridge.Member) (bridge.SessionState, error) {
 	st := bridge.SessionState{Session: s, Status: bridge.StatusUnknown}
-	var hb time.Time
-	err := t.tx.QueryRow(t.ctx, `SELECT status, heartbeat FROM statuses WHERE conversation_id = $1 AND session = $2`,
+	var hb *time.Time
+	err := t.tx.QueryRow(t.ctx, `SELECT status, heartbeat FROM members WHERE conversation_id = $1 AND member_id = $2`,
 		conversationID, string(s)).Scan(&st.Status, &hb)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return st, nil
@@ -242,15 +301,16 @@ func (t *tx) State(conversationID string, s bridge.Session) (bridge.SessionState
 	if err != nil {
 		return st, t.fail("read status", err)
 	}
-	st.Heartbeat = fromTS(hb)
+	if hb != nil {
+		st.Heartbeat = fromTS(*hb)
+	}
 	return st, nil
 }
 
-func (t *tx) Touch(conversationID string, s bridge.Session, at time.Time) error {
+func (t *tx) Touch(conversationID string, s bridge.Member, at time.Time) error {
 	_, err := t.exec("record heartbeat",
-		`INSERT INTO statuses (conversation_id, session, status, heartbeat) VALUES ($1, $2, $3, $4)
-		 ON CONFLICT (conversation_id, session) DO UPDATE SET heartbeat = greatest(statuses.heartbeat, excluded.heartbeat)`,
-		conversationID, string(s), bridge.StatusUnknown, ts(at))
+		`UPDATE members SET heartbeat = greatest(heartbeat, $1) WHERE conversation_id = $2 AND member_id = $3`,
+		ts(at), conversationID, string(s))
 	return err
 }
 
@@ -410,8 +470,8 @@ func (t *tx) DeleteExpired(now time.Time) (bridge.Cleanup, error) {
 		`SELECT count(*) FROM messages WHERE conversation_id IN (`+expired+`)`, ts(now)); err != nil {
 		return out, err
 	}
-	if out.Statuses, err = t.count("cleanup: count statuses",
-		`SELECT count(*) FROM statuses WHERE conversation_id IN (`+expired+`)`, ts(now)); err != nil {
+	if out.Statuses, err = t.count("cleanup: count members",
+		`SELECT count(*) FROM members WHERE conversation_id IN (`+expired+`)`, ts(now)); err != nil {
 		return out, err
 	}
 	// A session's subject is "<conversation id>/<session>"; subjects without
@@ -425,7 +485,7 @@ func (t *tx) DeleteExpired(now time.Time) (bridge.Cleanup, error) {
 	if _, err := t.exec("cleanup: forget old rate events", `DELETE FROM rate_events WHERE at < $1`, ts(now.Add(-bridge.RateMemory))); err != nil {
 		return out, err
 	}
-	// Messages, statuses, endpoints and silences go with their
+	// Messages, inboxes, members, invites, endpoints and silences go with their
 	// conversation (ON DELETE CASCADE).
 	tag, err := t.exec("cleanup: delete conversations", `DELETE FROM conversations WHERE expires_at <= $1`, ts(now))
 	if err != nil {

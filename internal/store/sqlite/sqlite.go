@@ -108,6 +108,9 @@ func dsn(path, txlock string, queryOnly bool) string {
 		"_pragma=journal_mode(WAL)",
 		"_pragma=synchronous(FULL)",
 		"_pragma=foreign_keys(1)",
+		// Statement journals (a multi-row insert inside a transaction)
+		// and sorts stay in memory instead of temporary files.
+		"_pragma=temp_store(2)",
 		"_txlock=" + txlock,
 	}
 	if queryOnly {

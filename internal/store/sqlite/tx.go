@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"sort"
 	"strings"
 	"time"
 
@@ -131,38 +130,68 @@ func (t *tx) AddMessage(m *bridge.Message) error {
 	if err != nil {
 		return fmt.Errorf("add message: encode files: %w", err)
 	}
+	to := m.To
+	if to == "" {
+		to = bridge.Broadcast
+	}
 	var id int64
-	var id0, readAt any
+	var id0, readAt, replyTo any
 	if m.ID != 0 {
 		id0 = m.ID // imports keep their ids
 	}
 	if !m.ReadAt.IsZero() {
 		readAt = ms(m.ReadAt)
 	}
-	err = t.queryRow(`INSERT INTO messages (id, conversation_id, sender, action_type, body, files, created_at, read_at, system)
-		 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
-		id0, m.ConversationID, string(m.From), m.ActionType, m.Body, string(fj), ms(m.CreatedAt), readAt, m.System).Scan(&id)
+	if m.ReplyTo != 0 {
+		replyTo = m.ReplyTo
+	}
+	err = t.queryRow(`INSERT INTO messages (id, conversation_id, sender, recipient, reply_to, action_type, body, files, created_at, system)
+		 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+		id0, m.ConversationID, string(m.From), string(to), replyTo, m.ActionType, m.Body, string(fj), ms(m.CreatedAt), m.System).Scan(&id)
 	if err != nil {
 		return fmt.Errorf("add message: %w", err)
 	}
-	m.ID = id
-	return nil
+	m.ID, m.To = id, to
+	// Fan out: one inbox row per recipient, and their counters, in three
+	// statements however many members there are.
+	if to == bridge.Broadcast {
+		if _, err := t.exec("deliver message", `INSERT INTO inbox (conversation_id, member_id, message_id, read_at)
+			SELECT conversation_id, member_id, ?, ? FROM members WHERE conversation_id = ? AND left_at IS NULL AND member_id <> ?`,
+			id, readAt, m.ConversationID, string(m.From)); err != nil {
+			return err
+		}
+		if readAt == nil {
+			_, err = t.exec("count unread", `UPDATE members SET unread = unread + 1 WHERE conversation_id = ? AND left_at IS NULL AND member_id <> ?`,
+				m.ConversationID, string(m.From))
+		}
+		return err
+	}
+	if _, err := t.exec("deliver message", `INSERT INTO inbox (conversation_id, member_id, message_id, read_at) VALUES (?, ?, ?, ?)`,
+		m.ConversationID, string(to), id, readAt); err != nil {
+		return err
+	}
+	if readAt == nil {
+		_, err = t.exec("count unread", `UPDATE members SET unread = unread + 1 WHERE conversation_id = ? AND member_id = ?`,
+			m.ConversationID, string(to))
+	}
+	return err
 }
 
-const messageColumns = `id, conversation_id, sender, action_type, body, files, created_at, read_at, system`
+const messageColumns = `m.id, m.conversation_id, m.sender, m.recipient, m.reply_to, m.action_type, m.body, m.files, m.created_at, m.system`
 
+// scanMessages reads rows of messageColumns followed by a read time.
 func scanMessages(rows *sql.Rows) ([]bridge.Message, error) {
 	defer rows.Close()
 	var out []bridge.Message
 	for rows.Next() {
 		var m bridge.Message
-		var from, files string
+		var from, to, files string
 		var created int64
-		var read sql.NullInt64
-		if err := rows.Scan(&m.ID, &m.ConversationID, &from, &m.ActionType, &m.Body, &files, &created, &read, &m.System); err != nil {
+		var read, replyTo sql.NullInt64
+		if err := rows.Scan(&m.ID, &m.ConversationID, &from, &to, &replyTo, &m.ActionType, &m.Body, &files, &created, &m.System, &read); err != nil {
 			return nil, err
 		}
-		m.From = bridge.Session(from)
+		m.From, m.To, m.ReplyTo = bridge.Member(from), bridge.Member(to), replyTo.Int64
 		if err := json.Unmarshal([]byte(files), &m.Files); err != nil {
 			return nil, fmt.Errorf("message %d: decode files: %w", m.ID, err)
 		}
@@ -175,27 +204,36 @@ func scanMessages(rows *sql.Rows) ([]bridge.Message, error) {
 	return out, rows.Err()
 }
 
-func (t *tx) TakeUnread(conversationID string, to bridge.Session, now time.Time) ([]bridge.Message, error) {
-	// One statement finds and marks: no other transaction can take the
-	// same rows, in this process or another.
-	rows, err := t.query(`UPDATE messages SET read_at = ?
-		 WHERE conversation_id = ? AND sender = ? AND read_at IS NULL
-		 RETURNING `+messageColumns,
-		ms(now), conversationID, string(to.Partner()))
-	if err != nil {
-		return nil, fmt.Errorf("take unread messages: %w", err)
+const inboxQuery = `SELECT ` + messageColumns + `, i.read_at FROM inbox i JOIN messages m ON m.id = i.message_id
+	WHERE i.conversation_id = ? AND i.member_id = ?`
+
+func (t *tx) TakeUnread(conversationID string, to bridge.Member, now time.Time, limit int) ([]bridge.Message, error) {
+	msgs, err := t.PeekUnread(conversationID, to, limit)
+	if err != nil || len(msgs) == 0 {
+		return msgs, err
 	}
-	msgs, err := scanMessages(rows)
-	if err != nil {
-		return nil, fmt.Errorf("take unread messages: %w", err)
+	// Writers are serialised: the rows just read are exactly the unread
+	// ones up to the last id.
+	last := msgs[len(msgs)-1].ID
+	if _, err := t.exec("take unread messages", `UPDATE inbox INDEXED BY inbox_unread SET read_at = ?
+		 WHERE conversation_id = ? AND member_id = ? AND read_at IS NULL AND message_id <= ?`,
+		ms(now), conversationID, string(to), last); err != nil {
+		return nil, err
 	}
-	// RETURNING order is unspecified.
-	sort.Slice(msgs, func(i, j int) bool { return msgs[i].ID < msgs[j].ID })
+	if _, err := t.exec("count unread", `UPDATE members SET unread = max(unread - ?, 0) WHERE conversation_id = ? AND member_id = ?`,
+		len(msgs), conversationID, string(to)); err != nil {
+		return nil, err
+	}
+	for i := range msgs {
+		msgs[i].ReadAt = fromMS(ms(now))
+	}
 	return msgs, nil
 }
 
 func (t *tx) Messages(conversationID string) ([]bridge.Message, error) {
-	rows, err := t.query(`SELECT `+messageColumns+` FROM messages WHERE conversation_id = ? ORDER BY id`, conversationID)
+	// A message counts as read once every recipient has read it.
+	rows, err := t.query(`SELECT `+messageColumns+`, (SELECT CASE WHEN count(*) > 0 AND count(i.read_at) = count(*) THEN max(i.read_at) END
+		FROM inbox i WHERE i.message_id = m.id) FROM messages m WHERE m.conversation_id = ? ORDER BY m.id`, conversationID)
 	if err != nil {
 		return nil, fmt.Errorf("read messages: %w", err)
 	}
@@ -206,28 +244,36 @@ func (t *tx) Messages(conversationID string) ([]bridge.Message, error) {
 	return msgs, nil
 }
 
-func (t *tx) UnreadCount(conversationID string, to bridge.Session) (int, error) {
+func (t *tx) UnreadCount(conversationID string, to bridge.Member) (int, error) {
 	var n int
-	err := t.queryRow(`SELECT count(*) FROM messages WHERE conversation_id = ? AND sender = ? AND read_at IS NULL`,
-		conversationID, string(to.Partner())).Scan(&n)
+	err := t.queryRow(`SELECT unread FROM members WHERE conversation_id = ? AND member_id = ?`,
+		conversationID, string(to)).Scan(&n)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, nil
+	}
 	if err != nil {
 		return 0, fmt.Errorf("count unread messages: %w", err)
 	}
 	return n, nil
 }
 
-func (t *tx) SetState(conversationID string, s bridge.Session, status string, at time.Time) error {
-	_, err := t.exec("set status",
-		`INSERT INTO statuses (conversation_id, session, status, heartbeat) VALUES (?, ?, ?, ?)
-		 ON CONFLICT (conversation_id, session) DO UPDATE SET status = excluded.status, heartbeat = excluded.heartbeat`,
-		conversationID, string(s), status, ms(at))
-	return err
+func (t *tx) SetState(conversationID string, s bridge.Member, status string, at time.Time) error {
+	r, err := t.exec("set status",
+		`UPDATE members SET status = ?, heartbeat = ? WHERE conversation_id = ? AND member_id = ?`,
+		status, ms(at), conversationID, string(s))
+	if err != nil {
+		return err
+	}
+	if n, err := r.RowsAffected(); err != nil || n != 1 {
+		return fmt.Errorf("set status: no member %s in %s (%v)", s, conversationID, err)
+	}
+	return nil
 }
 
-func (t *tx) State(conversationID string, s bridge.Session) (bridge.SessionState, error) {
+func (t *tx) State(conversationID string, s bridge.Member) (bridge.SessionState, error) {
 	st := bridge.SessionState{Session: s, Status: bridge.StatusUnknown}
-	var hb int64
-	err := t.queryRow(`SELECT status, heartbeat FROM statuses WHERE conversation_id = ? AND session = ?`,
+	var hb sql.NullInt64
+	err := t.queryRow(`SELECT status, heartbeat FROM members WHERE conversation_id = ? AND member_id = ?`,
 		conversationID, string(s)).Scan(&st.Status, &hb)
 	if errors.Is(err, sql.ErrNoRows) {
 		return st, nil
@@ -235,7 +281,9 @@ func (t *tx) State(conversationID string, s bridge.Session) (bridge.SessionState
 	if err != nil {
 		return st, fmt.Errorf("read status: %w", err)
 	}
-	st.Heartbeat = fromMS(hb)
+	if hb.Valid {
+		st.Heartbeat = fromMS(hb.Int64)
+	}
 	return st, nil
 }
 
@@ -352,7 +400,7 @@ func (t *tx) DeleteExpired(now time.Time) (bridge.Cleanup, error) {
 		query string
 	}{
 		{&out.Messages, `SELECT count(*) FROM messages WHERE conversation_id IN (` + expired + `)`},
-		{&out.Statuses, `SELECT count(*) FROM statuses WHERE conversation_id IN (` + expired + `)`},
+		{&out.Statuses, `SELECT count(*) FROM members WHERE conversation_id IN (` + expired + `)`},
 	}
 	for _, c := range counts {
 		if err := t.queryRow(c.query, ms(now)).Scan(c.n); err != nil {
@@ -368,7 +416,8 @@ func (t *tx) DeleteExpired(now time.Time) (bridge.Cleanup, error) {
 	if _, err := t.exec("cleanup: forget old rate events", `DELETE FROM rate_events WHERE at < ?`, ms(now.Add(-bridge.RateMemory))); err != nil {
 		return out, err
 	}
-	// Messages and statuses go with their conversation (ON DELETE CASCADE).
+	// Messages, inboxes, members and invites go with their conversation
+	// (ON DELETE CASCADE).
 	r, err := t.exec("cleanup: delete conversations", `DELETE FROM conversations WHERE expires_at <= ?`, ms(now))
 	if err != nil {
 		return out, err
@@ -381,24 +430,25 @@ func (t *tx) DeleteExpired(now time.Time) (bridge.Cleanup, error) {
 	return out, nil
 }
 
-func (t *tx) PeekUnread(conversationID string, to bridge.Session) ([]bridge.Message, error) {
-	rows, err := t.query(`SELECT `+messageColumns+` FROM messages
-		WHERE conversation_id = ? AND sender = ? AND read_at IS NULL ORDER BY id`,
-		conversationID, string(to.Partner()))
+func (t *tx) PeekUnread(conversationID string, to bridge.Member, limit int) ([]bridge.Message, error) {
+	// Without statistics the planner would walk the conversation's whole
+	// inbox by primary key; the partial index holds only unread rows.
+	rows, err := t.query(`SELECT `+messageColumns+`, i.read_at FROM inbox i INDEXED BY inbox_unread JOIN messages m ON m.id = i.message_id
+		WHERE i.conversation_id = ? AND i.member_id = ? AND i.read_at IS NULL ORDER BY i.message_id LIMIT ?`,
+		conversationID, string(to), limit)
 	if err != nil {
-		return nil, fmt.Errorf("peek unread messages: %w", err)
+		return nil, fmt.Errorf("read unread messages: %w", err)
 	}
 	msgs, err := scanMessages(rows)
 	if err != nil {
-		return nil, fmt.Errorf("peek unread messages: %w", err)
+		return nil, fmt.Errorf("read unread messages: %w", err)
 	}
 	return msgs, nil
 }
 
-func (t *tx) History(conversationID string, to bridge.Session, afterID int64, since time.Time, limit int) ([]bridge.Message, error) {
-	rows, err := t.query(`SELECT `+messageColumns+` FROM messages
-		WHERE conversation_id = ? AND sender = ? AND id > ? AND created_at >= ? ORDER BY id LIMIT ?`,
-		conversationID, string(to.Partner()), afterID, ms(since), limit)
+func (t *tx) History(conversationID string, to bridge.Member, afterID int64, since time.Time, limit int) ([]bridge.Message, error) {
+	rows, err := t.query(inboxQuery+` AND i.message_id > ? AND m.created_at >= ? ORDER BY i.message_id LIMIT ?`,
+		conversationID, string(to), afterID, ms(since), limit)
 	if err != nil {
 		return nil, fmt.Errorf("read message history: %w", err)
 	}
@@ -409,17 +459,19 @@ func (t *tx) History(conversationID string, to bridge.Session, afterID int64, si
 	return msgs, nil
 }
 
-func (t *tx) Receipt(conversationID string, from bridge.Session) (bridge.Receipt, error) {
+func (t *tx) Receipt(conversationID string, from, to bridge.Member) (bridge.Receipt, error) {
 	var r bridge.Receipt
-	err := t.queryRow(`SELECT count(*) FROM messages WHERE conversation_id = ? AND sender = ? AND read_at IS NULL`,
-		conversationID, string(from)).Scan(&r.Unread)
+	err := t.queryRow(`SELECT count(*) FROM inbox i INDEXED BY inbox_unread JOIN messages m ON m.id = i.message_id
+		WHERE i.conversation_id = ? AND m.sender = ? AND (? = '' OR i.member_id = ?) AND i.read_at IS NULL`,
+		conversationID, string(from), string(to), string(to)).Scan(&r.Unread)
 	if err != nil {
 		return r, fmt.Errorf("read receipt: %w", err)
 	}
 	var readAt int64
-	err = t.queryRow(`SELECT id, read_at FROM messages
-		WHERE conversation_id = ? AND sender = ? AND read_at IS NOT NULL ORDER BY id DESC LIMIT 1`,
-		conversationID, string(from)).Scan(&r.LastReadID, &readAt)
+	err = t.queryRow(`SELECT i.message_id, i.read_at FROM inbox i JOIN messages m ON m.id = i.message_id
+		WHERE i.conversation_id = ? AND m.sender = ? AND (? = '' OR i.member_id = ?) AND i.read_at IS NOT NULL
+		ORDER BY i.message_id DESC, i.read_at DESC LIMIT 1`,
+		conversationID, string(from), string(to), string(to)).Scan(&r.LastReadID, &readAt)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
 		return r, nil
@@ -430,11 +482,10 @@ func (t *tx) Receipt(conversationID string, from bridge.Session) (bridge.Receipt
 	return r, nil
 }
 
-func (t *tx) Touch(conversationID string, s bridge.Session, at time.Time) error {
+func (t *tx) Touch(conversationID string, s bridge.Member, at time.Time) error {
 	_, err := t.exec("record heartbeat",
-		`INSERT INTO statuses (conversation_id, session, status, heartbeat) VALUES (?, ?, ?, ?)
-		 ON CONFLICT (conversation_id, session) DO UPDATE SET heartbeat = max(heartbeat, excluded.heartbeat)`,
-		conversationID, string(s), bridge.StatusUnknown, ms(at))
+		`UPDATE members SET heartbeat = max(coalesce(heartbeat, 0), ?) WHERE conversation_id = ? AND member_id = ?`,
+		ms(at), conversationID, string(s))
 	return err
 }
 

@@ -38,6 +38,10 @@ func Run(t *testing.T, newDB NewDB) {
 		{"ImportedIDsAreKeptOrRefused", importedIDs},
 		{"FailedUpdateLeavesNothing", failedUpdateLeavesNothing},
 		{"ApprovalsRoundTripAndFilter", approvalsRoundTrip},
+		{"MembersJoinLeaveRejoin", membersRoundTrip},
+		{"InvitesRedeemedOnceAcrossHandles", invitesRoundTrip},
+		{"BroadcastFansOutOncePerMember", broadcastFanOut},
+		{"TakeUnreadPagesAndCounts", takeUnreadPages},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, newDB(t)) })
@@ -58,10 +62,24 @@ func view(t *testing.T, s bridge.Store, fn func(bridge.Tx) error) {
 	}
 }
 
-func addConversation(t *testing.T, s bridge.Store, id string, expires time.Time) {
+// addConversation adds a conversation with members a and b, and any more
+// members named.
+func addConversation(t *testing.T, s bridge.Store, id string, expires time.Time, more ...bridge.Member) {
 	t.Helper()
 	update(t, s, func(tx bridge.Tx) error {
-		return tx.CreateConversation(bridge.Conversation{ID: id, RoleA: "backend", RoleB: "frontend", CreatedAt: t0, ExpiresAt: expires})
+		if err := tx.CreateConversation(bridge.Conversation{ID: id, RoleA: "backend", RoleB: "frontend", CreatedAt: t0, ExpiresAt: expires}); err != nil {
+			return err
+		}
+		for i, m := range append([]bridge.Member{"a", "b"}, more...) {
+			gen := 0
+			if i >= 2 {
+				gen = 1
+			}
+			if err := tx.AddMember(bridge.Membership{ConversationID: id, Member: m, Role: "role of " + string(m), Generation: gen, JoinedAt: t0.Add(time.Duration(i) * time.Millisecond)}); err != nil {
+				return err
+			}
+		}
+		return nil
 	})
 }
 
@@ -94,7 +112,7 @@ func takeUnreadExactlyOnce(t *testing.T, open func(t *testing.T) bridge.Store) {
 			for deadline := time.Now().Add(time.Minute); time.Now().Before(deadline); {
 				var got []bridge.Message
 				err := s.Update(context.Background(), func(tx bridge.Tx) (err error) {
-					got, err = tx.TakeUnread(conv, "b", t0)
+					got, err = tx.TakeUnread(conv, "b", t0, 1000)
 					return err
 				})
 				if err != nil {
@@ -126,7 +144,7 @@ func takeUnreadExactlyOnce(t *testing.T, open func(t *testing.T) bridge.Store) {
 		}
 	}
 	update(t, h2, func(tx bridge.Tx) error {
-		got, err := tx.TakeUnread(conv, "a", t0)
+		got, err := tx.TakeUnread(conv, "a", t0, 1000)
 		if len(got) != 0 {
 			t.Errorf("the sender received its own messages")
 		}
@@ -158,7 +176,7 @@ func deleteExpiredKeepsAudit(t *testing.T, open func(t *testing.T) bridge.Store)
 		got, err = tx.DeleteExpired(t0.Add(2 * time.Minute))
 		return err
 	})
-	if got != (bridge.Cleanup{Conversations: 1, Messages: 1, Statuses: 1}) {
+	if got != (bridge.Cleanup{Conversations: 1, Messages: 1, Statuses: 2}) {
 		t.Fatalf("cleanup %+v", got)
 	}
 	view(t, db, func(tx bridge.Tx) error {
@@ -383,7 +401,7 @@ func receiptHistoryTouch(t *testing.T, open func(t *testing.T) bridge.Store) {
 				return err
 			}
 		}
-		if _, err := tx.TakeUnread(conv, "b", t0.Add(time.Minute)); err != nil {
+		if _, err := tx.TakeUnread(conv, "b", t0.Add(time.Minute), 100); err != nil {
 			return err
 		}
 		if err := addMessage(tx, conv, "a", "3"); err != nil {
@@ -398,16 +416,16 @@ func receiptHistoryTouch(t *testing.T, open func(t *testing.T) bridge.Store) {
 		return tx.Touch(conv, "b", t0.Add(3*time.Minute))
 	})
 	view(t, db, func(tx bridge.Tx) error {
-		r, err := tx.Receipt(conv, "a")
+		r, err := tx.Receipt(conv, "a", "")
 		if err != nil || r.Unread != 1 || r.LastReadID == 0 || !r.LastReadAt.Equal(t0.Add(time.Minute)) {
 			t.Errorf("receipt %+v %v", r, err)
 		}
 		all, _ := tx.History(conv, "b", 0, time.Time{}, 10)
 		page, _ := tx.History(conv, "b", all[1].ID, time.Time{}, 1)
-		if len(all) != 4 || len(page) != 1 || page[0].ID != all[2].ID || all[3].ReadAt.IsZero() != true {
+		if len(all) != 4 || len(page) != 1 || page[0].ID != all[2].ID || !all[3].ReadAt.IsZero() {
 			t.Errorf("history %d messages, page %+v", len(all), page)
 		}
-		peek, _ := tx.PeekUnread(conv, "b")
+		peek, _ := tx.PeekUnread(conv, "b", 100)
 		if len(peek) != 1 || peek[0].Body != "3" {
 			t.Errorf("peek %+v", peek)
 		}
@@ -587,6 +605,244 @@ func approvalsRoundTrip(t *testing.T, open func(t *testing.T) bridge.Store) {
 	view(t, h2, func(tx bridge.Tx) error {
 		if _, err := tx.Approval(elsewhere.ID); !bridge.IsNotFound(err) {
 			t.Errorf("approval of a removed conversation: got %v, want not found", err)
+		}
+		return nil
+	})
+}
+
+func membersRoundTrip(t *testing.T, open func(t *testing.T) bridge.Store) {
+	h1, h2 := open(t), open(t)
+	const conv = "conv_0000000000000b01"
+	addConversation(t, h1, conv, t0.Add(time.Hour), "worker-1")
+	update(t, h2, func(tx bridge.Tx) error {
+		if err := tx.SetState(conv, "worker-1", "working", t0.Add(time.Second)); err != nil {
+			return err
+		}
+		return tx.RemoveMember(conv, "worker-1", t0.Add(time.Minute))
+	})
+	view(t, h1, func(tx bridge.Tx) error {
+		m, err := tx.Member(conv, "worker-1")
+		if err != nil {
+			return err
+		}
+		if m.Active() || !m.LeftAt.Equal(t0.Add(time.Minute)) || m.Generation != 1 || m.Status != "working" || m.Role != "role of worker-1" {
+			t.Errorf("removed member %+v", m)
+		}
+		if _, err := tx.Member(conv, "nobody"); !bridge.IsNotFound(err) {
+			t.Errorf("unknown member: got %v, want not found", err)
+		}
+		all, err := tx.Members(conv)
+		if err != nil || len(all) != 3 || all[0].Member != "a" || all[2].Member != "worker-1" {
+			t.Errorf("members %+v %v", all, err)
+		}
+		if !all[0].Heartbeat.IsZero() || all[0].Status != bridge.StatusUnknown {
+			t.Errorf("a member that never called: %+v", all[0])
+		}
+		return nil
+	})
+	// A rejoin readmits the member under a new generation and role.
+	update(t, h2, func(tx bridge.Tx) error {
+		return tx.AddMember(bridge.Membership{ConversationID: conv, Member: "worker-1", Role: "reviewer", Generation: 2, JoinedAt: t0.Add(2 * time.Minute), Heartbeat: t0.Add(2 * time.Minute)})
+	})
+	view(t, h1, func(tx bridge.Tx) error {
+		m, err := tx.Member(conv, "worker-1")
+		if err != nil || !m.Active() || m.Generation != 2 || m.Role != "reviewer" || m.Status != bridge.StatusUnknown || !m.Heartbeat.Equal(t0.Add(2*time.Minute)) {
+			t.Errorf("rejoined member %+v %v", m, err)
+		}
+		return nil
+	})
+}
+
+func invitesRoundTrip(t *testing.T, open func(t *testing.T) bridge.Store) {
+	h1, h2 := open(t), open(t)
+	const conv = "conv_0000000000000b02"
+	addConversation(t, h1, conv, t0.Add(time.Hour))
+	inv := bridge.Invite{CodeHash: "hash-1", ConversationID: conv, Member: "worker-1", Role: "tester", CreatedBy: "a",
+		CreatedAt: t0.Add(1500 * time.Microsecond), ExpiresAt: t0.Add(30 * time.Minute)}
+	open2 := bridge.Invite{CodeHash: "hash-2", ConversationID: conv, Role: "anyone", CreatedBy: "b", CreatedAt: t0.Add(time.Second), ExpiresAt: t0.Add(time.Hour)}
+	update(t, h1, func(tx bridge.Tx) error {
+		if err := tx.AddInvite(inv); err != nil {
+			return err
+		}
+		return tx.AddInvite(open2)
+	})
+	if err := h2.Update(context.Background(), func(tx bridge.Tx) error { return tx.AddInvite(inv) }); err == nil {
+		t.Error("a second invite with the same code hash was stored")
+	}
+	var wins int
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	for i := 0; i < 6; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			s := []bridge.Store{h1, h2}[i%2]
+			err := s.Update(context.Background(), func(tx bridge.Tx) error {
+				ok, err := tx.RedeemInvite("hash-1", "worker-1", t0.Add(time.Minute))
+				if ok {
+					mu.Lock()
+					wins++
+					mu.Unlock()
+				}
+				return err
+			})
+			if err != nil {
+				t.Error(err)
+			}
+		}()
+	}
+	wg.Wait()
+	if wins != 1 {
+		t.Fatalf("an invite was redeemed %d times", wins)
+	}
+	view(t, h2, func(tx bridge.Tx) error {
+		got, err := tx.Invite("hash-1")
+		if err != nil {
+			return err
+		}
+		inv.CreatedAt = inv.CreatedAt.Truncate(time.Millisecond)
+		inv.RedeemedAt, inv.RedeemedBy = t0.Add(time.Minute), "worker-1"
+		if got != inv {
+			t.Errorf("invite read back\n got %+v\nwant %+v", got, inv)
+		}
+		if _, err := tx.Invite("hash-none"); bridge.KindOf(err) != bridge.EUnauthorized {
+			t.Errorf("unknown invite: got %v", err)
+		}
+		open, err := tx.OpenInvites(conv, t0.Add(time.Minute))
+		if err != nil || len(open) != 1 || open[0].CodeHash != "hash-2" || open[0].Member != "" {
+			t.Errorf("open invites %+v %v", open, err)
+		}
+		if later, _ := tx.OpenInvites(conv, t0.Add(time.Hour)); len(later) != 0 {
+			t.Errorf("an expired invite is open: %+v", later)
+		}
+		return nil
+	})
+	update(t, h1, func(tx bridge.Tx) error { _, err := tx.DeleteExpired(t0.Add(2 * time.Hour)); return err })
+	view(t, h2, func(tx bridge.Tx) error {
+		if _, err := tx.Invite("hash-2"); bridge.KindOf(err) != bridge.EUnauthorized {
+			t.Errorf("invites of a removed conversation kept: %v", err)
+		}
+		return nil
+	})
+}
+
+func broadcastFanOut(t *testing.T, open func(t *testing.T) bridge.Store) {
+	h1, h2 := open(t), open(t)
+	const conv = "conv_0000000000000b03"
+	addConversation(t, h1, conv, t0.Add(time.Hour), "c", "d", "e")
+	update(t, h1, func(tx bridge.Tx) error { return tx.RemoveMember(conv, "e", t0) })
+	var bc, direct bridge.Message
+	update(t, h2, func(tx bridge.Tx) error {
+		bc = bridge.Message{ConversationID: conv, From: "a", To: bridge.Broadcast, ActionType: "info", Body: "to all", CreatedAt: t0}
+		if err := tx.AddMessage(&bc); err != nil {
+			return err
+		}
+		direct = bridge.Message{ConversationID: conv, From: "b", To: "c", ReplyTo: bc.ID, ActionType: "question", Body: "to c", CreatedAt: t0}
+		return tx.AddMessage(&direct)
+	})
+	want := map[bridge.Member][]string{"a": nil, "b": {"to all"}, "c": {"to all", "to c"}, "d": {"to all"}, "e": nil}
+	for m, bodies := range want {
+		var got []bridge.Message
+		update(t, []bridge.Store{h1, h2}[len(m)%2], func(tx bridge.Tx) (err error) {
+			if n, _ := tx.UnreadCount(conv, m); n != len(bodies) {
+				t.Errorf("%s: unread counter %d, want %d", m, n, len(bodies))
+			}
+			got, err = tx.TakeUnread(conv, m, t0.Add(time.Second), 100)
+			return err
+		})
+		var gotBodies []string
+		for _, g := range got {
+			gotBodies = append(gotBodies, g.Body)
+			if g.ID == direct.ID && (g.ReplyTo != bc.ID || g.To != "c" || g.From != "b") {
+				t.Errorf("direct message read back as %+v", g)
+			}
+			if g.ID == bc.ID && g.To != bridge.Broadcast {
+				t.Errorf("broadcast read back with recipient %q", g.To)
+			}
+		}
+		if fmt.Sprint(gotBodies) != fmt.Sprint(bodies) {
+			t.Errorf("%s received %v, want %v", m, gotBodies, bodies)
+		}
+	}
+	view(t, h1, func(tx bridge.Tx) error {
+		for m := range want {
+			if n, _ := tx.UnreadCount(conv, m); n != 0 {
+				t.Errorf("%s: %d unread after taking everything", m, n)
+			}
+		}
+		r, err := tx.Receipt(conv, "a", "c")
+		if err != nil || r.Unread != 0 || r.LastReadID != bc.ID {
+			t.Errorf("receipt of a for c: %+v %v", r, err)
+		}
+		msgs, _ := tx.Messages(conv)
+		if len(msgs) != 2 || msgs[0].ReadAt.IsZero() {
+			t.Errorf("a broadcast read by all is read: %+v", msgs)
+		}
+		return nil
+	})
+	// A message stored with no recipient goes to every other member.
+	update(t, h1, func(tx bridge.Tx) error {
+		m := bridge.Message{ConversationID: conv, From: "d", ActionType: "info", Body: "legacy", CreatedAt: t0, System: true}
+		if err := tx.AddMessage(&m); err != nil {
+			return err
+		}
+		if m.To != bridge.Broadcast {
+			t.Errorf("recipient %q, want broadcast", m.To)
+		}
+		for _, who := range []bridge.Member{"a", "b", "c"} {
+			if n, _ := tx.UnreadCount(conv, who); n != 1 {
+				t.Errorf("%s: %d unread, want 1", who, n)
+			}
+		}
+		return nil
+	})
+}
+
+func takeUnreadPages(t *testing.T, open func(t *testing.T) bridge.Store) {
+	db := open(t)
+	const conv = "conv_0000000000000b04"
+	addConversation(t, db, conv, t0.Add(time.Hour))
+	update(t, db, func(tx bridge.Tx) error {
+		for i := 0; i < 5; i++ {
+			if err := addMessage(tx, conv, "a", fmt.Sprint(i)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	var seen []string
+	for _, want := range []int{2, 2, 1, 0} {
+		update(t, db, func(tx bridge.Tx) error {
+			got, err := tx.TakeUnread(conv, "b", t0.Add(time.Minute), 2)
+			if err != nil {
+				return err
+			}
+			if len(got) != want {
+				t.Errorf("page of %d, want %d", len(got), want)
+			}
+			for _, m := range got {
+				seen = append(seen, m.Body)
+				if !m.ReadAt.Equal(t0.Add(time.Minute)) {
+					t.Errorf("taken message read at %v", m.ReadAt)
+				}
+			}
+			n, err := tx.UnreadCount(conv, "b")
+			if n != 5-len(seen) {
+				t.Errorf("unread %d after taking %d", n, len(seen))
+			}
+			return err
+		})
+	}
+	if fmt.Sprint(seen) != "[0 1 2 3 4]" {
+		t.Fatalf("taken %v, want oldest first, each once", seen)
+	}
+	view(t, db, func(tx bridge.Tx) error {
+		h, err := tx.History(conv, "b", 0, time.Time{}, 10)
+		if err != nil || len(h) != 5 || h[4].ReadAt.IsZero() {
+			t.Errorf("history after reading %+v %v", h, err)
+		}
+		if h, _ := tx.History(conv, "a", 0, time.Time{}, 10); len(h) != 0 {
+			t.Errorf("the sender's history holds its own messages: %d", len(h))
 		}
 		return nil
 	})

@@ -1,0 +1,36 @@
+package mcpserver_test
+
+import (
+	"context"
+	"encoding/json"
+	"testing"
+
+	"github.com/mark3labs/mcp-go/mcp"
+
+	"github.com/agent-bridge/agent-bridge/internal/bridge"
+)
+
+// toolsListBytes is the size of the JSON tools array a client receives
+// from tools/list: agents pay for it on every turn.
+func toolsListBytes(t *testing.T, h *harness) int {
+	t.Helper()
+	res, err := h.c.ListTools(context.Background(), mcp.ListToolsRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := json.Marshal(res.Tools)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return len(b)
+}
+
+// The default tools/list stays under 10 KB.
+func TestToolsListUnder10KB(t *testing.T) {
+	h := newHarness(t, func(c *bridge.Config) { *c = bridge.DefaultConfig() }) // as served by default
+	n := toolsListBytes(t, h)
+	t.Logf("tools/list: %d bytes", n)
+	if n > 10240 {
+		t.Fatalf("tools/list is %d bytes; the budget is 10240", n)
+	}
+}

@@ -1,0 +1,128 @@
+package postgres
+
+import (
+	"errors"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/agent-bridge/agent-bridge/internal/bridge"
+)
+
+func (t *tx) AddMember(m bridge.Membership) error {
+	status := m.Status
+	if status == "" {
+		status = bridge.StatusUnknown
+	}
+	_, err := t.exec("add member",
+		`INSERT INTO members (conversation_id, member_id, role, generation, status, heartbeat, joined_at, left_at, unread)
+		 VALUES ($1, $2, $3, $4, $5, $6, $7, NULL, 0)
+		 ON CONFLICT (conversation_id, member_id) DO UPDATE SET role = excluded.role, generation = excluded.generation,
+		   status = excluded.status, heartbeat = excluded.heartbeat, joined_at = excluded.joined_at, left_at = NULL`,
+		m.ConversationID, string(m.Member), m.Role, m.Generation, status, nullTS(m.Heartbeat), ts(m.JoinedAt))
+	return err
+}
+
+const memberColumns = `conversation_id, member_id, role, generation, status, heartbeat, joined_at, left_at, unread`
+
+func scanMember(row pgx.Row) (bridge.Membership, error) {
+	var m bridge.Membership
+	var id string
+	var hb, left *time.Time
+	err := row.Scan(&m.ConversationID, &id, &m.Role, &m.Generation, &m.Status, &hb, &m.JoinedAt, &left, &m.Unread)
+	m.Member, m.JoinedAt = bridge.Member(id), fromTS(m.JoinedAt)
+	if hb != nil {
+		m.Heartbeat = fromTS(*hb)
+	}
+	if left != nil {
+		m.LeftAt = fromTS(*left)
+	}
+	return m, err
+}
+
+func (t *tx) Member(conversationID string, id bridge.Member) (bridge.Membership, error) {
+	m, err := scanMember(t.tx.QueryRow(t.ctx, `SELECT `+memberColumns+` FROM members WHERE conversation_id = $1 AND member_id = $2`,
+		conversationID, string(id)))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return m, bridge.MemberNotFound(conversationID, id)
+	}
+	if err != nil {
+		return m, t.fail("read member", err)
+	}
+	return m, nil
+}
+
+func (t *tx) Members(conversationID string) ([]bridge.Membership, error) {
+	rows, err := t.tx.Query(t.ctx, `SELECT `+memberColumns+` FROM members WHERE conversation_id = $1 ORDER BY joined_at, member_id COLLATE "C"`, conversationID)
+	if err != nil {
+		return nil, t.fail("read members", err)
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (bridge.Membership, error) { return scanMember(r) })
+	if err != nil {
+		return nil, t.fail("read members", err)
+	}
+	return out, nil
+}
+
+func (t *tx) RemoveMember(conversationID string, id bridge.Member, at time.Time) error {
+	_, err := t.exec("remove member", `UPDATE members SET left_at = $1 WHERE conversation_id = $2 AND member_id = $3 AND left_at IS NULL`,
+		ts(at), conversationID, string(id))
+	return err
+}
+
+func (t *tx) AddInvite(inv bridge.Invite) error {
+	_, err := t.exec("add invite",
+		`INSERT INTO invites (code_hash, conversation_id, member_id, role, created_by, created_at, expires_at, redeemed_at, redeemed_by)
+		 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+		inv.CodeHash, inv.ConversationID, string(inv.Member), inv.Role, string(inv.CreatedBy), ts(inv.CreatedAt), ts(inv.ExpiresAt),
+		nullTS(inv.RedeemedAt), string(inv.RedeemedBy))
+	return err
+}
+
+const inviteColumns = `code_hash, conversation_id, member_id, role, created_by, created_at, expires_at, redeemed_at, redeemed_by`
+
+func scanInvite(row pgx.Row) (bridge.Invite, error) {
+	var inv bridge.Invite
+	var member, by, redeemedBy string
+	var redeemed *time.Time
+	err := row.Scan(&inv.CodeHash, &inv.ConversationID, &member, &inv.Role, &by, &inv.CreatedAt, &inv.ExpiresAt, &redeemed, &redeemedBy)
+	inv.Member, inv.CreatedBy, inv.RedeemedBy = bridge.Member(member), bridge.Member(by), bridge.Member(redeemedBy)
+	inv.CreatedAt, inv.ExpiresAt = fromTS(inv.CreatedAt), fromTS(inv.ExpiresAt)
+	if redeemed != nil {
+		inv.RedeemedAt = fromTS(*redeemed)
+	}
+	return inv, err
+}
+
+func (t *tx) Invite(codeHash string) (bridge.Invite, error) {
+	inv, err := scanInvite(t.tx.QueryRow(t.ctx, `SELECT `+inviteColumns+` FROM invites WHERE code_hash = $1`, codeHash))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return inv, bridge.InviteNotFound()
+	}
+	if err != nil {
+		return inv, t.fail("read invite", err)
+	}
+	return inv, nil
+}
+
+func (t *tx) OpenInvites(conversationID string, now time.Time) ([]bridge.Invite, error) {
+	rows, err := t.tx.Query(t.ctx, `SELECT `+inviteColumns+` FROM invites
+		WHERE conversation_id = $1 AND redeemed_at IS NULL AND expires_at > $2 ORDER BY created_at, code_hash COLLATE "C"`, conversationID, ts(now))
+	if err != nil {
+		return nil, t.fail("read invites", err)
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (bridge.Invite, error) { return scanInvite(r) })
+	if err != nil {
+		return nil, t.fail("read invites", err)
+	}
+	return out, nil
+}
+
+func (t *tx) RedeemInvite(codeHash string, by bridge.Member, at time.Time) (bool, error) {
+	tag, err := t.exec("redeem invite", `UPDATE invites SET redeemed_at = $1, redeemed_by = $2 WHERE code_hash = $3 AND redeemed_at IS NULL`,
+		ts(at), string(by), codeHash)
+	if err != nil {
+		return false, err
+	}
+	return tag.RowsAffected() == 1, nil
+}

@@ -1,0 +1,4 @@
+package sqlite
+
+// Migrations returns the schema steps, for the upgrade test.
+func Migrations() []string { return migrations }

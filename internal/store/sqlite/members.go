@@ -1,0 +1,138 @@
+package sqlite
+
+import (
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/agent-bridge/agent-bridge/internal/bridge"
+)
+
+func (t *tx) AddMember(m bridge.Membership) error {
+	status := m.Status
+	if status == "" {
+		status = bridge.StatusUnknown
+	}
+	_, err := t.exec("add member",
+		`INSERT INTO members (conversation_id, member_id, role, generation, status, heartbeat, joined_at, left_at, unread)
+		 VALUES (?, ?, ?, ?, ?, ?, ?, NULL, 0)
+		 ON CONFLICT (conversation_id, member_id) DO UPDATE SET role = excluded.role, generation = excluded.generation,
+		   status = excluded.status, heartbeat = excluded.heartbeat, joined_at = excluded.joined_at, left_at = NULL`,
+		m.ConversationID, string(m.Member), m.Role, m.Generation, status, nullMS(m.Heartbeat), ms(m.JoinedAt))
+	return err
+}
+
+const memberColumns = `conversation_id, member_id, role, generation, status, heartbeat, joined_at, left_at, unread`
+
+func scanMember(row scanner) (bridge.Membership, error) {
+	var m bridge.Membership
+	var id string
+	var hb, left sql.NullInt64
+	var joined int64
+	err := row.Scan(&m.ConversationID, &id, &m.Role, &m.Generation, &m.Status, &hb, &joined, &left, &m.Unread)
+	m.Member, m.Heartbeat, m.JoinedAt, m.LeftAt = bridge.Member(id), fromNullMS(hb), fromMS(joined), fromNullMS(left)
+	return m, err
+}
+
+func (t *tx) Member(conversationID string, id bridge.Member) (bridge.Membership, error) {
+	m, err := scanMember(t.queryRow(`SELECT `+memberColumns+` FROM members WHERE conversation_id = ? AND member_id = ?`,
+		conversationID, string(id)))
+	if errors.Is(err, sql.ErrNoRows) {
+		return m, bridge.MemberNotFound(conversationID, id)
+	}
+	if err != nil {
+		return m, fmt.Errorf("read member: %w", err)
+	}
+	return m, nil
+}
+
+func (t *tx) Members(conversationID string) ([]bridge.Membership, error) {
+	rows, err := t.query(`SELECT `+memberColumns+` FROM members WHERE conversation_id = ? ORDER BY joined_at, member_id`, conversationID)
+	if err != nil {
+		return nil, fmt.Errorf("read members: %w", err)
+	}
+	defer rows.Close()
+	var out []bridge.Membership
+	for rows.Next() {
+		m, err := scanMember(rows)
+		if err != nil {
+			return nil, fmt.Errorf("read members: %w", err)
+		}
+		out = append(out, m)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("read members: %w", err)
+	}
+	return out, nil
+}
+
+func (t *tx) RemoveMember(conversationID string, id bridge.Member, at time.Time) error {
+	_, err := t.exec("remove member", `UPDATE members SET left_at = ? WHERE conversation_id = ? AND member_id = ? AND left_at IS NULL`,
+		ms(at), conversationID, string(id))
+	return err
+}
+
+func (t *tx) AddInvite(inv bridge.Invite) error {
+	_, err := t.exec("add invite",
+		`INSERT INTO invites (code_hash, conversation_id, member_id, role, created_by, created_at, expires_at, redeemed_at, redeemed_by)
+		 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		inv.CodeHash, inv.ConversationID, string(inv.Member), inv.Role, string(inv.CreatedBy), ms(inv.CreatedAt), ms(inv.ExpiresAt),
+		nullMS(inv.RedeemedAt), string(inv.RedeemedBy))
+	return err
+}
+
+const inviteColumns = `code_hash, conversation_id, member_id, role, created_by, created_at, expires_at, redeemed_at, redeemed_by`
+
+func scanInvite(row scanner) (bridge.Invite, error) {
+	var inv bridge.Invite
+	var member, by, redeemedBy string
+	var created, expires int64
+	var redeemed sql.NullInt64
+	err := row.Scan(&inv.CodeHash, &inv.ConversationID, &member, &inv.Role, &by, &created, &expires, &redeemed, &redeemedBy)
+	inv.Member, inv.CreatedBy, inv.RedeemedBy = bridge.Member(member), bridge.Member(by), bridge.Member(redeemedBy)
+	inv.CreatedAt, inv.ExpiresAt, inv.RedeemedAt = fromMS(created), fromMS(expires), fromNullMS(redeemed)
+	return inv, err
+}
+
+func (t *tx) Invite(codeHash string) (bridge.Invite, error) {
+	inv, err := scanInvite(t.queryRow(`SELECT `+inviteColumns+` FROM invites WHERE code_hash = ?`, codeHash))
+	if errors.Is(err, sql.ErrNoRows) {
+		return inv, bridge.InviteNotFound()
+	}
+	if err != nil {
+		return inv, fmt.Errorf("read invite: %w", err)
+	}
+	return inv, nil
+}
+
+func (t *tx) OpenInvites(conversationID string, now time.Time) ([]bridge.Invite, error) {
+	rows, err := t.query(`SELECT `+inviteColumns+` FROM invites INDEXED BY invites_open
+		WHERE conversation_id = ? AND redeemed_at IS NULL AND expires_at > ? ORDER BY created_at, code_hash`, conversationID, ms(now))
+	if err != nil {
+		return nil, fmt.Errorf("read invites: %w", err)
+	}
+	defer rows.Close()
+	var out []bridge.Invite
+	for rows.Next() {
+		inv, err := scanInvite(rows)
+		if err != nil {
+			return nil, fmt.Errorf("read invites: %w", err)
+		}
+		out = append(out, inv)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("read invites: %w", err)
+	}
+	return out, nil
+}
+
+func (t *tx) RedeemInvite(codeHash string, by bridge.Member, at time.Time) (bool, error) {
+	r, err := t.exec("redeem invite", `UPDATE invites SET redeemed_at = ?, redeemed_by = ? WHERE code_hash = ? AND redeemed_at IS NULL`,
+		ms(at), string(by), codeHash)
+	if err != nil {
+		return false, err
+	}
+	n, err := r.RowsAffected()
+	return n == 1, err
+}
