@@ -147,8 +147,12 @@ func pickRequest(ctx context.Context, svc *bridge.Service, o *options, id string
 	}
 	deadline := time.Now().Add(o.wait)
 	var pending []bridge.ApprovalView
+	stop := func() {}
+	defer func() { stop() }()
 	for said := false; ; said = true {
-		changed := svc.Changed() // before reading, so no request is missed
+		changed, stopNext := svc.WatchTopics(bridge.ApprovalsTopic) // before reading, so no request is missed
+		stop()
+		stop = stopNext
 		var err error
 		if pending, err = svc.Approvals(ctx, bridge.ApprovalPending); err != nil {
 			return bridge.ApprovalView{}, err

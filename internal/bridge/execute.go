@@ -292,7 +292,7 @@ func (s *Service) run(ctx context.Context, c Caller, command, hash string, out E
 		// output is untrusted text and must reach the partner quoted.
 		m := Message{ConversationID: c.ConversationID, From: c.Session, ActionType: "info", Body: body,
 			CreatedAt: now.UTC().Truncate(time.Millisecond)}
-		if err := tx.AddMessage(&m); err != nil {
+		if err := addMessage(tx, &m); err != nil {
 			return "", err
 		}
 		out.MessageID = m.ID

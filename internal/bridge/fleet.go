@@ -93,7 +93,7 @@ func (s *Service) Watchdog(ctx context.Context, silentAfter time.Duration, notif
 							a.Session, a.Role, a.Silence.Round(time.Second), a.Status),
 						CreatedAt: now.UTC().Truncate(time.Millisecond),
 					}
-					if err := tx.AddMessage(&m); err != nil {
+					if err := addMessage(tx, &m); err != nil {
 						return "", err
 					}
 					detail += "; teammates notified"

@@ -146,6 +146,8 @@ func (s *Service) Leave(ctx context.Context, c Caller, target Member) (Left, err
 		if err := tx.RemoveMember(conv.ID, target, now.UTC().Truncate(time.Millisecond)); err != nil {
 			return "", err
 		}
+		// A wait of the member that left ends now, refused, in every process.
+		tx.Signal(InboxTopic(conv.ID, target), ConversationTopic(conv.ID))
 		if out.Removed {
 			return fmt.Sprintf("member %s removed", target), nil
 		}

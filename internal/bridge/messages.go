@@ -68,7 +68,7 @@ func (s *Service) Send(ctx context.Context, c Caller, in SendInput) (Sent, error
 			ConversationID: c.ConversationID, From: c.Session, To: to, ReplyTo: in.ReplyTo, ActionType: in.ActionType,
 			Body: body, Files: files, CreatedAt: now.UTC().Truncate(time.Millisecond),
 		}
-		if err := tx.AddMessage(&m); err != nil {
+		if err := addMessage(tx, &m); err != nil {
 			return "", err
 		}
 		out = Sent{Message: m, Redacted: redact.Counts(findings)}
@@ -342,8 +342,17 @@ func (s *Service) wait(ctx context.Context, c Caller, first Inbox, deadline, sta
 	defer s.waiters.Add(-1)
 	lastBeat := start
 	beatEvery := s.cfg.AliveWindow / 3
+	// Only writes that raise this member's inbox topics wake the wait; an
+	// idle waiter pays nothing for other conversations' traffic. Each round
+	// watches again before it reads, and releases the previous watch only
+	// then, so no write slips between and the store keeps one watch.
+	topics := inboxTopics(c.ConversationID, c.Session)
+	stop := func() {}
+	defer func() { stop() }()
 	for {
-		changed := s.store.Changed() // before reading: no write can slip between
+		changed, stopNext := s.store.Watch(topics...)
+		stop()
+		stop = stopNext
 		now := s.cfg.Now()
 		ended := !now.Before(deadline)
 		var unread int
@@ -355,6 +364,7 @@ func (s *Service) wait(ctx context.Context, c Caller, first Inbox, deadline, sta
 			if cv.Expired(now) {
 				return s.expired(cv)
 			}
+			conv = cv // extend_conversation may have moved the expiry
 			m, err := tx.Member(c.ConversationID, c.Session)
 			if err != nil {
 				return err

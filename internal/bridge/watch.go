@@ -21,8 +21,13 @@ func (s *Service) Watch(ctx context.Context, c Caller, afterID int64, fn func(Me
 	if err != nil {
 		return err
 	}
+	topics := inboxTopics(c.ConversationID, c.Session)
+	stop := func() {}
+	defer func() { stop() }()
 	for {
-		changed := s.store.Changed()
+		changed, stopNext := s.store.Watch(topics...)
+		stop()
+		stop = stopNext
 		now := s.cfg.Now()
 		var conv Conversation
 		var msgs []Message

@@ -246,8 +246,12 @@ func expiredWhy(a Approval) string {
 func (s *Service) awaitDecision(ctx context.Context, a Approval, wait time.Duration) (Approval, time.Duration, error) {
 	start := s.cfg.Now()
 	deadline := time.Now().Add(wait)
+	stop := func() {}
+	defer func() { stop() }()
 	for {
-		changed := s.store.Changed()
+		changed, stopNext := s.store.Watch(ApprovalsTopic)
+		stop()
+		stop = stopNext
 		err := s.store.View(context.WithoutCancel(ctx), func(tx Tx) (err error) {
 			a, err = tx.Approval(a.ID)
 			return err

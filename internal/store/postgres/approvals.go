@@ -24,6 +24,7 @@ func fromNullTS(t *time.Time) time.Time {
 }
 
 func (t *tx) AddApproval(a bridge.Approval) error {
+	t.Signal(bridge.ApprovalsTopic, bridge.ConversationTopic(a.ConversationID))
 	_, err := t.exec("add approval", `INSERT INTO approvals (`+approvalColumns+`)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)`,
 		a.ID, a.Kind, a.ConversationID, string(a.Session), a.Mode, a.Workspace, a.Timeout.Milliseconds(), a.Sandbox,
@@ -90,6 +91,7 @@ func (t *tx) Approvals(f bridge.ApprovalFilter) ([]bridge.Approval, error) {
 }
 
 func (t *tx) SaveApproval(a bridge.Approval) error {
+	t.Signal(bridge.ApprovalsTopic, bridge.ConversationTopic(a.ConversationID))
 	tag, err := t.exec("save approval", `UPDATE approvals SET state = $1, reason = $2, decided_by = $3,
 		decided_at = $4, used_at = $5, expires_at = $6 WHERE id = $7`,
 		a.State, a.Reason, a.DecidedBy, nullTS(a.DecidedAt), nullTS(a.UsedAt), ts(a.ExpiresAt), a.ID)

@@ -29,6 +29,7 @@ func fromNullMS(v sql.NullInt64) time.Time {
 }
 
 func (t *tx) AddApproval(a bridge.Approval) error {
+	t.Signal(bridge.ApprovalsTopic, bridge.ConversationTopic(a.ConversationID))
 	_, err := t.exec("add approval", `INSERT INTO approvals (`+approvalColumns+`)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		a.ID, a.Kind, a.ConversationID, string(a.Session), a.Mode, a.Workspace, a.Timeout.Milliseconds(), a.Sandbox,
@@ -105,6 +106,7 @@ func (t *tx) Approvals(f bridge.ApprovalFilter) ([]bridge.Approval, error) {
 }
 
 func (t *tx) SaveApproval(a bridge.Approval) error {
+	t.Signal(bridge.ApprovalsTopic, bridge.ConversationTopic(a.ConversationID))
 	r, err := t.exec("save approval", `UPDATE approvals SET state = ?, reason = ?, decided_by = ?,
 		decided_at = ?, used_at = ?, expires_at = ? WHERE id = ?`,
 		a.State, a.Reason, a.DecidedBy, nullMS(a.DecidedAt), nullMS(a.UsedAt), ms(a.ExpiresAt), a.ID)
