@@ -42,6 +42,8 @@ type options struct {
 	// approve
 	list, deny, revoke bool
 
+	console consoleOptions // console.go
+
 	// watch and hook
 	conversation, session, tokenFile string
 	wait                             time.Duration
@@ -90,6 +92,8 @@ func defineFlags(command string, fs *flag.FlagSet) *options {
 		fs.BoolVar(&o.initKey, "init-key", false, "serve even though the key file did not write this database's audit trail (a new key for an existing database: every existing token stops working)")
 		fs.StringVar(&o.yoloPolicy, "yolo-policy", "", "YOLO mode: `file` of 'allow PATTERN' and 'deny PATTERN' lines for the restricted and yolo modes (see YOLO_MODE.md)")
 		defineHTTPFlags(fs, &o.http)
+	case "console":
+		defineConsoleFlags(fs, &o.console)
 	case "approve":
 		fs.BoolVar(&o.list, "list", false, "list pending requests and enablements in force")
 		fs.BoolVar(&o.deny, "deny", false, "deny the request ID without typing")

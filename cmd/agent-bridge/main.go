@@ -59,7 +59,7 @@ func commands() []command {
 	return []command{
 		serveCommand(), listCommand(), showCommand(), statusCommand(), watchCommand(), hookCommand(), watchdogCommand(),
 		extendCommand(), tokensCommand(), auditCommand(), cleanupCommand(), exportCommand(), importCommand(), backupCommand(),
-		approveCommand(), redactCommand(), versionCommand(),
+		approveCommand(), consoleCommand(), redactCommand(), versionCommand(),
 	}
 }
 

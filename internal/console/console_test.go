@@ -159,8 +159,8 @@ func TestLoginSetsAStrictCookieAndASecretWorksOnce(t *testing.T) {
 	if len(cookies) != 1 || !cookies[0].HttpOnly || cookies[0].SameSite != http.SameSiteStrictMode || strings.Contains(cookies[0].Value, secret) {
 		t.Fatalf("session cookie %+v: want one HttpOnly, SameSite=Strict cookie that is not the login secret", cookies)
 	}
-	if res.Header.Get("Referrer-Policy") != "no-referrer" {
-		t.Errorf("Referrer-Policy %q: the login URL must not leak as a referrer", res.Header.Get("Referrer-Policy"))
+	if res.Header.Get("Referrer-Policy") != "same-origin" {
+		t.Errorf("Referrer-Policy %q: the login URL must not leak to other sites as a referrer", res.Header.Get("Referrer-Policy"))
 	}
 	if code, _ := h.get(cl, "/", nil); code != 200 {
 		t.Fatalf("overview after login: %d", code)
