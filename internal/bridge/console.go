@@ -49,7 +49,11 @@ func (s *Service) Team(ctx context.Context, silentAfter time.Duration) ([]TeamCo
 			if c.Expired(now) {
 				continue
 			}
-			tc, err := teamConversation(tx, c, now, silentAfter)
+			msgs, err := tx.Messages(c.ID)
+			if err != nil {
+				return err
+			}
+			tc, err := teamConversation(tx, c, msgs, now, silentAfter)
 			if err != nil {
 				return err
 			}
@@ -75,16 +79,16 @@ func (s *Service) TeamConversation(ctx context.Context, id string, silentAfter t
 		if err != nil {
 			return err
 		}
-		if tc, err = teamConversation(tx, c, now, silentAfter); err != nil {
+		if msgs, err = tx.Messages(id); err != nil {
 			return err
 		}
-		msgs, err = tx.Messages(id)
+		tc, err = teamConversation(tx, c, msgs, now, silentAfter)
 		return err
 	})
 	return tc, msgs, err
 }
 
-func teamConversation(tx Tx, c Conversation, now time.Time, silentAfter time.Duration) (TeamConversation, error) {
+func teamConversation(tx Tx, c Conversation, msgs []Message, now time.Time, silentAfter time.Duration) (TeamConversation, error) {
 	tc := TeamConversation{Conversation: c, LastActivity: c.CreatedAt}
 	for _, sess := range []Session{SessionA, SessionB} {
 		st, err := tx.State(c.ID, sess)
@@ -103,10 +107,6 @@ func teamConversation(tx Tx, c Conversation, now time.Time, silentAfter time.Dur
 			}
 		}
 		tc.Members = append(tc.Members, m)
-	}
-	msgs, err := tx.Messages(c.ID)
-	if err != nil {
-		return tc, err
 	}
 	tc.Messages = len(msgs)
 	if len(msgs) > 0 && msgs[len(msgs)-1].CreatedAt.After(tc.LastActivity) {

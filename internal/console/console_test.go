@@ -3,6 +3,7 @@ package console_test
 import (
 	"bufio"
 	"context"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
@@ -463,4 +464,22 @@ func readEvents(r io.Reader) <-chan string {
 		}
 	}()
 	return out
+}
+
+func TestTimelineIsBoundedAndSearchSeesEverything(t *testing.T) {
+	h := newHarness(t)
+	cr := h.conversation()
+	for i := range console.MaxTimeline + 5 {
+		h.send(cr, bridge.SessionA, fmt.Sprintf("note %03d", i))
+	}
+	cl := h.browser()
+	h.login(cl)
+	_, body := h.get(cl, "/c/"+cr.Conversation.ID, nil)
+	if !strings.Contains(body, "5 earlier messages are not shown") || strings.Contains(body, "note 004") || !strings.Contains(body, "note 005") {
+		t.Fatalf("the timeline is not the last %d messages", console.MaxTimeline)
+	}
+	_, body = h.post(cl, "/c/"+cr.Conversation.ID+"/search", url.Values{"csrf": {h.csrf(cl)}, "q": {"note 000"}}, nil)
+	if !strings.Contains(body, "1 message match") || !strings.Contains(body, "note 000") {
+		t.Fatal("search does not find a message older than the timeline")
+	}
 }

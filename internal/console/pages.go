@@ -24,6 +24,7 @@ type page struct {
 	Team     []bridge.TeamConversation
 	Conv     *bridge.TeamConversation
 	Messages []bridge.Message
+	Earlier  int // older messages not shown in the timeline
 	Search   *searchResult
 	Consent  []consentItem
 	Audit    []bridge.AuditEntry
@@ -43,6 +44,10 @@ type consentItem struct {
 	Role   string
 }
 
+// MaxTimeline is how many of a conversation's latest messages its page
+// shows.
+const MaxTimeline = 200
+
 // build fills p's live part for view; it reads the service only.
 func (c *Console) build(ctx context.Context, p *page, s *session) error {
 	p.Now = c.cfg.Now()
@@ -60,6 +65,14 @@ func (c *Console) build(ctx context.Context, p *page, s *session) error {
 			return err
 		}
 		p.Conv, p.Messages = &conv, msgs
+		if p.Search != nil {
+			p.Search.Messages = find(msgs, p.Search.Query)
+		}
+		if n := len(msgs) - MaxTimeline; n > 0 {
+			// The page and every event re-render the timeline: keep
+			// it bounded. Search looks through every message.
+			p.Earlier, p.Messages = n, msgs[n:]
+		}
 		p.Title = conv.Conversation.ID
 	case "consent":
 		views, err := c.svc.Approvals(ctx, bridge.ApprovalPending)
@@ -151,23 +164,23 @@ func (c *Console) conversationPage(w http.ResponseWriter, r *http.Request, s *se
 
 // search is a POST so the words searched for never appear in a URL.
 func (c *Console) search(w http.ResponseWriter, r *http.Request, s *session) {
-	p := &page{Nav: "overview", View: "conversation", ID: r.PathValue("id")}
 	q := strings.TrimSpace(r.PostForm.Get("q"))
-	if err := c.build(r.Context(), p, s); err != nil {
-		c.fail(w, err)
-		return
+	c.render(w, r, s, &page{Nav: "overview", View: "conversation", ID: r.PathValue("id"), Search: &searchResult{Query: q}})
+}
+
+// find returns the messages whose text or files contain q, ignoring case.
+func find(msgs []bridge.Message, q string) []bridge.Message {
+	var out []bridge.Message
+	if q == "" {
+		return nil
 	}
-	res := &searchResult{Query: q}
-	if q != "" {
-		lq := strings.ToLower(q)
-		for _, m := range p.Messages {
-			if strings.Contains(strings.ToLower(m.Body), lq) || strings.Contains(strings.ToLower(strings.Join(m.Files, "\n")), lq) {
-				res.Messages = append(res.Messages, m)
-			}
+	lq := strings.ToLower(q)
+	for _, m := range msgs {
+		if strings.Contains(strings.ToLower(m.Body), lq) || strings.Contains(strings.ToLower(strings.Join(m.Files, "\n")), lq) {
+			out = append(out, m)
 		}
 	}
-	p.Search = res
-	c.render(w, r, s, p)
+	return out
 }
 
 func (c *Console) notice(w http.ResponseWriter, r *http.Request, s *session) {
