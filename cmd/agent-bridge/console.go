@@ -47,7 +47,10 @@ update live (Server-Sent Events) and work without JavaScript. You can also post 
 into a conversation: agents receive it from the bridge, marked as written by the person
 running them, never as if a member wrote it. Prometheus metrics are at /metrics.
 
-On start it prints a login link with a one-time secret on stderr. Open it in your browser:
+On start it prints a login link with a one-time secret on stderr, which must be a terminal
+(an agent's commands write to pipes, so an agent cannot start a console and approve its
+own requests; like approve, this does not hold against an agent that drives a
+pseudo-terminal as your user). Open the link in your browser:
 the secret is spent, the page keeps a session cookie (HttpOnly, SameSite=Strict) and the
 address bar shows a clean URL. A used link is refused; start the console again for a new
 one. Every form carries a per-session token; requests from other sites, and requests
@@ -93,6 +96,12 @@ func runConsole(ctx context.Context, e env, args []string) error {
 		if _, err := tls.LoadX509KeyPair(co.tlsCert, co.tlsKey); err != nil {
 			return fmt.Errorf("--tls-cert %s / --tls-key %s: %w", co.tlsCert, co.tlsKey, err)
 		}
+	}
+	// The login link opens a session that can approve commands, so it goes
+	// only to a person's terminal, as approve reads its answers only from
+	// one: an agent that runs commands reads their output through pipes.
+	if f, ok := e.stderr.(*os.File); !ok || !isTerminal(f) {
+		return errors.New("console prints its one-time login link only to a terminal, so that an agent running commands (whose output is a pipe) cannot start a console and approve its own requests. Start it in a terminal")
 	}
 	log := slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	svc, m, db, err := openConsole(ctx, o, e.getenv, log)

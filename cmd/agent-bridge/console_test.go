@@ -8,6 +8,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"os"
@@ -16,11 +17,13 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
 	"github.com/mark3labs/mcp-go/mcp"
+	"golang.org/x/sys/unix"
 )
 
 // chromiumPath finds Debian's chromium. Without it the browser tests skip,
@@ -64,29 +67,31 @@ func browserContext(t *testing.T) context.Context {
 
 var loginRe = regexp.MustCompile(`(https?://[^\s/]+)(/login\?secret=[0-9a-f]{64})`)
 
-// startConsole runs `agent-bridge console` and returns its base URL and the
-// login path it printed.
-func startConsole(t *testing.T, home, db string, args ...string) (base, login string, stderr *syncBuffer) {
+// startConsole runs `agent-bridge console` on a pseudo-terminal, as a
+// person starts it, and returns its base URL and the login path it printed
+// there.
+func startConsole(t *testing.T, home, db string, args ...string) (base, login string, screen *syncBuffer) {
 	t.Helper()
+	master, slave := consolePTY(t)
 	cmd := exec.Command(binary, append([]string{"console", "--db", db}, args...)...)
 	cmd.Env = baseEnv(home)
-	pipe, err := cmd.StderrPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = slave, slave, slave
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true, Setctty: true, Ctty: 0}
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
+	slave.Close()
 	t.Cleanup(func() {
 		cmd.Process.Signal(os.Interrupt)
 		cmd.Wait()
+		master.Close()
 	})
-	stderr = &syncBuffer{}
+	screen = &syncBuffer{}
 	found := make(chan []string, 1)
 	go func() {
-		sc := bufio.NewScanner(pipe)
+		sc := bufio.NewScanner(master)
 		for sc.Scan() {
-			stderr.Write([]byte(sc.Text() + "\n"))
+			screen.Write([]byte(sc.Text() + "\n"))
 			if m := loginRe.FindStringSubmatch(sc.Text()); m != nil {
 				found <- m
 			}
@@ -94,11 +99,51 @@ func startConsole(t *testing.T, home, db string, args ...string) (base, login st
 	}()
 	select {
 	case m := <-found:
-		return m[1], m[2], stderr
+		return m[1], m[2], screen
 	case <-time.After(20 * time.Second):
-		t.Fatalf("the console printed no login link:\n%s", stderr)
+		t.Fatalf("the console printed no login link:\n%s", screen)
 	}
 	return "", "", nil
+}
+
+// consolePTY returns the two ends of a new pseudo-terminal.
+func consolePTY(t *testing.T) (master, slave *os.File) {
+	t.Helper()
+	m, err := os.OpenFile("/dev/ptmx", os.O_RDWR|syscall.O_NOCTTY, 0)
+	if err != nil {
+		t.Skipf("no pseudo-terminals here (%v): the console prints its login link only to a terminal", err)
+	}
+	fd := int(m.Fd())
+	if err := unix.IoctlSetPointerInt(fd, unix.TIOCSPTLCK, 0); err != nil {
+		t.Fatalf("unlock pty: %v", err)
+	}
+	n, err := unix.IoctlGetUint32(fd, unix.TIOCGPTN)
+	if err != nil {
+		t.Fatalf("pty number: %v", err)
+	}
+	s, err := os.OpenFile(fmt.Sprintf("/dev/pts/%d", n), os.O_RDWR|syscall.O_NOCTTY, 0)
+	if err != nil {
+		t.Fatalf("open pty: %v", err)
+	}
+	return m, s
+}
+
+func TestConsoleNeedsATerminalAndTLSBeyondLoopback(t *testing.T) {
+	home := t.TempDir()
+	db := filepath.Join(home, "bridge.db")
+	p := launch(t, home, home, nil, "--db", db)
+	create(p)
+	// Through a pipe (as an agent's command runs) there is no link.
+	cmd := exec.Command(binary, "console", "--db", db)
+	cmd.Env = baseEnv(home)
+	out, err := cmd.CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "only to a terminal") || strings.Contains(string(out), "secret=") {
+		t.Fatalf("console without a terminal: %v\n%s", err, out)
+	}
+	_, errOut, code := runCLI(t, home, "console", "--db", db, "--listen", "0.0.0.0:0")
+	if code != 2 || !strings.Contains(errOut, "needs TLS") {
+		t.Fatalf("console beyond loopback without TLS: exit %d\n%s", code, errOut)
+	}
 }
 
 func screenshot(t *testing.T, ctx context.Context, dir, name string) {
