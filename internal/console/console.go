@@ -85,6 +85,9 @@ type session struct {
 	// consent page, by approval id. They never leave the console process
 	// except in that page.
 	codes map[string]string
+	// flash is what the last action did (or why it did not), shown once
+	// on the page it redirected to.
+	flash, flashErr string
 }
 
 // New returns a console over svc.
@@ -207,6 +210,24 @@ func (c *Console) takeCode(s *session, id string) string {
 	code := s.codes[id]
 	delete(s.codes, id)
 	return code
+}
+
+// redirect answers a state change with a redirect to path (so a reload
+// does not repeat it), carrying what happened to the next page.
+func (c *Console) redirect(w http.ResponseWriter, r *http.Request, s *session, path, notice, errText string) {
+	c.mu.Lock()
+	s.flash, s.flashErr = notice, errText
+	c.mu.Unlock()
+	http.Redirect(w, r, path, http.StatusSeeOther)
+}
+
+// popFlash returns and clears what the last action left.
+func (c *Console) popFlash(s *session) (notice, errText string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	notice, errText = s.flash, s.flashErr
+	s.flash, s.flashErr = "", ""
+	return notice, errText
 }
 
 // Serve accepts connections on ln until ctx is done, with TLS when cert and

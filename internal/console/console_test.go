@@ -106,6 +106,11 @@ func (h *harness) post(cl *http.Client, path string, form url.Values, header map
 		h.t.Fatal(err)
 	}
 	defer res.Body.Close()
+	if res.StatusCode == http.StatusSeeOther {
+		// A state change redirects (so a reload does not repeat it);
+		// the page it names says what happened, once.
+		return h.get(cl, res.Header.Get("Location"), nil)
+	}
 	b, _ := io.ReadAll(res.Body)
 	return res.StatusCode, string(b)
 }
@@ -305,6 +310,9 @@ func TestOperatorNoticeIsABridgeNoticeToTheChosenMembers(t *testing.T) {
 	code, body := h.post(cl, "/c/"+cr.Conversation.ID+"/notice", url.Values{"csrf": {h.csrf(cl)}, "to": {"b"}, "text": {"stop and commit; token ghp_0123456789abcdefghijklmnopqrstuvwxyz"}}, nil)
 	if code != 200 || !strings.Contains(body, "Notice delivered to member b") {
 		t.Fatalf("notice: %d\n%s", code, body)
+	}
+	if _, body := h.get(cl, "/c/"+cr.Conversation.ID, nil); strings.Contains(body, "Notice delivered") {
+		t.Fatal("the outcome of the notice is shown again on a reload")
 	}
 	in, err := h.svc.CheckMessages(context.Background(), bridge.Caller{ConversationID: cr.Conversation.ID, Session: bridge.SessionB, Token: cr.TokenB}, bridge.CheckInput{})
 	if err != nil || len(in.Messages) != 1 {

@@ -118,6 +118,9 @@ func (c *Console) forgetCodes(s *session, live map[string]bool) {
 
 // render writes a whole page: the frame around its live part.
 func (c *Console) render(w http.ResponseWriter, r *http.Request, s *session, p *page) {
+	if p.Notice == "" && p.Error == "" && r.Method == http.MethodGet {
+		p.Notice, p.Error = c.popFlash(s)
+	}
 	if err := c.build(r.Context(), p, s); err != nil {
 		c.fail(w, err)
 		return
@@ -189,18 +192,15 @@ func (c *Console) notice(w http.ResponseWriter, r *http.Request, s *session) {
 	if len(to) == 1 && to[0] == "both" {
 		to = []string{"a", "b"}
 	}
-	p := &page{Nav: "overview", View: "conversation", ID: id}
 	msgs, err := c.svc.PostNotice(r.Context(), id, to, r.PostForm.Get("text"), c.cfg.Who)
-	switch {
+	switch kind := bridge.KindOf(err); {
 	case err == nil:
-		p.Notice = "Notice delivered to " + recipients(msgs) + "."
-	case bridge.KindOf(err) == bridge.EInternal || bridge.KindOf(err) == "":
+		c.redirect(w, r, s, "/c/"+id, "Notice delivered to "+recipients(msgs)+".", "")
+	case kind == bridge.ENotFound || kind == bridge.EInternal:
 		c.fail(w, err)
-		return
 	default:
-		p.Error = bridge.MessageOf(err)
+		c.redirect(w, r, s, "/c/"+id, "", bridge.MessageOf(err))
 	}
-	c.render(w, r, s, p)
 }
 
 func recipients(msgs []bridge.Message) string {
@@ -220,7 +220,7 @@ func (c *Console) consentPage(w http.ResponseWriter, r *http.Request, s *session
 // decides nothing, anything else wrong denies.
 func (c *Console) decide(w http.ResponseWriter, r *http.Request, s *session) {
 	id := r.PathValue("id")
-	p := &page{Title: "Consent queue", Nav: "consent", View: "consent"}
+	p := &page{}
 	v, err := c.svc.Approval(r.Context(), id)
 	if err != nil {
 		c.fail(w, err)
@@ -265,7 +265,7 @@ func (c *Console) decide(w http.ResponseWriter, r *http.Request, s *session) {
 			p.Notice = "Approved " + a.ID + ": " + a.Mode + " mode starts if the agent uses its approval token within " + bridge.Human(a.ExpiresAt.Sub(a.DecidedAt)) + ". End it any time with agent-bridge approve --revoke " + a.ID + "."
 		}
 	}
-	c.render(w, r, s, p)
+	c.redirect(w, r, s, "/consent", p.Notice, p.Error)
 }
 
 func (c *Console) auditPage(w http.ResponseWriter, r *http.Request, s *session) {

@@ -133,7 +133,29 @@ func funcs(now func() time.Time) template.FuncMap {
 			}
 			return s[:n] + "…"
 		},
+		"msg":         messageView,
 		"modeSummary": bridge.ModeSummary,
 		"phrase":      bridge.ConsentPhrase,
 	}
+}
+
+// msgView is a message with the roles of its sender and recipient.
+type msgView struct {
+	bridge.Message
+	FromRole, ToRole string
+}
+
+func messageView(p *page, m bridge.Message) msgView {
+	v := msgView{Message: m}
+	if p.Conv != nil {
+		for _, mem := range p.Conv.Members {
+			switch mem.ID {
+			case string(m.From):
+				v.FromRole = mem.Role
+			case string(m.Recipient()):
+				v.ToRole = mem.Role
+			}
+		}
+	}
+	return v
 }
