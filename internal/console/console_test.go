@@ -491,3 +491,31 @@ func TestTimelineIsBoundedAndSearchSeesEverything(t *testing.T) {
 		t.Fatal("search does not find a message older than the timeline")
 	}
 }
+
+func TestConsentShowsTheCommandExactly(t *testing.T) {
+	h := newHarness(t)
+	cr := h.conversation()
+	ctx := context.Background()
+	a := bridge.Caller{ConversationID: cr.Conversation.ID, Session: bridge.SessionA, Token: cr.TokenA}
+	res, _ := h.svc.EnableYolo(ctx, a, bridge.EnableInput{Mode: "yolo", Workspace: h.ws})
+	if _, err := h.svc.Decide(ctx, res.Approval.ID, true, "test", ""); err != nil {
+		t.Fatal(err)
+	}
+	res, err := h.svc.EnableYolo(ctx, a, bridge.EnableInput{RequestID: res.Approval.ID})
+	if err != nil || res.Token == "" {
+		t.Fatalf("enable: %v", err)
+	}
+	command := "printf '%s\\n' \"a  b\" > out.txt\techo done"
+	out, err := h.svc.ExecuteCommand(ctx, a, bridge.ExecInput{Command: command, ApprovalToken: res.Token})
+	if err != nil || out.Approval.Kind != bridge.KindCommand || out.Approval.State != bridge.ApprovalPending {
+		t.Fatalf("execute_command should wait for a person: %+v, %v", out.Approval, err)
+	}
+	cl := h.browser()
+	h.login(cl)
+	_, body := h.get(cl, "/consent", nil)
+	for _, want := range []string{"run this command", `printf &#39;%s\n&#39; &#34;a  b&#34; &gt; out.txt<span class="ctl"`, "⟨TAB⟩", "invisible or control characters"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("the consent page lacks %q", want)
+		}
+	}
+}
