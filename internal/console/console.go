@@ -235,8 +235,9 @@ func (c *Console) popFlash(s *session) (notice, errText string) {
 func (c *Console) Serve(ctx context.Context, ln net.Listener, certFile, keyFile string) error {
 	srv := &http.Server{
 		Handler:           c.handler,
+		// No ReadTimeout: it would also end event streams, which last as
+		// long as a page is open; form bodies get their own deadline.
 		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       30 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 		MaxHeaderBytes:    64 << 10,
 		TLSConfig:         &tls.Config{MinVersion: tls.VersionTLS12},

@@ -7,6 +7,7 @@ import (
 	"net/netip"
 	"net/url"
 	"strings"
+	"time"
 )
 
 // maxForm bounds a form body: a notice is at most 50,000 characters.
@@ -156,6 +157,7 @@ func (c *Console) authed(fn func(http.ResponseWriter, *http.Request, *session)) 
 // CSRF token.
 func (c *Console) posted(fn func(http.ResponseWriter, *http.Request, *session)) http.HandlerFunc {
 	return c.authed(func(w http.ResponseWriter, r *http.Request, s *session) {
+		_ = http.NewResponseController(w).SetReadDeadline(time.Now().Add(30 * time.Second))
 		r.Body = http.MaxBytesReader(w, r.Body, maxForm)
 		if err := r.ParseForm(); err != nil {
 			c.plain(w, http.StatusBadRequest, "The form could not be read (it may be too large: a notice is at most 50,000 characters).")
