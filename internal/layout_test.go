@@ -27,6 +27,7 @@ var allowed = map[string][]string{
 	"store/storetest": {"internal/bridge"},
 	"mcpserver":       {"internal/bridge", "internal/redact", "internal/limit"},
 	"metrics":         {"internal/bridge"}, // a front's helper: never a store
+	"console":         {"internal/bridge"}, // the web front: the service only
 	"audit":           nil,
 	"limit":           nil,
 	"lease":           nil,

@@ -36,6 +36,8 @@ type options struct {
 	// approve
 	list, deny, revoke bool
 
+	console consoleOptions // console.go
+
 	// watch and hook
 	conversation, session, tokenFile string
 	wait                             time.Duration

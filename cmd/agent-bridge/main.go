@@ -60,7 +60,7 @@ func commands() []command {
 	return []command{
 		serveCommand(), listCommand(), showCommand(), statusCommand(), watchCommand(), hookCommand(), watchdogCommand(),
 		extendCommand(), tokensCommand(), auditCommand(), cleanupCommand(), exportCommand(), importCommand(), backupCommand(),
-		approveWithFlags(), redactCommand(), versionCommand(), helpCommand(),
+		approveWithFlags(), consoleCommand(), redactCommand(), versionCommand(), helpCommand(),
 	}
 }
 
