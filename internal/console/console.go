@@ -234,7 +234,7 @@ func (c *Console) popFlash(s *session) (notice, errText string) {
 // key files are given.
 func (c *Console) Serve(ctx context.Context, ln net.Listener, certFile, keyFile string) error {
 	srv := &http.Server{
-		Handler:           c.handler,
+		Handler: c.handler,
 		// No ReadTimeout: it would also end event streams, which last as
 		// long as a page is open; form bodies get their own deadline.
 		ReadHeaderTimeout: 10 * time.Second,
