@@ -60,6 +60,7 @@ func New(svc *bridge.Service, version string, log *slog.Logger, extra ...server.
 	hooks.AddOnRequestInitialization(refuseMalformed)
 	opts := append([]server.ServerOption{
 		server.WithToolCapabilities(false),
+		server.WithPromptCapabilities(false),
 		server.WithResourceCapabilities(true, true),
 		server.WithHooks(hooks),
 		server.WithInstructions(Instructions(svc.Config())),
@@ -68,6 +69,9 @@ func New(svc *bridge.Service, version string, log *slog.Logger, extra ...server.
 	s := server.NewMCPServer("agent-bridge", version, opts...)
 	for _, t := range h.tools() {
 		s.AddTool(t.def, t.handler)
+	}
+	for _, p := range h.prompts() {
+		s.AddPrompt(p.def, p.handler)
 	}
 	h.inbox.register(s)
 	return s
