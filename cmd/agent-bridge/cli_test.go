@@ -224,3 +224,29 @@ func TestEnvironmentSetsFlagsButFlagsWin(t *testing.T) {
 		t.Fatalf("bad environment value: %v", err)
 	}
 }
+
+// Text agents wrote (roles, message bodies) reaches a person's terminal
+// through list, show, status and watch with every control character made
+// visible, so it cannot redraw the screen or hide what it says.
+func TestCLIOutputIsSanitised(t *testing.T) {
+	home := t.TempDir()
+	db := filepath.Join(home, "b.db")
+	p := launch(t, home, home, nil, db)
+	evil := "backend\x1b[2J\x1b[1;1Hsandbox: on\u202e"
+	res := p.ok("create_conversation", map[string]any{"my_role": evil, "partner_role": "frontend"})
+	a := session{conv: res["conversation_id"].(string), id: "a", token: res["session_a_token"].(string)}
+	p.ok("send_to_partner", a.args(map[string]any{"message": "hi\x1b]52;c;cHduZWQ=\x07 there"}))
+	p.close()
+	for _, args := range [][]string{{"list"}, {"show", a.conv}, {"status"}} {
+		out, _, code := runCLI(t, home, append(args, "--db", db)...)
+		if code != 0 {
+			t.Fatalf("%v: exit %d", args, code)
+		}
+		if strings.ContainsAny(out, "\x1b\x07\u202e") {
+			t.Errorf("%v printed a raw control character: %q", args, out)
+		}
+		if !strings.Contains(out, `\x1b`) {
+			t.Errorf("%v does not show the escape visibly: %q", args, out)
+		}
+	}
+}

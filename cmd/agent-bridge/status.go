@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/agent-bridge/agent-bridge/internal/bridge"
+	"github.com/agent-bridge/agent-bridge/internal/termtext"
 )
 
 func activityJSON(a bridge.Activity) map[string]any {
@@ -71,7 +72,7 @@ before but not within --silent-after is marked SILENT.`,
 				if a.Silent {
 					flag = "SILENT"
 				}
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\t%s\n", a.Conversation.ID, a.Session, a.Role, a.Status, last, a.Unread, flag)
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\t%s\n", a.Conversation.ID, a.Session, termtext.Safe(a.Role), a.Status, last, a.Unread, flag)
 			}
 			return tw.Flush()
 		}),

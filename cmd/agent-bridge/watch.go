@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/agent-bridge/agent-bridge/internal/bridge"
+	"github.com/agent-bridge/agent-bridge/internal/termtext"
 )
 
 func watchCommand() command {
@@ -49,11 +50,11 @@ token is wrong or the conversation expires or is removed; 0 when interrupted.`,
 				if o.json {
 					return printJSONLine(e, messageJSONOf(m))
 				}
-				fmt.Fprintf(e.stdout, "#%d %s -> %s  %s  %s\n", m.ID, m.From, m.From.Partner(), m.ActionType, bridge.FormatTime(m.CreatedAt))
+				fmt.Fprintf(e.stdout, "#%d %s -> %s  %s  %s\n", m.ID, m.From, m.To, m.ActionType, bridge.FormatTime(m.CreatedAt))
 				if len(m.Files) > 0 {
-					fmt.Fprintf(e.stdout, "files: %q\n", m.Files)
+					fmt.Fprintf(e.stdout, "files: %q\n", m.Files) // %q escapes control characters
 				}
-				_, err := fmt.Fprintf(e.stdout, "%s\n\n", m.Body)
+				_, err := fmt.Fprintf(e.stdout, "%s\n\n", termtext.Block(m.Body))
 				return err
 			})
 			if errors.Is(err, context.Canceled) && ctx.Err() != nil {

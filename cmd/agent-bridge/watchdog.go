@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/agent-bridge/agent-bridge/internal/bridge"
+	"github.com/agent-bridge/agent-bridge/internal/termtext"
 )
 
 func watchdogCommand() command {
@@ -66,10 +67,10 @@ func reportEvent(ctx context.Context, e env, o *options, ev bridge.WatchEvent) e
 		}
 	} else if ev.Kind == "silent" {
 		fmt.Fprintf(e.stdout, "%s SILENT %s session %s (%s): no call for %s, last status %s\n",
-			time.Now().UTC().Format(time.DateTime), ev.Conversation.ID, ev.Session, ev.Role, ev.Silence.Round(time.Second), ev.Status)
+			time.Now().UTC().Format(time.DateTime), ev.Conversation.ID, ev.Session, termtext.Safe(ev.Role), ev.Silence.Round(time.Second), ev.Status)
 	} else {
 		fmt.Fprintf(e.stdout, "%s BACK   %s session %s (%s): status %s\n",
-			time.Now().UTC().Format(time.DateTime), ev.Conversation.ID, ev.Session, ev.Role, ev.Status)
+			time.Now().UTC().Format(time.DateTime), ev.Conversation.ID, ev.Session, termtext.Safe(ev.Role), ev.Status)
 	}
 	if o.execCmd == "" {
 		return nil
