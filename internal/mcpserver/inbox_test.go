@@ -21,6 +21,7 @@ func TestInboxResource(t *testing.T) {
 		if k.name == overHTTP.name {
 			// Notifications reach an HTTP client on its listening stream.
 			url, _ := serveHTTP(t, h.srv, mcpserver.HTTPConfig{})
+			//lint:ignore SA1019 the test speaks 2025-06-18 on purpose: clients of that version listen on a GET stream
 			h.c = dialHTTPVersion(t, url, "2025-06-18", transport.WithContinuousListening())
 		} else {
 			h.c = connectLegacy(t, h.srv)
@@ -71,6 +72,7 @@ func testInboxResource(t *testing.T, h *harness) {
 	})
 	sub := mcp.SubscribeRequest{}
 	sub.Params.URI = uri
+	//lint:ignore SA1019 resources/subscribe is what clients of 2025-06-18 and before send
 	if err := h.c.Subscribe(ctx, sub); err != nil {
 		t.Fatal(err)
 	}
@@ -102,7 +104,9 @@ func testInboxResource(t *testing.T, h *harness) {
 func TestInboxIsPerClientOverHTTP(t *testing.T) {
 	h := newHarness(t, realTime)
 	url, _ := serveHTTP(t, h.srv, mcpserver.HTTPConfig{})
+	//lint:ignore SA1019 clients of 2025-06-18 listen on a GET stream
 	owner := dialHTTPVersion(t, url, "2025-06-18", transport.WithContinuousListening())
+	//lint:ignore SA1019 clients of 2025-06-18 listen on a GET stream
 	other := dialHTTPVersion(t, url, "2025-06-18", transport.WithContinuousListening())
 	modern := dialHTTP(t, url) // sessionless protocol
 	h.c = owner
