@@ -6,6 +6,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"net"
 	"os"
 	"os/exec"
@@ -609,12 +610,35 @@ func runUnconfined(ctx context.Context, s Spec) (Result, error) {
 
 // hostTempDir makes a directory the sandbox shows as on the host: not in
 // /tmp, /var/tmp or /run, which it replaces with empty ones.
+// The package directory serves, unless the checkout itself is under one of
+// those (a CI clone in /tmp); then the user's cache directory does.
 func hostTempDir(prefix string) (string, error) {
+	private := func(dir string) bool {
+		for _, p := range []string{"/tmp", "/var/tmp", "/run"} {
+			if dir == p || strings.HasPrefix(dir, p+"/") {
+				return true
+			}
+		}
+		return false
+	}
 	wd, err := os.Getwd()
 	if err != nil {
 		return "", err
 	}
-	return os.MkdirTemp(wd, "."+prefix)
+	if real, err := filepath.EvalSymlinks(wd); err == nil && !private(real) {
+		return os.MkdirTemp(wd, "."+prefix)
+	}
+	cache, err := os.UserCacheDir()
+	if err != nil {
+		return "", err
+	}
+	if err := os.MkdirAll(cache, 0o700); err != nil {
+		return "", err
+	}
+	if private(cache) {
+		return "", fmt.Errorf("no directory outside /tmp, /var/tmp and /run to test the sandbox with: the checkout is at %s and the cache directory at %s", wd, cache)
+	}
+	return os.MkdirTemp(cache, prefix)
 }
 
 // noBwrap makes Run find no bubblewrap for the rest of the test.
