@@ -203,6 +203,7 @@ func testUnreadCountInEveryResult(t *testing.T, k kind) {
 		{"check_partner_status", c.as("b", nil)},
 		{"send_to_partner", c.as("b", map[string]any{"message": "hi"})},
 		{"check_messages", c.as("b", map[string]any{"peek": true})},
+		{"extend_conversation", c.as("b", map[string]any{"extend_by_seconds": 60})},
 	} {
 		res := h.call(call.tool, call.args)
 		if got := structured(t, res)["unread_messages"]; got != 2.0 {
