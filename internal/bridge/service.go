@@ -197,7 +197,7 @@ func (s *Service) Refuse(ctx context.Context, tool, conv string, sess Session, e
 	return s.call(ctx, tool, conv, sess, func(Tx, time.Time) (string, error) { return "", err })
 }
 
-func (s *Service) appendAudit(tx Tx, now time.Time, tool, conv string, sess Session, callErr error, detail string) error {
+func (s *Service) appendAudit(tx AuditTx, now time.Time, tool, conv string, sess Session, callErr error, detail string) error {
 	// Only well-formed ids are recorded: a malformed one may be anything,
 	// including a pasted secret.
 	if !ValidConversationID(conv) {
@@ -370,7 +370,7 @@ func (s *Service) expired(conv Conversation) error {
 }
 
 // take records one request of subject if every window allows it.
-func (s *Service) take(tx Tx, subject string, ws []limit.Window, now time.Time, who string) error {
+func (s *Service) take(tx LimitTx, subject string, ws []limit.Window, now time.Time, who string) error {
 	h := limit.Horizon(ws)
 	if h == 0 {
 		return nil

@@ -25,41 +25,83 @@ type Store interface {
 	Close() error
 }
 
-// Tx is one transaction. Methods return *Error with ENotFound where noted;
-// any other error is a storage failure.
+// Tx is one transaction: every role below. Methods return *Error with
+// ENotFound where noted; any other error is a storage failure. A use case
+// that needs only some roles can take the narrower interface.
 type Tx interface {
 	// Signal raises topics when the transaction commits (nothing when it
 	// rolls back or only reads): see Store.Watch and the Topic functions.
 	Signal(topics ...string)
 
+	ConversationTx
+	MemberTx
+	MessageTx
+	LimitTx
+	FleetTx
+	AuditTx
+	ApprovalTx
+}
+
+// ConversationTx keeps conversations themselves.
+type ConversationTx interface {
 	CreateConversation(c Conversation) error
+
 	// Conversation returns ENotFound when id does not exist.
 	Conversation(id string) (Conversation, error)
 	Conversations() ([]Conversation, error)
 
+	// SetExpiry changes when a conversation expires.
+	SetExpiry(conversationID string, expires time.Time) error
+
+	// DeleteExpired removes conversations expired at now with their
+	// messages and states; audit rows stay.
+	DeleteExpired(now time.Time) (Cleanup, error)
+}
+
+// MemberTx keeps members and invites.
+type MemberTx interface {
 	// AddMember adds a member, or readmits one that left: its role,
 	// generation and joined time are overwritten, its status and heartbeat
 	// reset, and its left time cleared.
 	AddMember(m Membership) error
+
 	// Member returns ENotFound when the conversation never had the member.
 	Member(conversationID string, id Member) (Membership, error)
+
 	// Members returns every member the conversation ever had, left ones
 	// included, in joining order.
 	Members(conversationID string) ([]Membership, error)
+
 	// RemoveMember records that a member left (or was removed) at `at`.
 	RemoveMember(conversationID string, id Member, at time.Time) error
 
 	// AddInvite stores a new invite; its code hash must be unused.
 	AddInvite(inv Invite) error
+
 	// Invite returns ENotFound when no invite has that code hash.
 	Invite(codeHash string) (Invite, error)
+
 	// OpenInvites returns the invites of a conversation that are neither
 	// redeemed nor expired at now, oldest first.
 	OpenInvites(conversationID string, now time.Time) ([]Invite, error)
+
 	// RedeemInvite marks an unredeemed invite redeemed by `by` at `at`;
 	// false when it was redeemed already (by any process).
 	RedeemInvite(codeHash string, by Member, at time.Time) (bool, error)
 
+	// SetState records a member's status with a heartbeat at `at`.
+	SetState(conversationID string, s Member, status string, at time.Time) error
+
+	// State returns StatusUnknown and a zero heartbeat when never set.
+	State(conversationID string, s Member) (SessionState, error)
+
+	// Touch records a heartbeat at `at` (never moving it back) and keeps
+	// the status.
+	Touch(conversationID string, s Member, at time.Time) error
+}
+
+// MessageTx keeps messages and inboxes.
+type MessageTx interface {
 	// AddMessage stores m and sets its ID; IDs increase in insertion order.
 	// A message with an ID (an import) keeps it, or fails if it is taken.
 	// In the same transaction it delivers m: one inbox row for m.To, or,
@@ -68,46 +110,50 @@ type Tx interface {
 	// grows by one; an inbox row of a message with ReadAt set (an import)
 	// is read already.
 	AddMessage(m *Message) error
-	// SetExpiry changes when a conversation expires.
-	SetExpiry(conversationID string, expires time.Time) error
+
 	// TakeUnread returns at most limit of the unread messages in `to`'s
 	// inbox, oldest first, and marks them read at now.
 	TakeUnread(conversationID string, to Member, now time.Time, limit int) ([]Message, error)
+
 	// Messages returns every message of a conversation, oldest first,
 	// without read times.
 	Messages(conversationID string) ([]Message, error)
+
 	// UnreadCount returns how many messages wait in `to`'s inbox (the
 	// maintained counter: it costs the same however long the backlog).
 	UnreadCount(conversationID string, to Member) (int, error)
+
 	// PeekUnread returns at most limit of the unread messages in `to`'s
 	// inbox, oldest first, without marking them read.
 	PeekUnread(conversationID string, to Member, limit int) ([]Message, error)
+
 	// History returns messages delivered to `to`, read or not (ReadAt set
 	// when read), with an id above afterID and created at or after since,
 	// oldest first, at most limit of them.
 	History(conversationID string, to Member, afterID int64, since time.Time, limit int) ([]Message, error)
+
 	// Receipt reports on the messages sent by `from` to `to` (to every
 	// recipient when `to` is ""): how many inbox rows are unread, and the
 	// newest message read and when (0 and zero time when none).
 	Receipt(conversationID string, from, to Member) (Receipt, error)
+}
 
-	// SetState records a member's status with a heartbeat at `at`.
-	SetState(conversationID string, s Member, status string, at time.Time) error
-	// State returns StatusUnknown and a zero heartbeat when never set.
-	State(conversationID string, s Member) (SessionState, error)
-	// Touch records a heartbeat at `at` (never moving it back) and keeps
-	// the status.
-	Touch(conversationID string, s Member, at time.Time) error
-
+// LimitTx keeps rate-limit events.
+type LimitTx interface {
 	// RequestTimes returns the accepted request times of subject at or
 	// after since, ascending.
 	RequestTimes(subject string, since time.Time) ([]time.Time, error)
+
 	// AddRequest records an accepted request and forgets the subject's
 	// requests before forgetBefore.
 	AddRequest(subject string, at, forgetBefore time.Time) error
+}
 
+// FleetTx keeps where agents run and when they fall silent.
+type FleetTx interface {
 	// SeeEndpoint records that a session's agent works in e.Workdir.
 	SeeEndpoint(e Endpoint) error
+
 	// Endpoints returns the sessions seen in workdir at or after since,
 	// most recent first.
 	Endpoints(workdir string, since time.Time) ([]Endpoint, error)
@@ -115,34 +161,43 @@ type Tx interface {
 	// OpenSilence records a silence episode of a session, named by its last
 	// heartbeat; false when it was recorded already (by any process).
 	OpenSilence(conversationID string, s Session, heartbeat, at time.Time) (bool, error)
+
 	// CloseSilences ends the open episodes of a session that began before
 	// heartbeat and returns how many it ended.
 	CloseSilences(conversationID string, s Session, heartbeat, at time.Time) (int, error)
+}
 
+// AuditTx keeps the audit trail.
+type AuditTx interface {
 	// LastAudit returns the last audit row's sequence number and digest;
 	// 0 and "" when the trail is empty.
 	LastAudit() (int64, string, error)
 	AppendAudit(e AuditEntry) error
+
 	// Audit returns rows in ascending sequence order.
 	Audit(f AuditFilter) ([]AuditEntry, error)
+
 	// EachAudit calls fn for every row in ascending order, stopping at the
 	// first error.
 	EachAudit(fn func(AuditEntry) error) error
+
 	// PruneAudit removes the rows written before `before`, never the
 	// newest row, and returns the last removed row's sequence number and
 	// digest and how many it removed (0, "", 0 when none).
 	PruneAudit(before time.Time) (through int64, digest string, removed int, err error)
+}
 
-	// DeleteExpired removes conversations expired at now with their
-	// messages and states; audit rows stay.
-	DeleteExpired(now time.Time) (Cleanup, error)
-
+// ApprovalTx keeps consent requests for command execution.
+type ApprovalTx interface {
 	// AddApproval stores a new approval; its id must be unused.
 	AddApproval(a Approval) error
+
 	// Approval returns ENotFound (ApprovalNotFound) when id does not exist.
 	Approval(id string) (Approval, error)
+
 	// Approvals returns the approvals f selects, oldest first.
 	Approvals(f ApprovalFilter) ([]Approval, error)
+
 	// SaveApproval writes a's state, reason, decider and times over the
 	// stored approval with a's id; ENotFound when there is none.
 	SaveApproval(a Approval) error
