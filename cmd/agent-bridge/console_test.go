@@ -1,3 +1,5 @@
+//go:build linux
+
 package main
 
 // The console in a real browser: the built binary serves it, headless
@@ -8,7 +10,6 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
-	"fmt"
 	"io"
 	"net/http"
 	"os"
@@ -23,7 +24,6 @@ import (
 
 	"github.com/chromedp/chromedp"
 	"github.com/mark3labs/mcp-go/mcp"
-	"golang.org/x/sys/unix"
 )
 
 // chromiumPath finds Debian's chromium. Without it the browser tests skip,
@@ -72,7 +72,7 @@ var loginRe = regexp.MustCompile(`(https?://[^\s/]+)(/login\?secret=[0-9a-f]{64}
 // there.
 func startConsole(t *testing.T, home, db string, args ...string) (base, login string, screen *syncBuffer) {
 	t.Helper()
-	master, slave := consolePTY(t)
+	master, slave := openPTY(t)
 	cmd := exec.Command(binary, append([]string{"console", "--db", db}, args...)...)
 	cmd.Env = baseEnv(home)
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = slave, slave, slave
@@ -104,28 +104,6 @@ func startConsole(t *testing.T, home, db string, args ...string) (base, login st
 		t.Fatalf("the console printed no login link:\n%s", screen)
 	}
 	return "", "", nil
-}
-
-// consolePTY returns the two ends of a new pseudo-terminal.
-func consolePTY(t *testing.T) (master, slave *os.File) {
-	t.Helper()
-	m, err := os.OpenFile("/dev/ptmx", os.O_RDWR|syscall.O_NOCTTY, 0)
-	if err != nil {
-		t.Skipf("no pseudo-terminals here (%v): the console prints its login link only to a terminal", err)
-	}
-	fd := int(m.Fd())
-	if err := unix.IoctlSetPointerInt(fd, unix.TIOCSPTLCK, 0); err != nil {
-		t.Fatalf("unlock pty: %v", err)
-	}
-	n, err := unix.IoctlGetUint32(fd, unix.TIOCGPTN)
-	if err != nil {
-		t.Fatalf("pty number: %v", err)
-	}
-	s, err := os.OpenFile(fmt.Sprintf("/dev/pts/%d", n), os.O_RDWR|syscall.O_NOCTTY, 0)
-	if err != nil {
-		t.Fatalf("open pty: %v", err)
-	}
-	return m, s
 }
 
 func TestConsoleNeedsATerminalAndTLSBeyondLoopback(t *testing.T) {
