@@ -76,11 +76,11 @@ func (s *Service) Create(ctx context.Context, in CreateInput) (Created, error) {
 			partner = in.PartnerID
 		}
 		if origin := originOf(ctx); origin != "" {
-			if err := s.take(tx, "create_conversation/"+origin, s.cfg.CreatorLimits, now, "creating conversations from "+origin); err != nil {
+			if err := s.take(tx, "create_conversation/"+origin, "", s.cfg.CreatorLimits, now, "creating conversations from "+origin); err != nil {
 				return "", err
 			}
 		}
-		if err := s.take(tx, "create_conversation", s.cfg.CreateLimits, now, "creating conversations on this bridge, by every agent together,"); err != nil {
+		if err := s.take(tx, "create_conversation", "", s.cfg.CreateLimits, now, "creating conversations on this bridge, by every agent together,"); err != nil {
 			return "", err
 		}
 		// 64 random bits: a collision is a broken random source, not bad luck.

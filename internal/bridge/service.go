@@ -272,7 +272,7 @@ func (s *Service) authorizeMember(tx Tx, c *Caller, now time.Time) (Conversation
 	if conv.Expired(now) {
 		return Conversation{}, m, s.expired(conv)
 	}
-	if err := s.take(tx, c.ConversationID+"/"+string(c.Session), s.cfg.SessionLimits, now, "this member"); err != nil {
+	if err := s.take(tx, c.ConversationID+"/"+string(c.Session), c.ConversationID, s.cfg.SessionLimits, now, "this member"); err != nil {
 		return Conversation{}, m, err
 	}
 	// Any authenticated call shows the member is alive.
@@ -370,7 +370,7 @@ func (s *Service) expired(conv Conversation) error {
 }
 
 // take records one request of subject if every window allows it.
-func (s *Service) take(tx LimitTx, subject string, ws []limit.Window, now time.Time, who string) error {
+func (s *Service) take(tx LimitTx, subject, conversationID string, ws []limit.Window, now time.Time, who string) error {
 	h := limit.Horizon(ws)
 	if h == 0 {
 		return nil
@@ -392,7 +392,7 @@ func (s *Service) take(tx LimitTx, subject string, ws []limit.Window, now time.T
 				who, d.Window.Name(), wait, FormatTime(d.RetryAt)),
 		}
 	}
-	return tx.AddRequest(subject, now, now.Add(-h))
+	return tx.AddRequest(subject, conversationID, now, now.Add(-h))
 }
 
 // checkShape validates the caller's arguments without storage.

@@ -144,9 +144,11 @@ type LimitTx interface {
 	// after since, ascending.
 	RequestTimes(subject string, since time.Time) ([]time.Time, error)
 
-	// AddRequest records an accepted request and forgets the subject's
+	// AddRequest records an accepted request of subject, which belongs to
+	// conversationID ("" for none: cleanup then forgets it by age), and
+	// forgets the subject's
 	// requests before forgetBefore.
-	AddRequest(subject string, at, forgetBefore time.Time) error
+	AddRequest(subject, conversationID string, at, forgetBefore time.Time) error
 }
 
 // FleetTx keeps where agents run and when they fall silent.

@@ -48,7 +48,7 @@ func BenchmarkDurableCommit(b *testing.B) {
 	ctx := context.Background()
 	now := time.Now()
 	for b.Loop() {
-		err := db.Update(ctx, func(tx bridge.Tx) error { return tx.AddRequest("bench", now, now) })
+		err := db.Update(ctx, func(tx bridge.Tx) error { return tx.AddRequest("bench", "", now, now) })
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -412,7 +412,7 @@ func BenchmarkDurableCommit(b *testing.B) {
 	ctx := context.Background()
 	now := time.Now()
 	for b.Loop() {
-		if err := db.Update(ctx, func(tx bridge.Tx) error { return tx.AddRequest("bench", now, now) }); err != nil {
+		if err := db.Update(ctx, func(tx bridge.Tx) error { return tx.AddRequest("bench", "", now, now) }); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -330,11 +330,11 @@ func (t *tx) RequestTimes(subject string, since time.Time) ([]time.Time, error) 
 	return out, nil
 }
 
-func (t *tx) AddRequest(subject string, at, forgetBefore time.Time) error {
+func (t *tx) AddRequest(subject, conversationID string, at, forgetBefore time.Time) error {
 	if _, err := t.exec("forget rate events", `DELETE FROM rate_events WHERE subject = $1 AND at < $2`, subject, ts(forgetBefore)); err != nil {
 		return err
 	}
-	_, err := t.exec("add rate event", `INSERT INTO rate_events (subject, at) VALUES ($1, $2)`, subject, ts(at))
+	_, err := t.exec("add rate event", `INSERT INTO rate_events (subject, conversation_id, at) VALUES ($1, $2, $3)`, subject, conversationID, ts(at))
 	return err
 }
 
@@ -474,10 +474,8 @@ func (t *tx) DeleteExpired(now time.Time) (bridge.Cleanup, error) {
 		`SELECT count(*) FROM members WHERE conversation_id IN (`+expired+`)`, ts(now)); err != nil {
 		return out, err
 	}
-	// A session's subject is "<conversation id>/<session>"; subjects without
-	// a slash (the create limit) belong to no conversation, as in SQLite.
 	if _, err := t.exec("cleanup: forget rate events",
-		`DELETE FROM rate_events WHERE strpos(subject, '/') > 0 AND split_part(subject, '/', 1) IN (`+expired+`)`, ts(now)); err != nil {
+		`DELETE FROM rate_events WHERE conversation_id IN (`+expired+`)`, ts(now)); err != nil {
 		return out, err
 	}
 	// Events of subjects that are no conversation's (per-origin create

@@ -307,11 +307,11 @@ func (t *tx) RequestTimes(subject string, since time.Time) ([]time.Time, error) 
 	return out, nil
 }
 
-func (t *tx) AddRequest(subject string, at, forgetBefore time.Time) error {
+func (t *tx) AddRequest(subject, conversationID string, at, forgetBefore time.Time) error {
 	if _, err := t.exec("forget rate events", `DELETE FROM rate_events WHERE subject = ? AND at < ?`, subject, ms(forgetBefore)); err != nil {
 		return err
 	}
-	_, err := t.exec("add rate event", `INSERT INTO rate_events (subject, at) VALUES (?, ?)`, subject, ms(at))
+	_, err := t.exec("add rate event", `INSERT INTO rate_events (subject, conversation_id, at) VALUES (?, ?, ?)`, subject, conversationID, ms(at))
 	return err
 }
 
@@ -408,7 +408,7 @@ func (t *tx) DeleteExpired(now time.Time) (bridge.Cleanup, error) {
 		}
 	}
 	if _, err := t.exec("cleanup: forget rate events",
-		`DELETE FROM rate_events WHERE substr(subject, 1, instr(subject, '/') - 1) IN (`+expired+`)`, ms(now)); err != nil {
+		`DELETE FROM rate_events WHERE conversation_id IN (`+expired+`)`, ms(now)); err != nil {
 		return out, err
 	}
 	// Events of subjects that are no conversation's (per-origin create

@@ -165,7 +165,7 @@ func deleteExpiredKeepsAudit(t *testing.T, open func(t *testing.T) bridge.Store)
 			if err := tx.SetState(c, "b", "working", t0); err != nil {
 				return err
 			}
-			if err := tx.AddRequest(c+"/a", t0, t0.Add(-time.Hour)); err != nil {
+			if err := tx.AddRequest(c+"/a", c, t0, t0.Add(-time.Hour)); err != nil {
 				return err
 			}
 		}
@@ -258,10 +258,10 @@ func cleanupForgetsOldRateEvents(t *testing.T, open func(t *testing.T) bridge.St
 	db := open(t)
 	const subject = "create_conversation/host 10.0.0.9"
 	update(t, db, func(tx bridge.Tx) error {
-		if err := tx.AddRequest(subject, t0, t0.Add(-time.Hour)); err != nil {
+		if err := tx.AddRequest(subject, "", t0, t0.Add(-time.Hour)); err != nil {
 			return err
 		}
-		return tx.AddRequest(subject, t0.Add(bridge.RateMemory), t0)
+		return tx.AddRequest(subject, "", t0.Add(bridge.RateMemory), t0)
 	})
 	update(t, db, func(tx bridge.Tx) error {
 		_, err := tx.DeleteExpired(t0.Add(bridge.RateMemory + time.Minute))
