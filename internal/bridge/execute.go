@@ -329,8 +329,13 @@ func (s *Service) commandMessage(c Caller, out ExecResult) string {
 	}
 	body := head + "\n--- output ---\n" + out.Output
 	if n := s.cfg.MaxMessageChars; utf8.RuneCountInString(body) > n {
+		const mark = "\n[... cut to fit the message limit]"
 		r := []rune(body)
-		body = string(r[:n-40]) + "\n[... cut to fit the message limit]"
+		if keep := n - utf8.RuneCountInString(mark); keep > 0 {
+			body = string(r[:keep]) + mark
+		} else {
+			body = string(r[:n]) // a limit shorter than the mark itself
+		}
 	}
 	return body
 }
