@@ -73,6 +73,17 @@ func (s *Service) Import(ctx context.Context, snap Snapshot, rename bool) (Conve
 		case !IsNotFound(err):
 			return "", err
 		}
+		// An export is text from outside: it passes the same checks and the
+		// same redaction as what agents send, before anything is stored.
+		for _, r := range []struct{ name, v string }{{"role_a", conv.RoleA}, {"role_b", conv.RoleB}} {
+			if err := s.checkRole("the export's "+r.name, r.v); err != nil {
+				return "", err
+			}
+		}
+		if !conv.ExpiresAt.After(conv.CreatedAt) {
+			return "", Errorf(EInvalid, "the export's conversation expires (%s) before it was created (%s)", FormatTime(conv.ExpiresAt), FormatTime(conv.CreatedAt))
+		}
+		conv.RoleA, conv.RoleB = s.clean(conv.RoleA), s.clean(conv.RoleB)
 		if err := tx.CreateConversation(conv); err != nil {
 			return "", err
 		}
@@ -82,7 +93,7 @@ func (s *Service) Import(ctx context.Context, snap Snapshot, rename bool) (Conve
 			}
 		}
 		for _, st := range snap.States {
-			if !st.Session.Valid() || st.Heartbeat.IsZero() {
+			if !st.Session.Valid() || st.Heartbeat.IsZero() || !(st.Status == StatusUnknown || oneOf(st.Status, Statuses)) {
 				return "", Errorf(EInvalid, "the export has a malformed status for session %q", st.Session)
 			}
 			if err := tx.SetState(conv.ID, st.Session, st.Status, st.Heartbeat); err != nil {
@@ -92,6 +103,15 @@ func (s *Service) Import(ctx context.Context, snap Snapshot, rename bool) (Conve
 		for _, m := range snap.Messages {
 			if !m.From.Valid() {
 				return "", Errorf(EInvalid, "message %d of the export has sender %q", m.ID, m.From)
+			}
+			in := SendInput{Message: m.Body, ActionType: m.ActionType, Files: m.Files}
+			if err := s.checkSend(&in); err != nil {
+				return "", Errorf(EInvalid, "message %d of the export: %s", m.ID, MessageOf(err))
+			}
+			m.ActionType = in.ActionType
+			m.Body = s.clean(m.Body)
+			for i, f := range m.Files {
+				m.Files[i] = s.clean(f)
 			}
 			m.ConversationID = conv.ID
 			if rename {
