@@ -52,6 +52,7 @@ func New(svc *bridge.Service, version string, log *slog.Logger, extra ...server.
 	}
 	h := &handlers{svc: svc, log: log, refusals: refusals{conn: svc.Config().RefusalLimits, host: svc.Config().HostRefusalLimits}}
 	h.inbox = &inboxes{svc: svc, known: map[string]bridge.Caller{}, subs: map[string]*inboxSub{}}
+	h.channels = &channels{svc: svc}
 	hooks := &server.Hooks{}
 	hooks.AddAfterSubscribe(h.inbox.subscribe)
 	hooks.AddAfterUnsubscribe(h.inbox.unsubscribe)
@@ -61,6 +62,8 @@ func New(svc *bridge.Service, version string, log *slog.Logger, extra ...server.
 	opts := append([]server.ServerOption{
 		server.WithToolCapabilities(false),
 		server.WithPromptCapabilities(false),
+		// Claude Code shows channel events (see channels) in the session.
+		server.WithExperimental(map[string]any{"claude/channel": map[string]any{}}),
 		server.WithResourceCapabilities(true, true),
 		server.WithHooks(hooks),
 		server.WithInstructions(Instructions(svc.Config())),
@@ -74,6 +77,7 @@ func New(svc *bridge.Service, version string, log *slog.Logger, extra ...server.
 		s.AddPrompt(p.def, p.handler)
 	}
 	h.inbox.register(s)
+	h.channels.srv = s
 	return s
 }
 
@@ -94,6 +98,7 @@ type handlers struct {
 	svc      *bridge.Service
 	log      *slog.Logger
 	inbox    *inboxes
+	channels *channels
 	refusals refusals
 }
 
@@ -167,6 +172,7 @@ func (h *handlers) learn(ctx context.Context, tool string, args map[string]any, 
 	}
 	if bridge.ValidConversationID(c.ConversationID) && c.Session.Valid() && c.Token != "" {
 		h.inbox.learn(ctx, c)
+		h.channels.follow(ctx, c)
 	}
 }
 
