@@ -74,7 +74,7 @@ func serveFlags(fs *flag.FlagSet, o *options) {
 	fs.IntVar(&o.perDay, "rate-per-day", d.SessionLimits[2].Max, "tool calls per session per day (0 = no limit)")
 	fs.IntVar(&o.create, "creates-per-hour", d.CreatorLimits[0].Max, "conversations one agent (a stdio server, or an HTTP client's host) may create per hour; all agents together may create 20 times as many (0 = no limit)")
 	fs.IntVar(&o.maxMessage, "max-message", d.MaxMessageChars, "characters per message")
-	fs.BoolVar(&o.requireInvites, "require-invites", false, "refuse create_conversation's original shape (both tokens to the creator): partners join only by invite code")
+	fs.BoolVar(&o.requireInvites, "require-invites", false, "refuse create_conversation's original shape (both tokens to the creator): partners join only by invite code (always on for an --http node reachable beyond loopback)")
 	fs.StringVar(&o.redactRules, "redact-rules", "", "`file` of extra redaction rules and allowlist entries")
 	fs.StringVar(&o.logLevel, "log-level", "info", "log level on stderr: debug, info, warn or error")
 	fs.BoolVar(&o.initKey, "init-key", false, "serve even though the key file did not write this database's audit trail (a new key for an existing database: every existing token stops working)")
@@ -166,7 +166,9 @@ func (o *options) config() (bridge.Config, error) {
 		return cfg, usagef("--max-message must be at least 1; got %d", o.maxMessage)
 	}
 	cfg.TTL, cfg.AliveWindow, cfg.MaxMessageChars = o.ttl, o.aliveWindow, o.maxMessage
-	cfg.RequireInvites = o.requireInvites
+	// A node reachable beyond this machine never hands a creator its
+	// partner's token: partners join by invite there.
+	cfg.RequireInvites = o.requireInvites || (o.http.addr != "" && !mcpserver.Loopback(o.http.resolvedListenAt))
 	cfg.SessionLimits = []limit.Window{
 		{Max: o.perMinute, Period: time.Minute},
 		{Max: o.perHour, Period: time.Hour},

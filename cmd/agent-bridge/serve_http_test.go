@@ -62,3 +62,34 @@ func TestReadTokenFile(t *testing.T) {
 		}
 	}
 }
+
+// A node reachable beyond this machine requires invites whatever the flag
+// says; on loopback the flag decides.
+func TestRequireInvitesBeyondLoopback(t *testing.T) {
+	for _, c := range []struct {
+		addr string
+		flag bool
+		want bool
+	}{
+		{"127.0.0.1:0", false, false},
+		{"127.0.0.1:0", true, true},
+		{"0.0.0.0:0", false, true},
+		{"", false, false}, // stdio
+	} {
+		o, _, err := parse(env{getenv: func(string) string { return "" }}, "serve", []string{"--http", c.addr})
+		if c.addr == "" {
+			o, _, err = parse(env{getenv: func(string) string { return "" }}, "serve", nil)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		o.requireInvites = c.flag
+		if err := o.http.check(); err != nil {
+			t.Fatal(err)
+		}
+		cfg, err := o.config()
+		if err != nil || cfg.RequireInvites != c.want {
+			t.Errorf("--http %q --require-invites=%v: RequireInvites %v (%v), want %v", c.addr, c.flag, cfg.RequireInvites, err, c.want)
+		}
+	}
+}
