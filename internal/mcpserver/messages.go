@@ -121,6 +121,8 @@ func (h *handlers) checkMessages() tool {
 	params := append(callerParams(),
 		param{name: "wait_seconds", kind: "integer", min: 0, max: int(cfg.MaxWait / time.Second), def: 0,
 			desc: "If nothing is waiting, block up to this long for a message."},
+		param{name: "also", kind: "array", maxItems: 8,
+			desc: "Also take from or wait on these conversations, each conversation_id:token; the result's conversation_id names the one that answered."},
 		param{name: "peek", kind: "boolean", def: false,
 			desc: "Read without marking read."},
 		param{name: "history", kind: "boolean", def: false,
@@ -180,6 +182,14 @@ func (h *handlers) checkMessages() tool {
 			}
 			in.Since = t
 		}
+		callers := []bridge.Caller{c}
+		for i, pair := range a.Strings("also") {
+			conv, tok, ok := strings.Cut(pair, ":")
+			if !ok || !bridge.ValidConversationID(conv) {
+				return h.refuse(ctx, name, c, bridge.Errorf(bridge.EInvalid, "also[%d] must be conversation_id:token (conv_ and 16 hex digits, a colon, your 64-hex token in that conversation)", i)), nil
+			}
+			callers = append(callers, bridge.Caller{ConversationID: conv, Token: tok})
+		}
 		if err := a.Err(); err != nil {
 			return h.refuse(ctx, name, c, err), nil
 		}
@@ -190,7 +200,7 @@ func (h *handlers) checkMessages() tool {
 			ctx, draining, done = waitContext(ctx)
 			defer done()
 		}
-		inbox, err := h.svc.CheckMessages(ctx, c, in)
+		inbox, err := h.svc.CheckAny(ctx, callers, in)
 		if err != nil && draining() {
 			return mcp.NewToolResultError(name + " ended: this agent-bridge node is shutting down; no message was marked read. Call check_messages again, on another node or once this one is back."), nil
 		}
