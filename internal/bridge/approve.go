@@ -83,15 +83,21 @@ func (s *Service) Approval(ctx context.Context, id string) (ApprovalView, error)
 	return v, err
 }
 
-// Decide records a person's decision on a pending request. by says who
-// decided (a terminal user); reason is kept with a denial.
+// Decide records a person's decision on a pending request, made at a
+// terminal. by says who decided; reason is kept with a denial.
 func (s *Service) Decide(ctx context.Context, id string, approve bool, by, reason string) (Approval, error) {
+	return s.DecideThrough(ctx, "cli:approve", ConsentChannel, id, approve, by, reason)
+}
+
+// DecideThrough is Decide for a front that names its own audit tool and
+// consent channel (the web console).
+func (s *Service) DecideThrough(ctx context.Context, tool, channel, id string, approve bool, by, reason string) (Approval, error) {
 	v, err := s.Approval(ctx, id)
 	if err != nil {
 		return Approval{}, err
 	}
 	var a Approval
-	err = s.call(ctx, "cli:approve", v.ConversationID, v.Session, func(tx Tx, now time.Time) (string, error) {
+	err = s.call(ctx, tool, v.ConversationID, v.Session, func(tx Tx, now time.Time) (string, error) {
 		var err error
 		if a, err = tx.Approval(id); err != nil {
 			return "", err
@@ -112,7 +118,7 @@ func (s *Service) Decide(ctx context.Context, id string, approve bool, by, reaso
 		if a.Kind == KindCommand {
 			what = "command sha256 " + a.CommandHash[:12]
 		}
-		d := fmt.Sprintf("%s %s (%s) through %s by %s", a.State, a.ID, what, ConsentChannel, by)
+		d := fmt.Sprintf("%s %s (%s) through %s by %s", a.State, a.ID, what, channel, by)
 		if reason != "" {
 			d += ": " + reason
 		}

@@ -126,8 +126,12 @@ func digits(v string) string {
 	}, v)
 }
 
-// ConsentChannel names the only way consent is given, for audit rows.
-const ConsentChannel = "the terminal (agent-bridge approve, code shown and typed on /dev/tty)"
+// The channels through which a person consents, as audit rows name them:
+// both are out of reach of the requesting agent's MCP client.
+const (
+	ConsentChannel        = "the terminal (agent-bridge approve, code shown and typed on /dev/tty)"
+	ConsoleConsentChannel = "the web console (agent-bridge console, code shown and typed on its page)"
+)
 
 func newApprovalID() string {
 	var b [8]byte

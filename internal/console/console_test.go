@@ -399,6 +399,15 @@ func TestConsentNeedsPhraseAndThisPagesCode(t *testing.T) {
 	if v.StateNow != bridge.ApprovalApproved || !strings.Contains(v.DecidedBy, "web console") {
 		t.Fatalf("after approval: %s by %q", v.StateNow, v.DecidedBy)
 	}
+	// The audit trail names the channel that consented: this console.
+	rows, _ := h.svc.Audit(context.Background(), bridge.AuditFilter{Limit: 3})
+	named := false
+	for _, r := range rows {
+		named = named || (r.Tool == "console:approve" && strings.Contains(r.Detail, bridge.ConsoleConsentChannel) && !strings.Contains(r.Detail, "/dev/tty"))
+	}
+	if !named {
+		t.Fatalf("no audit row names the console as the consent channel: %+v", rows)
+	}
 
 	// A wrong code denies, like the terminal.
 	id2 := h.pending(cr)

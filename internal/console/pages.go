@@ -232,7 +232,7 @@ func (c *Console) decide(w http.ResponseWriter, r *http.Request, s *session) {
 		p.Error = id + " is " + v.StateNow + ", not waiting for a decision."
 	case r.PostForm.Get("action") == "deny":
 		c.takeCode(s, id)
-		if _, err := c.svc.Decide(r.Context(), id, false, who, "denied in the web console"); err != nil {
+		if _, err := c.svc.DecideThrough(r.Context(), consentTool, bridge.ConsoleConsentChannel, id, false, who, "denied in the web console"); err != nil {
 			p.Error = bridge.MessageOf(err)
 		} else {
 			p.Notice = "Denied " + id + ". The agent is told its request was refused."
@@ -247,14 +247,14 @@ func (c *Console) decide(w http.ResponseWriter, r *http.Request, s *session) {
 		}
 		phrase := bridge.ConsentPhrase(v.Approval)
 		if cerr := bridge.CheckConsent(phrase, code, r.PostForm.Get("phrase"), r.PostForm.Get("code")); cerr != nil {
-			if _, err := c.svc.Decide(r.Context(), id, false, who, cerr.Error()+" in the web console"); err != nil {
+			if _, err := c.svc.DecideThrough(r.Context(), consentTool, bridge.ConsoleConsentChannel, id, false, who, cerr.Error()+" in the web console"); err != nil {
 				p.Error = bridge.MessageOf(err)
 			} else {
 				p.Error = "Denied " + id + ": " + cerr.Error() + ". The agent is told its request was refused."
 			}
 			break
 		}
-		a, err := c.svc.Decide(r.Context(), id, true, who, "")
+		a, err := c.svc.DecideThrough(r.Context(), consentTool, bridge.ConsoleConsentChannel, id, true, who, "")
 		if err != nil {
 			p.Error = bridge.MessageOf(err)
 			break
@@ -286,3 +286,6 @@ func (c *Console) verify(w http.ResponseWriter, r *http.Request, s *session) {
 	}
 	c.render(w, r, s, p)
 }
+
+// consentTool names a decision made on the console in the audit trail.
+const consentTool = "console:approve"
