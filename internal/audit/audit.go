@@ -80,7 +80,12 @@ type Problem struct {
 	Reason string
 }
 
-func (p Problem) String() string { return fmt.Sprintf("row %d: %s", p.Seq, p.Reason) }
+func (p Problem) String() string {
+	if p.Seq == 0 { // a problem outside the chain (a sealed row of another table)
+		return p.Reason
+	}
+	return fmt.Sprintf("row %d: %s", p.Seq, p.Reason)
+}
 
 // NewVerifier starts a verification of a chain from its first row.
 func NewVerifier(key []byte) *Verifier {

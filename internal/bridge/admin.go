@@ -238,6 +238,17 @@ func (s *Service) VerifyAudit(ctx context.Context, expectHead string) (AuditRepo
 		v.Finish()
 		rep.Checked, rep.Problems = v.Checked, v.Problems
 		rep.HeadSeq, rep.Head = v.Head()
+		// Approvals grant command execution: each must carry a MAC that
+		// verifies, or it was written or changed without the key.
+		all, err := tx.Approvals(ApprovalFilter{})
+		if err != nil {
+			return err
+		}
+		for _, a := range all {
+			if !s.sealed(a) {
+				rep.Problems = append(rep.Problems, audit.Problem{Reason: fmt.Sprintf("approval %s (%s, state %s) was written or changed outside agent-bridge: its MAC does not verify, so it is not honoured", a.ID, a.Kind, a.State)})
+			}
+		}
 		return nil
 	})
 	return rep, err

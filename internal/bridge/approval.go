@@ -38,6 +38,10 @@ type Approval struct {
 	// approved one's token must be used by then; an active enablement
 	// ends then.
 	ExpiresAt time.Time
+	// MAC seals every field above under the bridge's key (Service.seal):
+	// an approval is honoured only while it verifies, so database write
+	// access alone cannot forge or widen one.
+	MAC string
 }
 
 // Approval kinds.

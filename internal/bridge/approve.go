@@ -99,7 +99,7 @@ func (s *Service) DecideThrough(ctx context.Context, tool, channel, id string, a
 	var a Approval
 	err = s.call(ctx, tool, v.ConversationID, v.Session, func(tx Tx, now time.Time) (string, error) {
 		var err error
-		if a, err = tx.Approval(id); err != nil {
+		if a, err = s.approval(tx, id); err != nil {
 			return "", err
 		}
 		if st := a.StateAt(now); st != ApprovalPending {
@@ -111,7 +111,7 @@ func (s *Service) DecideThrough(ctx context.Context, tool, channel, id string, a
 		} else {
 			a.State, a.Reason = ApprovalDenied, reason
 		}
-		if err := tx.SaveApproval(a); err != nil {
+		if err := tx.SaveApproval(s.seal(a)); err != nil {
 			return "", err
 		}
 		what := fmt.Sprintf("%s mode in %s", a.Mode, a.Workspace)
@@ -153,7 +153,7 @@ func (s *Service) Revoke(ctx context.Context, id, by string) (Approval, error) {
 		if a.DecidedBy == "" {
 			a.DecidedBy = by
 		}
-		if err := tx.SaveApproval(a); err != nil {
+		if err := tx.SaveApproval(s.seal(a)); err != nil {
 			return "", err
 		}
 		return fmt.Sprintf("%s %s by %s", a.State, a.ID, by), nil

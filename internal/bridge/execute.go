@@ -10,6 +10,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 	"unicode"
@@ -48,7 +49,7 @@ func (s *Service) redeem(tx Tx, c Caller, conv Conversation, tok string, now tim
 	if !ok {
 		return Approval{}, Errorf(EUnauthorized, "approval_token is not valid: pass the approval_token that enable_yolo_mode returned, unchanged.")
 	}
-	a, err := tx.Approval(id)
+	a, err := s.approval(tx, id)
 	if IsNotFound(err) {
 		return Approval{}, Errorf(EUnauthorized, "approval_token names no stored request; call enable_yolo_mode to ask a person again.")
 	}
@@ -78,13 +79,13 @@ func (s *Service) redeem(tx Tx, c Caller, conv Conversation, tok string, now tim
 	at := now.UTC().Truncate(time.Millisecond)
 	for _, o := range olds {
 		o.State, o.Reason, o.DecidedAt = ApprovalRevoked, "replaced by "+a.ID, at
-		if err := tx.SaveApproval(o); err != nil {
+		if err := tx.SaveApproval(s.seal(o)); err != nil {
 			return Approval{}, err
 		}
 	}
 	a.State, a.UsedAt = ApprovalActive, at
 	a.ExpiresAt = minTime(at.Add(s.cfg.Yolo.EnablementTTL), conv.ExpiresAt)
-	return a, tx.SaveApproval(a)
+	return a, tx.SaveApproval(s.seal(a))
 }
 
 // activeEnablement returns the caller's enablement in force at now.
@@ -94,6 +95,7 @@ func (s *Service) activeEnablement(tx Tx, c Caller, now time.Time) (Approval, er
 	if err != nil {
 		return Approval{}, err
 	}
+	all = slices.DeleteFunc(all, func(a Approval) bool { return !s.sealed(a) }) // forged rows grant nothing
 	var waiting string
 	for i := len(all) - 1; i >= 0; i-- {
 		switch all[i].StateAt(now) {
@@ -171,7 +173,7 @@ func (s *Service) ExecuteCommand(ctx context.Context, c Caller, in ExecInput) (E
 			case ApprovalApproved:
 				a.State, a.UsedAt = ApprovalUsed, now.UTC().Truncate(time.Millisecond)
 				out.Approval = a // spent
-				return strings.Join(append(detail, "approval "+a.ID+" spent: running"), "; "), tx.SaveApproval(a)
+				return strings.Join(append(detail, "approval "+a.ID+" spent: running"), "; "), tx.SaveApproval(s.seal(a))
 			default:
 				return "", s.commandApprovalGone(a, st)
 			}
@@ -191,7 +193,7 @@ func (s *Service) ExecuteCommand(ctx context.Context, c Caller, in ExecInput) (E
 			State: ApprovalPending, CreatedAt: at, ExpiresAt: minTime(at.Add(s.cfg.Yolo.RequestTTL), en.ExpiresAt),
 		}
 		out.Approval, needConsent = a, true
-		return strings.Join(append(detail, "consent requested: "+a.ID), "; "), tx.AddApproval(a)
+		return strings.Join(append(detail, "consent requested: "+a.ID), "; "), tx.AddApproval(s.seal(a))
 	})
 	if err != nil {
 		return out, err
@@ -205,7 +207,7 @@ func (s *Service) ExecuteCommand(ctx context.Context, c Caller, in ExecInput) (E
 		// Decided: spend the approval in its own transaction, so two
 		// calls holding the same request_id cannot both run it.
 		err = s.call(ctx, tool, c.ConversationID, c.Session, func(tx Tx, now time.Time) (string, error) {
-			a, err := tx.Approval(a.ID)
+			a, err := s.approval(tx, a.ID)
 			if err != nil {
 				return "", err
 			}
@@ -214,7 +216,7 @@ func (s *Service) ExecuteCommand(ctx context.Context, c Caller, in ExecInput) (E
 			}
 			a.State, a.UsedAt = ApprovalUsed, now.UTC().Truncate(time.Millisecond)
 			out.Approval = a
-			return "approval " + a.ID + " spent: running", tx.SaveApproval(a)
+			return "approval " + a.ID + " spent: running", tx.SaveApproval(s.seal(a))
 		})
 		if err != nil {
 			return out, err

@@ -96,6 +96,7 @@ type Service struct {
 	store    Store
 	key      token.Key
 	auditKey []byte
+	rowKey   []byte // seals rows that grant something (approvals): see seal.go
 	redactor *redact.Redactor
 	cfg      Config
 	log      *slog.Logger
@@ -122,7 +123,7 @@ func NewService(store Store, key token.Key, redactor *redact.Redactor, cfg Confi
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Service{store: store, key: key, auditKey: key.Sub("audit"), redactor: redactor, cfg: cfg, log: log}
+	return &Service{store: store, key: key, auditKey: key.Sub("audit"), rowKey: key.Sub("row"), redactor: redactor, cfg: cfg, log: log}
 }
 
 // Config returns the service's limits (fronts declare them in schemas).

@@ -157,7 +157,7 @@ func (s *Service) EnableYolo(ctx context.Context, c Caller, in EnableInput) (Yol
 			Mode: in.Mode, Workspace: ws, Timeout: in.Timeout, Sandbox: in.Sandbox, Origin: s.cfg.Yolo.Origin,
 			State: ApprovalPending, CreatedAt: at, ExpiresAt: minTime(at.Add(s.cfg.Yolo.RequestTTL), conv.ExpiresAt),
 		}
-		if err := tx.AddApproval(a); err != nil {
+		if err := tx.AddApproval(s.seal(a)); err != nil {
 			return "", err
 		}
 		return fmt.Sprintf("consent requested: %s, %s mode, workspace %s, timeout %s, sandbox %t", a.ID, a.Mode, a.Workspace, Human(a.Timeout), a.Sandbox), nil
@@ -253,7 +253,7 @@ func (s *Service) awaitDecision(ctx context.Context, a Approval, wait time.Durat
 		stop()
 		stop = stopNext
 		err := s.store.View(context.WithoutCancel(ctx), func(tx Tx) (err error) {
-			a, err = tx.Approval(a.ID)
+			a, err = s.approval(tx, a.ID)
 			return err
 		})
 		now := s.cfg.Now()
@@ -276,7 +276,7 @@ func (s *Service) ownApproval(tx Tx, c Caller, id, kind, hash string) (Approval,
 	if !ValidApprovalID(id) {
 		return Approval{}, Errorf(EInvalid, "request_id must be appr_ followed by 16 hex digits, as a previous call returned.")
 	}
-	a, err := tx.Approval(id)
+	a, err := s.approval(tx, id)
 	if err != nil {
 		return a, err
 	}

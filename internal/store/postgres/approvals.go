@@ -13,7 +13,7 @@ import (
 
 const approvalColumns = `id, kind, conversation_id, session, mode, workspace, timeout_ms, sandbox,
 	command, command_hash, enablement_id, origin, state, reason, decided_by,
-	created_at, decided_at, used_at, expires_at`
+	created_at, decided_at, used_at, expires_at, mac`
 
 // fromNullTS is fromTS, or the zero time for NULL.
 func fromNullTS(t *time.Time) time.Time {
@@ -26,10 +26,10 @@ func fromNullTS(t *time.Time) time.Time {
 func (t *tx) AddApproval(a bridge.Approval) error {
 	t.Signal(bridge.ApprovalsTopic, bridge.ConversationTopic(a.ConversationID))
 	_, err := t.exec("add approval", `INSERT INTO approvals (`+approvalColumns+`)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)`,
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)`,
 		a.ID, a.Kind, a.ConversationID, string(a.Session), a.Mode, a.Workspace, a.Timeout.Milliseconds(), a.Sandbox,
 		a.Command, a.CommandHash, a.EnablementID, a.Origin, a.State, a.Reason, a.DecidedBy,
-		ts(a.CreatedAt), nullTS(a.DecidedAt), nullTS(a.UsedAt), ts(a.ExpiresAt))
+		ts(a.CreatedAt), nullTS(a.DecidedAt), nullTS(a.UsedAt), ts(a.ExpiresAt), a.MAC)
 	return err
 }
 
@@ -40,7 +40,7 @@ func scanApproval(row pgx.Row) (bridge.Approval, error) {
 	var decided, used *time.Time
 	err := row.Scan(&a.ID, &a.Kind, &a.ConversationID, &sess, &a.Mode, &a.Workspace, &timeout, &a.Sandbox,
 		&a.Command, &a.CommandHash, &a.EnablementID, &a.Origin, &a.State, &a.Reason, &a.DecidedBy,
-		&a.CreatedAt, &decided, &used, &a.ExpiresAt)
+		&a.CreatedAt, &decided, &used, &a.ExpiresAt, &a.MAC)
 	a.Session = bridge.Session(sess)
 	a.Timeout = time.Duration(timeout) * time.Millisecond
 	a.CreatedAt, a.ExpiresAt = fromTS(a.CreatedAt), fromTS(a.ExpiresAt)
@@ -93,8 +93,8 @@ func (t *tx) Approvals(f bridge.ApprovalFilter) ([]bridge.Approval, error) {
 func (t *tx) SaveApproval(a bridge.Approval) error {
 	t.Signal(bridge.ApprovalsTopic, bridge.ConversationTopic(a.ConversationID))
 	tag, err := t.exec("save approval", `UPDATE approvals SET state = $1, reason = $2, decided_by = $3,
-		decided_at = $4, used_at = $5, expires_at = $6 WHERE id = $7`,
-		a.State, a.Reason, a.DecidedBy, nullTS(a.DecidedAt), nullTS(a.UsedAt), ts(a.ExpiresAt), a.ID)
+		decided_at = $4, used_at = $5, expires_at = $6, mac = $7 WHERE id = $8`,
+		a.State, a.Reason, a.DecidedBy, nullTS(a.DecidedAt), nullTS(a.UsedAt), ts(a.ExpiresAt), a.MAC, a.ID)
 	if err != nil {
 		return err
 	}

@@ -12,7 +12,7 @@ import (
 
 const approvalColumns = `id, kind, conversation_id, session, mode, workspace, timeout_ms, sandbox,
 	command, command_hash, enablement_id, origin, state, reason, decided_by,
-	created_at, decided_at, used_at, expires_at`
+	created_at, decided_at, used_at, expires_at, mac`
 
 func nullMS(t time.Time) any {
 	if t.IsZero() {
@@ -31,10 +31,10 @@ func fromNullMS(v sql.NullInt64) time.Time {
 func (t *tx) AddApproval(a bridge.Approval) error {
 	t.Signal(bridge.ApprovalsTopic, bridge.ConversationTopic(a.ConversationID))
 	_, err := t.exec("add approval", `INSERT INTO approvals (`+approvalColumns+`)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		a.ID, a.Kind, a.ConversationID, string(a.Session), a.Mode, a.Workspace, a.Timeout.Milliseconds(), a.Sandbox,
 		a.Command, a.CommandHash, a.EnablementID, a.Origin, a.State, a.Reason, a.DecidedBy,
-		ms(a.CreatedAt), nullMS(a.DecidedAt), nullMS(a.UsedAt), ms(a.ExpiresAt))
+		ms(a.CreatedAt), nullMS(a.DecidedAt), nullMS(a.UsedAt), ms(a.ExpiresAt), a.MAC)
 	return err
 }
 
@@ -45,7 +45,7 @@ func scanApproval(row scanner) (bridge.Approval, error) {
 	var decided, used sql.NullInt64
 	err := row.Scan(&a.ID, &a.Kind, &a.ConversationID, &sess, &a.Mode, &a.Workspace, &timeout, &a.Sandbox,
 		&a.Command, &a.CommandHash, &a.EnablementID, &a.Origin, &a.State, &a.Reason, &a.DecidedBy,
-		&created, &decided, &used, &expires)
+		&created, &decided, &used, &expires, &a.MAC)
 	a.Session = bridge.Session(sess)
 	a.Timeout = time.Duration(timeout) * time.Millisecond
 	a.CreatedAt, a.ExpiresAt = fromMS(created), fromMS(expires)
@@ -108,8 +108,8 @@ func (t *tx) Approvals(f bridge.ApprovalFilter) ([]bridge.Approval, error) {
 func (t *tx) SaveApproval(a bridge.Approval) error {
 	t.Signal(bridge.ApprovalsTopic, bridge.ConversationTopic(a.ConversationID))
 	r, err := t.exec("save approval", `UPDATE approvals SET state = ?, reason = ?, decided_by = ?,
-		decided_at = ?, used_at = ?, expires_at = ? WHERE id = ?`,
-		a.State, a.Reason, a.DecidedBy, nullMS(a.DecidedAt), nullMS(a.UsedAt), ms(a.ExpiresAt), a.ID)
+		decided_at = ?, used_at = ?, expires_at = ?, mac = ? WHERE id = ?`,
+		a.State, a.Reason, a.DecidedBy, nullMS(a.DecidedAt), nullMS(a.UsedAt), ms(a.ExpiresAt), a.MAC, a.ID)
 	if err != nil {
 		return err
 	}
