@@ -39,25 +39,15 @@ func (s *Service) Team(ctx context.Context, silentAfter time.Duration) ([]TeamCo
 	var out []TeamConversation
 	now := s.cfg.Now()
 	err := s.store.View(ctx, func(tx Tx) error {
-		convs, err := tx.Conversations()
-		if err != nil {
-			return err
-		}
-		for _, c := range convs {
-			if c.Expired(now) {
-				continue
-			}
+		return eachLive(tx, now, func(c Conversation) error {
 			msgs, err := tx.Messages(c.ID)
 			if err != nil {
 				return err
 			}
 			tc, err := teamConversation(tx, c, msgs, now, silentAfter)
-			if err != nil {
-				return err
-			}
 			out = append(out, tc)
-		}
-		return nil
+			return err
+		})
 	})
 	sortByActivity(out)
 	return out, err

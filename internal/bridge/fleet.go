@@ -27,14 +27,7 @@ func (s *Service) Activity(ctx context.Context, silentAfter time.Duration) ([]Ac
 	var out []Activity
 	now := s.cfg.Now()
 	err := s.store.View(ctx, func(tx Tx) error {
-		convs, err := tx.Conversations()
-		if err != nil {
-			return err
-		}
-		for _, c := range convs {
-			if c.Expired(now) {
-				continue
-			}
+		return eachLive(tx, now, func(c Conversation) error {
 			members, err := tx.Members(c.ID)
 			if err != nil {
 				return err
@@ -50,10 +43,28 @@ func (s *Service) Activity(ctx context.Context, silentAfter time.Duration) ([]Ac
 				}
 				out = append(out, a)
 			}
-		}
-		return nil
+			return nil
+		})
 	})
 	return out, err
+}
+
+// eachLive calls fn for every conversation not expired at now, in the
+// store's order, stopping at fn's first error.
+func eachLive(tx Tx, now time.Time, fn func(Conversation) error) error {
+	convs, err := tx.Conversations()
+	if err != nil {
+		return err
+	}
+	for _, c := range convs {
+		if c.Expired(now) {
+			continue
+		}
+		if err := fn(c); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // WatchEvent is a change a watchdog reports: a session fell silent, or
