@@ -67,20 +67,31 @@ func approveOnTerminal(t *testing.T, home, db string, answer func(phrase, code s
 	return approveOnTerminalAfter(t, home, db, answer, nil, args...)
 }
 
-// approveOnTerminalAfter is approveOnTerminal that calls ready, if set,
-// once approve shows it is waiting for a request.
-func approveOnTerminalAfter(t *testing.T, home, db string, answer func(phrase, code string) (string, string), ready func(), args ...string) (string, error) {
+// startOnTerminal starts the binary with args in a new session whose
+// controlling terminal is a fresh pseudo-terminal, as a person runs it, and
+// returns the process and the terminal's master side.
+func startOnTerminal(t *testing.T, home string, args ...string) (*exec.Cmd, *os.File) {
 	t.Helper()
 	master, slave := openPTY(t)
-	defer master.Close()
-	cmd := exec.Command(binary, append([]string{"approve", "--db", db}, args...)...)
+	cmd := exec.Command(binary, args...)
 	cmd.Env = baseEnv(home)
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = slave, slave, slave
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true, Setctty: true, Ctty: 0}
 	if err := cmd.Start(); err != nil {
+		master.Close()
+		slave.Close()
 		t.Fatal(err)
 	}
 	slave.Close()
+	return cmd, master
+}
+
+// approveOnTerminalAfter is approveOnTerminal that calls ready, if set,
+// once approve shows it is waiting for a request.
+func approveOnTerminalAfter(t *testing.T, home, db string, answer func(phrase, code string) (string, string), ready func(), args ...string) (string, error) {
+	t.Helper()
+	cmd, master := startOnTerminal(t, home, append([]string{"approve", "--db", db}, args...)...)
+	defer master.Close()
 	scr := &syncBuffer{}
 	drained := make(chan struct{})
 	go func() {

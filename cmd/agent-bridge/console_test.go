@@ -18,7 +18,6 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -72,15 +71,7 @@ var loginRe = regexp.MustCompile(`(https?://[^\s/]+)(/login\?secret=[0-9a-f]{64}
 // there.
 func startConsole(t *testing.T, home, db string, args ...string) (base, login string, screen *syncBuffer) {
 	t.Helper()
-	master, slave := openPTY(t)
-	cmd := exec.Command(binary, append([]string{"console", "--db", db}, args...)...)
-	cmd.Env = baseEnv(home)
-	cmd.Stdin, cmd.Stdout, cmd.Stderr = slave, slave, slave
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true, Setctty: true, Ctty: 0}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	slave.Close()
+	cmd, master := startOnTerminal(t, home, append([]string{"console", "--db", db}, args...)...)
 	t.Cleanup(func() {
 		cmd.Process.Signal(os.Interrupt)
 		cmd.Wait()

@@ -71,9 +71,9 @@ func (h *harness) login(cl *http.Client) *http.Response {
 	return res
 }
 
-func (h *harness) get(cl *http.Client, path string, header map[string]string) (int, string) {
+// do sends a request with extra headers ("Host" sets the request's host).
+func (h *harness) do(cl *http.Client, req *http.Request, header map[string]string) *http.Response {
 	h.t.Helper()
-	req, _ := http.NewRequest("GET", h.srv.URL+path, nil)
 	for k, v := range header {
 		if k == "Host" {
 			req.Host = v
@@ -85,6 +85,13 @@ func (h *harness) get(cl *http.Client, path string, header map[string]string) (i
 	if err != nil {
 		h.t.Fatal(err)
 	}
+	return res
+}
+
+func (h *harness) get(cl *http.Client, path string, header map[string]string) (int, string) {
+	h.t.Helper()
+	req, _ := http.NewRequest("GET", h.srv.URL+path, nil)
+	res := h.do(cl, req, header)
 	defer res.Body.Close()
 	b, _ := io.ReadAll(res.Body)
 	return res.StatusCode, string(b)
@@ -94,17 +101,7 @@ func (h *harness) post(cl *http.Client, path string, form url.Values, header map
 	h.t.Helper()
 	req, _ := http.NewRequest("POST", h.srv.URL+path, strings.NewReader(form.Encode()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	for k, v := range header {
-		if k == "Host" {
-			req.Host = v
-		} else {
-			req.Header.Set(k, v)
-		}
-	}
-	res, err := cl.Do(req)
-	if err != nil {
-		h.t.Fatal(err)
-	}
+	res := h.do(cl, req, header)
 	defer res.Body.Close()
 	if res.StatusCode == http.StatusSeeOther {
 		// A state change redirects (so a reload does not repeat it);
