@@ -121,11 +121,11 @@ func (s *Service) ExecuteCommand(ctx context.Context, c Caller, in ExecInput) (E
 	// command against its mode, and in the yolo mode find or ask for this
 	// command's approval (spent here when it is already given).
 	var needConsent bool
-	err := s.call(ctx, tool, c.ConversationID, c.Session, func(tx Tx, now time.Time) (string, error) {
+	err := s.callAs(ctx, tool, &c, false, func(tx Tx, now time.Time) (string, error) {
 		if err := s.yoloGate(); err != nil {
 			return "", err
 		}
-		if err := s.checkCaller(c); err != nil {
+		if err := s.identify(tx, &c); err != nil {
 			return "", err
 		}
 		if err := s.checkCommand(in.Command); err != nil {

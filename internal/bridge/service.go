@@ -421,21 +421,12 @@ func (s *Service) checkShape(c Caller) error {
 	return nil
 }
 
-// checkCaller validates the caller's arguments and verifies its token
-// against its member row, in a read transaction of its own. It serves code
-// that authenticates outside authorize; authorize verifies again inside
-// its own transaction.
-func (s *Service) checkCaller(c Caller) error {
-	if c.Session == "" {
-		return Errorf(EInvalid, "session_id is required by this tool: pass your member id (\"a\" if you created the conversation, \"b\" or the id join_conversation gave you otherwise).")
-	}
-	if err := s.checkShape(c); err != nil {
-		return err
-	}
-	return s.store.View(context.Background(), func(tx Tx) error {
-		_, _, err := s.authenticate(tx, &c)
-		return err
-	})
+// identify verifies the caller's token in tx and, when c.Session is
+// empty, sets it to the member the token belongs to, so the rest of a use
+// case (and its audit row) names the member. authorize verifies again.
+func (s *Service) identify(tx Tx, c *Caller) error {
+	_, _, err := s.authenticate(tx, c)
+	return err
 }
 
 func isLowerHex(s string) bool {

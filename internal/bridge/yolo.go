@@ -125,11 +125,11 @@ type ExecResult struct {
 func (s *Service) EnableYolo(ctx context.Context, c Caller, in EnableInput) (YoloResult, error) {
 	const tool = "enable_yolo_mode"
 	var a Approval
-	err := s.call(ctx, tool, c.ConversationID, c.Session, func(tx Tx, now time.Time) (string, error) {
+	err := s.callAs(ctx, tool, &c, false, func(tx Tx, now time.Time) (string, error) {
 		if err := s.yoloGate(); err != nil {
 			return "", err
 		}
-		if err := s.checkCaller(c); err != nil {
+		if err := s.identify(tx, &c); err != nil {
 			return "", err
 		}
 		if in.Wait < 0 || in.Wait > s.cfg.MaxWait {

@@ -577,3 +577,47 @@ func TestConsentPromptShowsEscapesVisibly(t *testing.T) {
 		}
 	}
 }
+
+// The command tools, like every other tool, let the token say who calls:
+// session_id may be left out, and the approval, the enablement, the audit
+// row and the partner's copy all name the member the token belongs to.
+func TestYoloWithoutSessionID(t *testing.T) {
+	r := newYoloRig(t, true)
+	ctx := context.Background()
+	anon := r.a
+	anon.Session = ""
+	res, err := r.svc.EnableYolo(ctx, anon, bridge.EnableInput{Mode: "safe"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Approval.Session != "a" {
+		t.Fatalf("request made for %q, want a", res.Approval.Session)
+	}
+	if _, err := r.svc.Decide(ctx, res.Approval.ID, true, "terminal user test", ""); err != nil {
+		t.Fatal(err)
+	}
+	res, err = r.svc.EnableYolo(ctx, anon, bridge.EnableInput{RequestID: res.Approval.ID})
+	if err != nil || res.Token == "" {
+		t.Fatalf("after consent without session_id: %+v %v", res, err)
+	}
+	out, err := r.svc.ExecuteCommand(ctx, anon, bridge.ExecInput{Command: "ls", ApprovalToken: res.Token})
+	if err != nil || !out.Ran || out.Enablement.Session != "a" {
+		t.Fatalf("execute without session_id: %+v %v", out, err)
+	}
+	// The enablement is a's: a named caller uses it too.
+	if out, err := r.svc.ExecuteCommand(ctx, r.a, bridge.ExecInput{Command: "cat notes.txt"}); err != nil || !out.Ran {
+		t.Fatalf("a after an anonymous start: %+v %v", out, err)
+	}
+	in, err := r.svc.CheckMessages(ctx, r.b, bridge.CheckInput{})
+	if err != nil || len(in.Messages) != 2 || in.Messages[0].From != "a" {
+		t.Fatalf("partner's copies: %+v %v", in.Messages, err)
+	}
+	// A wrong token without session_id is refused like any other call.
+	bad := anon
+	bad.Token = r.b.Token[:63] + "0"
+	if bad.Token == r.b.Token {
+		bad.Token = r.b.Token[:63] + "1"
+	}
+	_, err = r.svc.ExecuteCommand(ctx, bad, bridge.ExecInput{Command: "ls"})
+	wantKind(t, err, bridge.EUnauthorized, "Invalid session token")
+}

@@ -108,7 +108,7 @@ func (h *handlers) enableYoloMode() tool {
 		ap := res.Approval
 		st := ap.StateAt(cfg.Now())
 		out := map[string]any{
-			"conversation_id": c.ConversationID, "session_id": string(c.Session), "request_id": ap.ID,
+			"conversation_id": c.ConversationID, "session_id": string(ap.Session), "request_id": ap.ID,
 			"state": st, "mode": ap.Mode, "workspace": ap.Workspace, "timeout_seconds": int(ap.Timeout / time.Second),
 			"sandbox": ap.Sandbox, "approval_token": nil, "expires_at": bridge.FormatTime(ap.ExpiresAt),
 			"waited_seconds": float64(res.Waited.Milliseconds()) / 1000, "approve_command": "agent-bridge approve " + ap.ID,
@@ -188,7 +188,7 @@ func (h *handlers) executeCommand() tool {
 		}
 		en := res.Enablement
 		out := map[string]any{
-			"conversation_id": c.ConversationID, "session_id": string(c.Session), "state": "ran", "request_id": nil,
+			"conversation_id": c.ConversationID, "session_id": string(en.Session), "state": "ran", "request_id": nil,
 			"mode": en.Mode, "workspace": en.Workspace, "command": res.Command, "exit_code": nil, "timed_out": false,
 			"duration_ms": int64(0), "output": "", "output_bytes": int64(0), "truncated": false, "redacted": map[string]any{},
 			"message_id": nil, "enabled_until": bridge.FormatTime(en.ExpiresAt),

@@ -173,3 +173,31 @@ func TestYoloArgumentsAreStrict(t *testing.T) {
 		t.Fatalf("bad mode: %s", text(res))
 	}
 }
+
+// Like every other tool, the command tools take the caller from its token
+// when session_id is left out, and their results name that member.
+func TestYoloToolsWithoutSessionID(t *testing.T) {
+	h := newHarness(t, func(c *bridge.Config) { c.Yolo.Enabled = true; c.Yolo.Workspace = t.TempDir() })
+	c := h.create()
+	args := func(extra map[string]any) map[string]any {
+		m := c.as("a", extra)
+		delete(m, "session_id")
+		return m
+	}
+	out := h.ok("enable_yolo_mode", args(map[string]any{"mode": "safe", "wait_seconds": 0}))
+	if out["session_id"] != "a" || out["state"] != bridge.ApprovalPending {
+		t.Fatalf("enable without session_id: %v", out)
+	}
+	id, _ := out["request_id"].(string)
+	if _, err := h.svc.Decide(context.Background(), id, true, "terminal user test", ""); err != nil {
+		t.Fatal(err)
+	}
+	out = h.ok("enable_yolo_mode", args(map[string]any{"request_id": id, "mode": "safe"}))
+	if out["session_id"] != "a" || out["approval_token"] == nil {
+		t.Fatalf("after approval: %v", out)
+	}
+	res := h.call("execute_command", args(map[string]any{"command": "ls", "approval_token": out["approval_token"]}))
+	if res.IsError && strings.Contains(text(res), "session_id is required") {
+		t.Fatalf("execute_command still requires session_id: %s", text(res))
+	}
+}
