@@ -302,6 +302,9 @@ func (s *Service) Cleanup(ctx context.Context) (Cleanup, error) {
 	err := s.call(ctx, "cli:cleanup", "", "", func(tx Tx, now time.Time) (string, error) {
 		var err error
 		out, err = tx.DeleteExpired(now)
+		if out.Conversations > 0 {
+			tx.Signal(ConversationsTopic)
+		}
 		return fmt.Sprintf("removed %d conversations, %d messages, %d members", out.Conversations, out.Messages, out.Statuses), err
 	})
 	return out, err

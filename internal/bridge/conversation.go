@@ -56,6 +56,7 @@ func (s *Service) Create(ctx context.Context, in CreateInput) (Created, error) {
 		return out, err
 	}
 	err = s.call(ctx, "create_conversation", id, "", func(tx Tx, now time.Time) (string, error) {
+		tx.Signal(ConversationsTopic) // raised only if the call commits
 		if err := s.checkRole("my_role", in.MyRole); err != nil {
 			return "", err
 		}

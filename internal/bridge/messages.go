@@ -346,7 +346,7 @@ func (s *Service) wait(ctx context.Context, c Caller, first Inbox, deadline, sta
 	// idle waiter pays nothing for other conversations' traffic. Each round
 	// watches again before it reads, and releases the previous watch only
 	// then, so no write slips between and the store keeps one watch.
-	topics := inboxTopics(c.ConversationID, c.Session)
+	topics := InboxTopics(c.ConversationID, c.Session)
 	stop := func() {}
 	defer func() { stop() }()
 	for {
@@ -412,6 +412,7 @@ func (s *Service) wait(ctx context.Context, c Caller, first Inbox, deadline, sta
 		case now.Sub(lastBeat) >= beatEvery:
 			// A waiting member is alive: keep its heartbeat fresh.
 			err := s.store.Update(context.WithoutCancel(ctx), func(tx Tx) error {
+				tx.Signal(ConversationTopic(c.ConversationID))
 				return tx.Touch(c.ConversationID, c.Session, now)
 			})
 			if err != nil {
@@ -460,7 +461,3 @@ func (s *Service) Peek(ctx context.Context, c Caller) (Inbox, error) {
 	})
 	return out, err
 }
-
-// Changed returns a channel closed after the next write to the store (see
-// Store.Changed).
-func (s *Service) Changed() <-chan struct{} { return s.store.Changed() }

@@ -37,7 +37,7 @@ func (s *Service) CheckAny(ctx context.Context, callers []Caller, in CheckInput)
 	deadline := start.Add(in.Wait)
 	var topics []string
 	for _, c := range callers {
-		topics = append(topics, inboxTopics(c.ConversationID, c.Session)...)
+		topics = append(topics, InboxTopics(c.ConversationID, c.Session)...)
 	}
 	s.waiters.Add(1)
 	defer s.waiters.Add(-1)
@@ -81,6 +81,7 @@ func (s *Service) CheckAny(ctx context.Context, callers []Caller, in CheckInput)
 			// Waiting members are alive, in every conversation waited on.
 			err := s.store.Update(context.WithoutCancel(ctx), func(tx Tx) error {
 				for _, c := range callers {
+					tx.Signal(ConversationTopic(c.ConversationID))
 					if err := tx.Touch(c.ConversationID, c.Session, now); err != nil {
 						return err
 					}

@@ -2,6 +2,7 @@ package bridge
 
 import (
 	"context"
+	"slices"
 	"time"
 )
 
@@ -60,11 +61,25 @@ func (s *Service) Pending(ctx context.Context, q PendingQuery) ([]Pending, error
 }
 
 // WaitPending blocks until a selected session has a message waiting, the
-// wait ends or ctx is done, and returns what Pending returns then.
+// wait ends or ctx is done, and returns what Pending returns then. It
+// wakes only for the inboxes of the sessions selected (and, when it
+// selects by working directory, for a newly recorded endpoint), never for
+// other conversations' traffic.
 func (s *Service) WaitPending(ctx context.Context, q PendingQuery, wait time.Duration) ([]Pending, error) {
 	deadline := s.cfg.Now().Add(wait)
+	var topics []string
+	if q.ConversationID == "" {
+		topics = []string{EndpointsTopic}
+	} else {
+		topics = InboxTopics(q.ConversationID, q.Session)
+	}
+	stop := func() {}
+	defer func() { stop() }()
 	for {
-		changed := s.store.Changed()
+		// Before reading, so no commit is missed.
+		changed, stopNext := s.store.Watch(topics...)
+		stop()
+		stop = stopNext
 		ps, err := s.Pending(ctx, q)
 		if err != nil || len(ps) == 0 {
 			return ps, err // nothing to wait for
@@ -77,6 +92,18 @@ func (s *Service) WaitPending(ctx context.Context, q PendingQuery, wait time.Dur
 		left := deadline.Sub(s.cfg.Now())
 		if left <= 0 {
 			return ps, nil
+		}
+		if q.ConversationID == "" {
+			// The sessions found by directory: watch their inboxes too,
+			// and read again, since a message may have come meanwhile.
+			want := []string{EndpointsTopic}
+			for _, p := range ps {
+				want = append(want, InboxTopics(p.Conversation.ID, p.Session)...)
+			}
+			if !slices.Equal(want, topics) {
+				topics = want
+				continue
+			}
 		}
 		if err := sleep(ctx, changed, left); err != nil {
 			return ps, err

@@ -169,6 +169,7 @@ func (s *Service) callAs(ctx context.Context, tool string, c *Caller, live bool,
 		if err := s.appendAudit(tx, now, tool, c.ConversationID, c.Session, nil, detail); err != nil {
 			return err
 		}
+		callTopics(tx, c.ConversationID)
 		if live && ctx.Err() != nil {
 			return errGone
 		}
@@ -185,6 +186,7 @@ func (s *Service) callAs(ctx context.Context, tool string, c *Caller, live bool,
 		conv = "" // a refused create made no conversation
 	}
 	if aerr := s.store.Update(wctx, func(tx Tx) error {
+		tx.Signal(AuditTopic) // a refusal changes nothing but the trail
 		return s.appendAudit(tx, now, tool, conv, c.Session, err, "")
 	}); aerr != nil {
 		s.log.Error("audit refusal", "tool", tool, "error_kind", string(KindOf(err)), "err", aerr)
@@ -285,6 +287,7 @@ func (s *Service) authorizeMember(tx Tx, c *Caller, now time.Time) (Conversation
 		if err := tx.SeeEndpoint(e); err != nil {
 			return Conversation{}, m, err
 		}
+		tx.Signal(EndpointsTopic)
 	}
 	return conv, m, nil
 }

@@ -12,11 +12,6 @@ import (
 type Store interface {
 	Update(ctx context.Context, fn func(Tx) error) error
 	View(ctx context.Context, fn func(Tx) error) error
-	// Changed returns a channel that is closed after the next write to the
-	// store, by this process or any other. It may also close without a
-	// relevant write (waiters re-check), and never stays open for long when
-	// one happened. Take the channel before reading, so no write is missed.
-	Changed() <-chan struct{}
 	// Watch returns a channel closed after a later write, by this process
 	// or any other, that raised one of topics (Tx.Signal), and a function
 	// that releases the watch. Take it before reading, so no write is

@@ -59,6 +59,7 @@ func (s *Service) Export(ctx context.Context, id string) (Snapshot, error) {
 func (s *Service) Import(ctx context.Context, snap Snapshot, rename bool) (Conversation, error) {
 	conv := snap.Conversation
 	err := s.call(ctx, "cli:import", conv.ID, "", func(tx Tx, _ time.Time) (string, error) {
+		tx.Signal(ConversationsTopic) // raised only if the import commits
 		if !ValidConversationID(conv.ID) {
 			return "", Errorf(EInvalid, "the export's conversation id %q is malformed", conv.ID)
 		}

@@ -21,7 +21,7 @@ func (s *Service) Watch(ctx context.Context, c Caller, afterID int64, fn func(Me
 	if err != nil {
 		return err
 	}
-	topics := inboxTopics(c.ConversationID, c.Session)
+	topics := InboxTopics(c.ConversationID, c.Session)
 	stop := func() {}
 	defer func() { stop() }()
 	for {

@@ -18,11 +18,13 @@ import (
 	"github.com/agent-bridge/agent-bridge/internal/bridge"
 	"github.com/agent-bridge/agent-bridge/internal/console"
 	"github.com/agent-bridge/agent-bridge/internal/store/sqlite"
+	"github.com/agent-bridge/agent-bridge/internal/store/storetest"
 	"github.com/agent-bridge/agent-bridge/internal/token"
 )
 
 type harness struct {
 	t   testing.TB
+	spy *storetest.Spy // the store, reporting what event streams watch
 	svc *bridge.Service
 	c   *console.Console
 	srv *httptest.Server
@@ -43,14 +45,15 @@ func newHarness(t testing.TB) *harness {
 	cfg.SessionLimits, cfg.CreateLimits, cfg.CreatorLimits = nil, nil, nil
 	cfg.Yolo.Enabled = true
 	cfg.Yolo.Workspace = dir
-	svc := bridge.NewService(db, key, nil, cfg, nil)
+	spy := storetest.NewSpy(db)
+	svc := bridge.NewService(spy, key, nil, cfg, nil)
 	c, err := console.New(svc, console.Config{Who: "console user test"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	srv := httptest.NewServer(c.Handler())
 	t.Cleanup(srv.Close)
-	return &harness{t: t, svc: svc, c: c, srv: srv, ws: dir}
+	return &harness{t: t, spy: spy, svc: svc, c: c, srv: srv, ws: dir}
 }
 
 // browser returns a client with a cookie jar that does not follow

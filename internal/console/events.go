@@ -3,16 +3,17 @@ package console
 import (
 	"bytes"
 	"net/http"
+	"slices"
 	"time"
 
 	"github.com/agent-bridge/agent-bridge/internal/bridge"
 )
 
 // events streams a page's live part as Server-Sent Events: once at once,
-// then after every commit to the store that changes it (the store's change
-// signal wakes the stream; nothing polls), and every Refresh so relative
-// times stay right. Each event's data is the part's HTML, which the page's
-// script puts in place.
+// then after every commit that raised a topic of what the page shows (see
+// pageTopics; nothing polls, and other traffic does not wake the stream),
+// and every Refresh so relative times stay right. Each event's data is the
+// part's HTML, which the page's script puts in place.
 func (c *Console) events(w http.ResponseWriter, r *http.Request, s *session) {
 	p := page{View: r.URL.Query().Get("view"), ID: r.URL.Query().Get("id")}
 	switch p.View {
@@ -36,10 +37,22 @@ func (c *Console) events(w http.ResponseWriter, r *http.Request, s *session) {
 	var last []byte
 	refresh := time.NewTicker(c.cfg.Refresh)
 	defer refresh.Stop()
+	topics := pageTopics(&p)
+	stop := func() {}
+	defer func() { stop() }()
 	for {
-		changed := c.svc.Changed() // before reading, so no commit is missed
+		// Before reading, so no commit is missed.
+		changed, stopNext := c.svc.WatchTopics(topics...)
+		stop()
+		stop = stopNext
 		q := p
 		html, err := c.live(ctx, s, &q)
+		if err == nil {
+			if want := pageTopics(&q); !slices.Equal(want, topics) {
+				topics = want // the page shows other conversations now: watch them, read again
+				continue
+			}
+		}
 		if err != nil {
 			if ctx.Err() == nil && !bridge.IsNotFound(err) {
 				c.cfg.Log.Error("event stream", "view", p.View, "err", err)
@@ -69,6 +82,29 @@ func (c *Console) events(w http.ResponseWriter, r *http.Request, s *session) {
 			return // logged out or expired
 		}
 	}
+}
+
+// pageTopics are the topics whose writes can change what p shows. Every
+// page shows the number of pending approvals. The overview shows every live
+// conversation: it watches the conversations topic (one created, imported
+// or removed) and each shown conversation's own topic, so traffic in them
+// wakes it and nothing else does. A conversation page watches its own
+// conversation and the conversations topic (cleanup removing it).
+func pageTopics(p *page) []string {
+	out := []string{bridge.ApprovalsTopic}
+	switch p.View {
+	case "overview":
+		out = append(out, bridge.ConversationsTopic)
+		for _, tc := range p.Team {
+			out = append(out, bridge.ConversationTopic(tc.Conversation.ID))
+		}
+	case "conversation":
+		out = append(out, bridge.ConversationsTopic, bridge.ConversationTopic(p.ID))
+	case "audit":
+		out = append(out, bridge.AuditTopic)
+	}
+	slices.Sort(out)
+	return out
 }
 
 // event frames data as one SSE event: each line of data on its own data:

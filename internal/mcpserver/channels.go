@@ -63,7 +63,7 @@ func (ch *channels) push(ctx context.Context, c bridge.Caller, newest int64, key
 		delete(ch.following, key)
 		ch.mu.Unlock()
 	}()
-	topics := []string{bridge.InboxTopic(c.ConversationID, c.Session), bridge.InboxTopic(c.ConversationID, bridge.Broadcast)}
+	topics := bridge.InboxTopics(c.ConversationID, c.Session)
 	for {
 		changed, stop := ch.svc.WatchTopics(topics...)
 		in, err := ch.svc.Peek(ctx, c)

@@ -30,6 +30,7 @@ type inboxes struct {
 	known    map[string]bridge.Caller // client session + uri -> the caller that authenticated it
 	subs     map[string]*inboxSub     // client session + uri -> subscription
 	watching bool
+	resubs   chan struct{} // closed when subs change, so watch re-reads its topics
 }
 
 // inboxSub is one client session's subscription to one inbox.
@@ -145,6 +146,7 @@ func (ib *inboxes) subscribe(ctx context.Context, id any, req *mcp.SubscribeRequ
 	ib.subs[inboxKey(sid, uri)] = &inboxSub{session: sid, uri: uri, caller: c, newest: newest}
 	start := !ib.watching
 	ib.watching = true
+	ib.resubscribed()
 	ib.mu.Unlock()
 	if start {
 		go ib.watch()
@@ -157,15 +159,29 @@ func (ib *inboxes) unsubscribe(ctx context.Context, _ any, req *mcp.UnsubscribeR
 
 func (ib *inboxes) drop(k string) {
 	ib.mu.Lock()
-	delete(ib.subs, k)
+	if _, ok := ib.subs[k]; ok {
+		delete(ib.subs, k)
+		ib.resubscribed()
+	}
 	ib.mu.Unlock()
 }
 
+// resubscribed tells watch that the subscriptions changed; ib.mu is held.
+func (ib *inboxes) resubscribed() {
+	if ib.resubs != nil {
+		close(ib.resubs)
+	}
+	ib.resubs = make(chan struct{})
+}
+
 // watch sends notifications/resources/updated to each subscribed client
-// when its inbox gets a new message, until no subscription is left.
+// when its inbox gets a new message, until no subscription is left. It
+// watches only the subscribed inboxes' topics: other traffic does not
+// wake it.
 func (ib *inboxes) watch() {
+	stop := func() {}
+	defer func() { stop() }()
 	for {
-		changed := ib.svc.Changed()
 		ib.mu.Lock()
 		if len(ib.subs) == 0 {
 			ib.watching = false
@@ -173,10 +189,23 @@ func (ib *inboxes) watch() {
 			return
 		}
 		subs := make(map[string]inboxSub, len(ib.subs))
+		seen := map[string]bool{}
+		var topics []string
 		for k, s := range ib.subs {
 			subs[k] = *s
+			for _, t := range bridge.InboxTopics(s.caller.ConversationID, s.caller.Session) {
+				if !seen[t] {
+					seen[t] = true
+					topics = append(topics, t)
+				}
+			}
 		}
+		resubs := ib.resubs
 		ib.mu.Unlock()
+		// Before reading, so no message is missed.
+		changed, stopNext := ib.svc.WatchTopics(topics...)
+		stop()
+		stop = stopNext
 		for k, sub := range subs {
 			in, err := ib.svc.Peek(context.Background(), sub.caller)
 			if err != nil {
@@ -198,6 +227,9 @@ func (ib *inboxes) watch() {
 				ib.drop(k) // the client went away
 			}
 		}
-		<-changed
+		select {
+		case <-changed:
+		case <-resubs:
+		}
 	}
 }

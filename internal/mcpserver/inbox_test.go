@@ -3,6 +3,7 @@ package mcpserver_test
 import (
 	"context"
 	"encoding/json"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -10,7 +11,9 @@ import (
 	"github.com/mark3labs/mcp-go/client/transport"
 	"github.com/mark3labs/mcp-go/mcp"
 
+	"github.com/agent-bridge/agent-bridge/internal/bridge"
 	"github.com/agent-bridge/agent-bridge/internal/mcpserver"
+	"github.com/agent-bridge/agent-bridge/internal/store/storetest"
 )
 
 // Resource update notifications reach sessions of the initialize handshake
@@ -137,5 +140,76 @@ func TestInboxIsPerClientOverHTTP(t *testing.T) {
 				t.Fatalf("%s sees another client's inbox listed", name)
 			}
 		}
+	}
+}
+
+// An inbox subscription watches the subscribed inboxes and nothing else:
+// traffic in another conversation does not wake the watcher (a store wakes
+// this process's waiters before the write returns, so "not woken" is
+// checked at once); a message for the inbox does, and a later
+// subscription is added to what it watches.
+func TestInboxSubscriptionWakesOnlyForItsInbox(t *testing.T) {
+	h := newHarness(t, realTime)
+	h.c = connectLegacy(t, h.srv)
+	x, y := h.create(), h.create()
+	notes := make(chan string, 10)
+	h.c.OnNotification(func(n mcp.JSONRPCNotification) {
+		if n.Method == "notifications/resources/updated" {
+			u, _ := n.Params.AdditionalFields["uri"].(string)
+			notes <- u
+		}
+	})
+	subscribe := func(c conv) string {
+		t.Helper()
+		h.ok("update_my_status", c.as("b", map[string]any{"status": "waiting"}))
+		sub := mcp.SubscribeRequest{}
+		sub.Params.URI = "agent-bridge://conversations/" + c.id + "/inbox/b"
+		//lint:ignore SA1019 resources/subscribe is what clients of 2025-06-18 and before send
+		if err := h.c.Subscribe(context.Background(), sub); err != nil {
+			t.Fatal(err)
+		}
+		return sub.Params.URI
+	}
+	watchOf := func(topics ...string) storetest.Watched {
+		t.Helper()
+		slices.Sort(topics)
+		timeout := time.After(10 * time.Second)
+		for {
+			select {
+			case w := <-h.spy.Watches:
+				if slices.Equal(w.Topics, topics) {
+					return w
+				}
+			case <-timeout:
+				t.Fatalf("nothing watched %v", topics)
+			}
+		}
+	}
+	uri := subscribe(x)
+	w := watchOf(bridge.InboxTopics(x.id, "b")...)
+	h.ok("send_to_partner", y.as("a", map[string]any{"message": "elsewhere"}))
+	h.ok("update_my_status", y.as("b", map[string]any{"status": "working"}))
+	if storetest.Woken(w.Ch) {
+		t.Fatal("traffic in another conversation woke the inbox watcher")
+	}
+	h.ok("send_to_partner", x.as("a", map[string]any{"message": "for b"}))
+	select {
+	case u := <-notes:
+		if u != uri {
+			t.Fatalf("updated %q, want %q", u, uri)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("no notifications/resources/updated")
+	}
+	uriY := subscribe(y)
+	watchOf(append(bridge.InboxTopics(x.id, "b"), bridge.InboxTopics(y.id, "b")...)...)
+	h.ok("send_to_partner", y.as("a", map[string]any{"message": "for b in y"}))
+	select {
+	case u := <-notes:
+		if u != uriY {
+			t.Fatalf("updated %q, want %q", u, uriY)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("no notifications/resources/updated for the second subscription")
 	}
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/agent-bridge/agent-bridge/internal/bridge"
 	"github.com/agent-bridge/agent-bridge/internal/mcpserver"
 	"github.com/agent-bridge/agent-bridge/internal/store/sqlite"
+	"github.com/agent-bridge/agent-bridge/internal/store/storetest"
 	"github.com/agent-bridge/agent-bridge/internal/token"
 )
 
@@ -35,6 +36,7 @@ type harness struct {
 	srv   *server.MCPServer
 	t     testing.TB
 	db    *sqlite.DB
+	spy   *storetest.Spy // db, reporting what waiters watch
 	svc   *bridge.Service
 	c     *client.Client
 	clock *clock
@@ -96,9 +98,10 @@ func newHarnessOf(t testing.TB, k kind, tune func(*bridge.Config), opts ...serve
 	}
 	var key token.Key
 	copy(key[:], "0123456789abcdef0123456789abcdef")
-	svc := bridge.NewService(db, key, nil, cfg, nil)
+	spy := storetest.NewSpy(db)
+	svc := bridge.NewService(spy, key, nil, cfg, nil)
 	srv := mcpserver.New(svc, "test", nil, opts...)
-	return &harness{t: t, srv: srv, db: db, svc: svc, c: k.connect(t, srv), clock: clk}
+	return &harness{t: t, srv: srv, db: db, spy: spy, svc: svc, c: k.connect(t, srv), clock: clk}
 }
 
 // serveHTTP serves srv through the HTTP front on a loopback test server and

@@ -24,18 +24,19 @@ const (
 	maxBackoff = 10 * time.Second
 )
 
-// notifier wakes waiters when the database changes.
+// notifier wakes waiters when a commit raised a topic they watch.
 //
-// Every write transaction runs pg_notify(Channel) before it commits, and
-// PostgreSQL delivers the notification to every listening session when
-// (and only if) the transaction commits, after its changes are visible.
-// The first call to changed starts one dedicated connection that LISTENs
-// on the channel and broadcasts to this process's waiters. When that
-// connection is lost it broadcasts (waiters re-check, since notifications
-// may be missed while nobody listens), and reconnects with backoff; every
-// time LISTEN takes effect it broadcasts again, so a write that committed
-// before it is not slept through. Commits by this process wake its waiters
-// directly, and a slow timer covers anything else.
+// A write transaction that raised topics runs pg_notify(Channel, topics)
+// before it commits (one that raised none notifies nobody), and PostgreSQL
+// delivers the notification to every listening session when (and only if)
+// the transaction commits, after its changes are visible. The first watch
+// starts one dedicated connection that LISTENs on the channel and wakes
+// this process's waiters of the topics each payload lists. When that
+// connection is lost it wakes every waiter (notifications may be missed
+// while nobody listens), and reconnects with backoff; every time LISTEN
+// takes effect it wakes them again, so a write that committed before it is
+// not slept through. Commits by this process wake its waiters directly,
+// and a slow timer covers anything else.
 type notifier struct {
 	connect func(context.Context) (*pgx.Conn, error)
 	where   string // for log messages
@@ -43,7 +44,6 @@ type notifier struct {
 	hub signal.Hub // waiters on topics (Store.Watch)
 
 	mu      sync.Mutex
-	ch      chan struct{}
 	started bool
 	closed  bool
 	cancel  context.CancelFunc
@@ -51,7 +51,7 @@ type notifier struct {
 }
 
 func newNotifier(connect func(context.Context) (*pgx.Conn, error), where string) *notifier {
-	n := &notifier{connect: connect, where: where, ch: make(chan struct{})}
+	n := &notifier{connect: connect, where: where}
 	n.hub.First = func(string) { n.mu.Lock(); n.start(); n.mu.Unlock() }
 	return n
 }
@@ -83,20 +83,6 @@ func (n *notifier) raised(payload string) {
 	n.hub.Raise(strings.Split(payload, "\n")...)
 }
 
-// changed returns the channel closed at the next change, starting the
-// listener on first use (servers that never wait never listen).
-func (n *notifier) changed() <-chan struct{} {
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	if n.closed {
-		ch := make(chan struct{})
-		close(ch) // a closed store: waiters re-check and get its error
-		return ch
-	}
-	n.start()
-	return n.ch
-}
-
 // start starts the listener and the fallback timer once; n.mu is held.
 func (n *notifier) start() {
 	if !n.started && !n.closed {
@@ -109,23 +95,8 @@ func (n *notifier) start() {
 	}
 }
 
-// broadcast wakes every waiter, of Changed and of every topic.
-func (n *notifier) broadcast() {
-	n.mu.Lock()
-	close(n.ch)
-	n.ch = make(chan struct{})
-	n.mu.Unlock()
-	n.hub.RaiseAll()
-}
-
-// changedOnly wakes the waiters of Changed: a commit that raised topics
-// wakes those topics' waiters through raised instead.
-func (n *notifier) changedOnly() {
-	n.mu.Lock()
-	close(n.ch)
-	n.ch = make(chan struct{})
-	n.mu.Unlock()
-}
+// broadcast wakes every waiter: for when notifications may have been lost.
+func (n *notifier) broadcast() { n.hub.RaiseAll() }
 
 // close stops the listener and waits for its goroutines to end.
 func (n *notifier) close() {
@@ -202,7 +173,6 @@ func (n *notifier) session(ctx context.Context, listening func()) error {
 		if err != nil {
 			return err
 		}
-		n.changedOnly()
 		n.raised(msg.Payload)
 	}
 }

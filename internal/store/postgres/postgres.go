@@ -33,7 +33,8 @@ import (
 // takes first ("agentbrg" in ASCII).
 const WriteLockKey int64 = 0x6167656e74627267
 
-// Channel is the LISTEN/NOTIFY channel every write transaction notifies.
+// Channel is the LISTEN/NOTIFY channel a write transaction that raised
+// topics notifies, with the topics as payload.
 const Channel = "agent_bridge"
 
 // DefaultConnectTimeout bounds a connection attempt when the URL sets no
@@ -216,7 +217,7 @@ func (db *DB) migrate(ctx context.Context) error {
 // Update runs fn in a write transaction, after every earlier writer on
 // every node, and commits when fn returns nil. The commit is durable (as
 // the server's synchronous_commit makes it) when Update returns, and wakes
-// the waiters of every node.
+// the waiters, on every node, of the topics it raised.
 func (db *DB) Update(ctx context.Context, fn func(bridge.Tx) error) error {
 	var raised []string
 	err := db.update(ctx, func(ptx pgx.Tx) error {
@@ -227,7 +228,6 @@ func (db *DB) Update(ctx context.Context, fn func(bridge.Tx) error) error {
 	})
 	if err == nil {
 		// This process's waiters need not wait for the round trip.
-		db.notify.changedOnly()
 		db.notify.hub.Raise(raised...)
 	}
 	return err
@@ -238,7 +238,7 @@ func (db *DB) Update(ctx context.Context, fn func(bridge.Tx) error) error {
 const maxPayload = 7000
 
 // publish sends the topics a transaction raised to every node's listener,
-// delivered at commit and never on rollback, like the commit's own notify.
+// delivered at commit and never on rollback.
 func publish(ctx context.Context, ptx pgx.Tx, topics []string) error {
 	if len(topics) == 0 {
 		return nil
@@ -260,12 +260,11 @@ func (db *DB) Watch(topics ...string) (<-chan struct{}, func()) {
 }
 
 // writeTx begins a write transaction and takes the write lock in one round
-// trip, and notifies Channel and commits in another; PostgreSQL delivers
-// the notification to every listener at commit, never before, and never
-// when the transaction rolls back.
+// trip. A commit notifies listeners only of the topics it raised (publish):
+// PostgreSQL delivers them at commit, never before, and never when the
+// transaction rolls back.
 var writeTx = pgx.TxOptions{
-	BeginQuery:  fmt.Sprintf(`BEGIN ISOLATION LEVEL READ COMMITTED READ WRITE; SELECT pg_advisory_xact_lock(%d)`, WriteLockKey),
-	CommitQuery: fmt.Sprintf(`SELECT pg_notify('%s', ''); COMMIT`, Channel),
+	BeginQuery: fmt.Sprintf(`BEGIN ISOLATION LEVEL READ COMMITTED READ WRITE; SELECT pg_advisory_xact_lock(%d)`, WriteLockKey),
 }
 
 // update runs fn in a READ COMMITTED transaction holding the write lock.
@@ -285,10 +284,6 @@ func (db *DB) View(ctx context.Context, fn func(bridge.Tx) error) error {
 		return fn(&tx{ctx: ctx, tx: ptx})
 	})
 }
-
-// Changed returns a channel closed after the next write by any node (see
-// notifier).
-func (db *DB) Changed() <-chan struct{} { return db.notify.changed() }
 
 func (db *DB) run(ctx context.Context, opts pgx.TxOptions, fn func(pgx.Tx) error) error {
 	ptx, err := db.pool.BeginTx(ctx, opts)

@@ -226,23 +226,28 @@ func TestKilledConnectionLeavesNoPartialRow(t *testing.T) {
 
 // The listening connection is killed: the listener wakes its waiters,
 // reconnects, and hears the next write of another node.
-func TestChangedSurvivesListenerLoss(t *testing.T) {
+func TestWatchSurvivesListenerLoss(t *testing.T) {
 	dsn := newDatabase(t)
 	h1, h2 := open(t, dsn), open(t, dsn)
 	admin := connect(t, dsn)
 	const conv = "conv_00000000000000c2"
 	addConversation(t, h2, conv, t0.Add(time.Hour))
-	ch := h1.Changed() // starts the listener
+	topic := bridge.ConversationTopic(conv)
+	ch, stop := h1.Watch(topic) // starts the listener
 	waitFor(t, ch, "the listener's first LISTEN")
+	stop()
 	old := listenerPID(t, admin, 0)
-	ch = h1.Changed()
+	ch, stop = h1.Watch(topic)
 	if _, err := admin.Exec(context.Background(), `SELECT pg_terminate_backend($1)`, old); err != nil {
 		t.Fatal(err)
 	}
 	waitFor(t, ch, "the listener's loss")
+	stop()
 	listenerPID(t, admin, old) // reconnected and listening
-	ch = h1.Changed()
+	ch, stop = h1.Watch(topic)
+	defer stop()
 	update(t, h2, func(tx bridge.Tx) error {
+		tx.Signal(topic)
 		return tx.AddMessage(&bridge.Message{ConversationID: conv, From: "a", ActionType: "info", Body: "after", CreatedAt: t0})
 	})
 	waitFor(t, ch, "a write after the reconnect")
@@ -382,12 +387,16 @@ func TestCloseStopsListener(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	<-db.Changed()
+	ch, stop := db.Watch("t")
+	<-ch // the listener's first LISTEN wakes every waiter
+	stop()
 	db.Close()
+	ch, stop = db.Watch("t")
+	defer stop()
 	select {
-	case <-db.Changed():
+	case <-ch:
 	case <-time.After(time.Second):
-		t.Fatal("Changed on a closed store blocks")
+		t.Fatal("Watch on a closed store blocks")
 	}
 	for deadline := time.Now().Add(5 * time.Second); runtime.NumGoroutine() > before; time.Sleep(10 * time.Millisecond) {
 		if time.Now().After(deadline) {

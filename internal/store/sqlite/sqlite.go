@@ -35,7 +35,6 @@ type DB struct {
 	reader     *sql.DB // deferred, query-only transactions
 	writeStmts *stmtCache
 	readStmts  *stmtCache
-	notify     *notifier
 	topics     *topics
 	wlock      *writeLock
 	file       os.FileInfo // the database file as opened: see checkFile
@@ -68,25 +67,22 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	}
 
 	db := &DB{path: abs, file: fi}
-	if db.notify, err = newNotifier(abs); err != nil {
-		return nil, fmt.Errorf("open database %s: %w", abs, err)
-	}
 	if db.topics, err = newTopics(abs); err != nil {
-		db.notify.close()
 		return nil, fmt.Errorf("open database %s: signal directory: %w", abs, err)
 	}
 	if db.wlock, err = newWriteLock(abs); err != nil {
-		db.notify.close()
 		db.topics.close()
 		return nil, fmt.Errorf("open database %s: %w", abs, err)
 	}
 	if db.writer, err = sql.Open("sqlite", dsn(abs, "immediate", false)); err != nil {
-		db.notify.close()
+		db.topics.close()
+		db.wlock.close()
 		return nil, fmt.Errorf("open database %s: %w", abs, err)
 	}
 	db.writer.SetMaxOpenConns(1)
 	if db.reader, err = sql.Open("sqlite", dsn(abs, "deferred", true)); err != nil {
-		db.notify.close()
+		db.topics.close()
+		db.wlock.close()
 		db.writer.Close()
 		return nil, fmt.Errorf("open database %s: %w", abs, err)
 	}
@@ -124,7 +120,6 @@ func (db *DB) Path() string { return db.path }
 
 // Close closes the database.
 func (db *DB) Close() error {
-	db.notify.close()
 	db.topics.close()
 	var errs []error
 	if db.wlock != nil {
@@ -186,7 +181,6 @@ func (db *DB) Update(ctx context.Context, fn func(bridge.Tx) error) error {
 		return fn(t)
 	})
 	if err == nil {
-		db.notify.committed()
 		db.topics.raise(raised)
 	}
 	return err
@@ -197,10 +191,6 @@ func (db *DB) Update(ctx context.Context, fn func(bridge.Tx) error) error {
 func (db *DB) Watch(topics ...string) (<-chan struct{}, func()) {
 	return db.topics.hub.Watch(topics...)
 }
-
-// Changed returns a channel closed after the next write by any process
-// (see notifier).
-func (db *DB) Changed() <-chan struct{} { return db.notify.changed() }
 
 // View runs fn in a read-only transaction over one consistent snapshot.
 func (db *DB) View(ctx context.Context, fn func(bridge.Tx) error) error {

@@ -16,6 +16,11 @@ import (
 	"github.com/agent-bridge/agent-bridge/internal/store/signal"
 )
 
+// FallbackInterval is how often waiters re-check when no file event came:
+// a safety net for file systems that do not report changes (some network
+// mounts), not the way changes normally arrive.
+const FallbackInterval = 2 * time.Second
+
 // topics carries named signals between the processes sharing a database.
 //
 // Each topic has a small file in <db>-notify.d/, named by a hash of the
