@@ -18,7 +18,7 @@ func cleanupCommand() command {
 				return err
 			}
 			if o.json {
-				return printJSON(e.stdout, map[string]int{"conversations": c.Conversations, "messages": c.Messages, "statuses": c.Statuses})
+				return printJSON(e.stdout, map[string]int{"conversations": c.Conversations, "messages": c.Messages, "statuses": c.Statuses, "ended_sessions": c.Sessions})
 			}
 			fmt.Fprintf(e.stdout, "removed %d expired conversations, %d messages, %d statuses; audit rows kept\n", c.Conversations, c.Messages, c.Statuses)
 			return nil

@@ -130,7 +130,7 @@ func readTokenFile(path string) ([]byte, error) {
 // serveHTTP serves the tools over Streamable HTTP until ctx is done.
 func serveHTTP(ctx context.Context, o httpOptions, deps bridgeDeps, log *slog.Logger) error {
 	cfg := mcpserver.HTTPConfig{AllowOrigins: o.allowOrigins, MaxBody: o.maxBody, Grace: o.grace,
-		SessionKey: deps.svc.Subkey("http session ids")}
+		SessionKey: deps.svc.Subkey("http session ids"), SessionEnds: deps.svc}
 	if deps.metrics != nil {
 		cfg.Metrics = deps.metrics.Handler()
 	}

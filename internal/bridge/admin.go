@@ -305,7 +305,7 @@ func (s *Service) Cleanup(ctx context.Context) (Cleanup, error) {
 		if out.Conversations > 0 {
 			tx.Signal(ConversationsTopic)
 		}
-		return fmt.Sprintf("removed %d conversations, %d messages, %d members", out.Conversations, out.Messages, out.Statuses), err
+		return fmt.Sprintf("removed %d conversations, %d messages, %d members, %d ended HTTP sessions", out.Conversations, out.Messages, out.Statuses, out.Sessions), err
 	})
 	return out, err
 }

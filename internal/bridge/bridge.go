@@ -214,6 +214,7 @@ type Cleanup struct {
 	Conversations int
 	Messages      int
 	Statuses      int // member rows
+	Sessions      int // records of ended HTTP sessions past their expiry
 }
 
 // FormatTime formats t as RFC 3339 UTC with at most millisecond precision.

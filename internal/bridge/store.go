@@ -35,6 +35,20 @@ type Tx interface {
 	FleetTx
 	AuditTx
 	ApprovalTx
+	SessionTx
+}
+
+// SessionTx keeps the HTTP sessions ended by DELETE, named by a keyed
+// digest of their id (never the id), so every node sharing the store
+// refuses them.
+type SessionTx interface {
+	// EndSession records that the session with digest ended; it is kept
+	// until expires (cleanup removes it then). Ending it again is no error.
+	EndSession(digest string, expires time.Time) error
+
+	// SessionEnded reports whether the session with digest was ended and
+	// its record has not expired at now.
+	SessionEnded(digest string, now time.Time) (bool, error)
 }
 
 // ConversationTx keeps conversations themselves.

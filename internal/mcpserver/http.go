@@ -59,6 +59,10 @@ type HTTPConfig struct {
 	// that share a store and a key accept each other's ids. Without it ids
 	// are valid on this node only.
 	SessionKey []byte
+	// SessionEnds, when set, records sessions ended by DELETE in the store,
+	// so that every node sharing it (and SessionKey) refuses them; without
+	// it an end holds on this node only.
+	SessionEnds SessionEnds
 }
 
 // HTTP serves an MCP server over Streamable HTTP at EndpointPath, with
@@ -117,12 +121,13 @@ func NewHTTP(s *server.MCPServer, cfg HTTPConfig, log *slog.Logger) (*HTTP, erro
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
 	// Session ids are MACed under a key the nodes share (sessionIDs), so a
-	// client may move between nodes but a forged or ended id gets 404.
+	// client may move between nodes but a forged id, or one ended by
+	// DELETE on any node, gets 404.
 	// mcp-go's own Host check (DNS rebinding on loopback connections)
 	// stays on.
 	opts := []server.StreamableHTTPOption{
 		server.WithEndpointPath(EndpointPath),
-		server.WithSessionIdManager(newSessionIDs(cfg.SessionKey)),
+		server.WithSessionIdManagerResolver(newSessionIDs(cfg.SessionKey, cfg.SessionEnds)),
 		server.WithHTTPContextFunc(withRemoteHost),
 		server.WithStreamableHTTPLogger(log),
 		server.WithStreamableHTTPServer(h.srv),

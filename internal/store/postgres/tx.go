@@ -490,6 +490,10 @@ func (t *tx) DeleteExpired(now time.Time) (bridge.Cleanup, error) {
 		return out, err
 	}
 	out.Conversations = int(tag.RowsAffected())
+	if tag, err = t.exec("cleanup: forget ended sessions", `DELETE FROM ended_sessions WHERE expires_at <= $1`, ts(now)); err != nil {
+		return out, err
+	}
+	out.Sessions = int(tag.RowsAffected())
 	return out, nil
 }
 

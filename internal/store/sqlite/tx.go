@@ -427,6 +427,13 @@ func (t *tx) DeleteExpired(now time.Time) (bridge.Cleanup, error) {
 		return out, fmt.Errorf("cleanup: %w", err)
 	}
 	out.Conversations = int(n)
+	if r, err = t.exec("cleanup: forget ended sessions", `DELETE FROM ended_sessions WHERE expires_at <= ?`, ms(now)); err != nil {
+		return out, err
+	}
+	if n, err = r.RowsAffected(); err != nil {
+		return out, fmt.Errorf("cleanup: %w", err)
+	}
+	out.Sessions = int(n)
 	return out, nil
 }
 

@@ -6,6 +6,7 @@ package storetest
 import (
 	"context"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -42,6 +43,7 @@ func Run(t *testing.T, newDB NewDB) {
 		{"InvitesRedeemedOnceAcrossHandles", invitesRoundTrip},
 		{"BroadcastFansOutOncePerMember", broadcastFanOut},
 		{"TakeUnreadPagesAndCounts", takeUnreadPages},
+		{"EndedSessionsSharedUntilExpiry", endedSessions},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, newDB(t)) })
@@ -856,4 +858,41 @@ func takeUnreadPages(t *testing.T, open func(t *testing.T) bridge.Store) {
 		}
 		return nil
 	})
+}
+
+// An ended HTTP session is seen by every handle until its record expires;
+// ending it again keeps the later expiry; cleanup removes expired records
+// and only those.
+func endedSessions(t *testing.T, open func(t *testing.T) bridge.Store) {
+	h1, h2 := open(t), open(t)
+	d1, d2 := strings.Repeat("a", 64), strings.Repeat("b", 64)
+	update(t, h1, func(tx bridge.Tx) error {
+		if err := tx.EndSession(d1, t0.Add(time.Hour)); err != nil {
+			return err
+		}
+		if err := tx.EndSession(d1, t0.Add(time.Minute)); err != nil { // again, earlier: kept later
+			return err
+		}
+		return tx.EndSession(d2, t0.Add(time.Minute))
+	})
+	ended := func(h bridge.Store, d string, at time.Time) bool {
+		t.Helper()
+		var ok bool
+		view(t, h, func(tx bridge.Tx) (err error) { ok, err = tx.SessionEnded(d, at); return err })
+		return ok
+	}
+	if !ended(h2, d1, t0) || !ended(h2, d2, t0) || ended(h2, strings.Repeat("c", 64), t0) {
+		t.Fatal("another handle does not see the ended sessions (or sees one never ended)")
+	}
+	if !ended(h2, d1, t0.Add(30*time.Minute)) || ended(h2, d2, t0.Add(30*time.Minute)) {
+		t.Fatal("records are not honoured exactly until they expire")
+	}
+	var c bridge.Cleanup
+	update(t, h2, func(tx bridge.Tx) (err error) { c, err = tx.DeleteExpired(t0.Add(30 * time.Minute)); return err })
+	if c.Sessions != 1 {
+		t.Fatalf("cleanup removed %d session records, want 1", c.Sessions)
+	}
+	if !ended(h1, d1, t0.Add(30*time.Minute)) {
+		t.Fatal("cleanup removed a live record")
+	}
 }
