@@ -13,11 +13,16 @@ import (
 func importCommand() command {
 	return command{
 		name: "import", summary: "load an exported conversation", usage: "FILE [--rename] [--json]",
-		help: `Loads a conversation written by export into this database, keeping its ids, times and
-read state. It never overwrites: a conversation or message id that exists is refused,
-unless --rename imports under new ids. The source's audit rows stay in the file (their
-digests belong to the source's key); the import is audited here. Run 'tokens ID' for the
-sessions' tokens in this database.
+		help: `Loads a conversation written by export into this database, keeping its ids, times,
+members (with their roles, generations, and when they joined and left), open invites,
+and who received and read which message, so every member's inbox and unread count are
+as they were. The whole file is checked first; a refusal names the problem and stores
+nothing. It never overwrites: a conversation or message id that exists is refused,
+unless --rename imports under new ids (open invites are then left out: a code names one
+conversation). The source's audit rows stay in the file (their digests belong to the
+source's key); the import is audited here. Tokens and invite codes derive from the key:
+with the source's key file every member's token and every open code keep working;
+otherwise run 'tokens ID' for the members' tokens in this database.
 
 A SQLite database that does not exist yet is created, with a new key (restoring onto a
 new machine): agents then need the tokens that 'tokens ID' prints there. To keep the old
@@ -60,9 +65,10 @@ tokens, restore a backup with its key instead (see 'agent-bridge help backup').`
 				return err
 			}
 			if o.json {
-				return printJSON(e.stdout, map[string]any{"conversation_id": conv.ID, "source_id": snap.Conversation.ID, "messages": len(snap.Messages)})
+				return printJSON(e.stdout, map[string]any{"conversation_id": conv.ID, "source_id": snap.Conversation.ID,
+					"members": len(snap.Members), "messages": len(snap.Messages)})
 			}
-			fmt.Fprintf(e.stdout, "imported %s as %s: %d messages, %d statuses\n", snap.Conversation.ID, conv.ID, len(snap.Messages), len(snap.States))
+			fmt.Fprintf(e.stdout, "imported %s as %s: %d members, %d messages\n", snap.Conversation.ID, conv.ID, len(snap.Members), len(snap.Messages))
 			return nil
 		},
 	}

@@ -159,6 +159,14 @@ type Invite struct {
 	RedeemedBy     Member
 }
 
+// Delivery is one inbox row: a message delivered to a member, and when the
+// member took it (zero while unread).
+type Delivery struct {
+	MessageID int64
+	Member    Member
+	ReadAt    time.Time
+}
+
 // SessionState is what a session last reported about itself.
 type SessionState struct {
 	Session   Session

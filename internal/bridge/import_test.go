@@ -19,6 +19,7 @@ func TestImportRedactsAndValidates(t *testing.T) {
 		return bridge.Snapshot{
 			Conversation: bridge.Conversation{ID: "conv_00000000000000aa", RoleA: "backend", RoleB: "frontend " + secret,
 				CreatedAt: *now, ExpiresAt: now.Add(time.Hour)},
+			Members: []bridge.Membership{{Member: "a", Role: "backend", JoinedAt: *now}, {Member: "b", Role: "frontend " + secret, JoinedAt: *now}},
 			Messages: []bridge.Message{{ID: 1, From: "a", To: "b", ActionType: "info", Body: "token " + secret + " here",
 				Files: []string{"notes/" + secret}, CreatedAt: *now}},
 		}
@@ -30,6 +31,11 @@ func TestImportRedactsAndValidates(t *testing.T) {
 	d, err := svc.Show(ctx, conv.ID)
 	if err != nil {
 		t.Fatal(err)
+	}
+	for _, m := range d.Members {
+		if strings.Contains(m.Role, secret) {
+			t.Fatalf("member %s's role kept the secret: %q", m.Member, m.Role)
+		}
 	}
 	if strings.Contains(d.Conversation.RoleB, secret) || len(d.All) != 1 || strings.Contains(d.All[0].Body, secret) ||
 		strings.Contains(d.All[0].Files[0], secret) || !strings.Contains(d.All[0].Body, "[REDACTED:") {

@@ -120,6 +120,16 @@ type MessageTx interface {
 	// is read already.
 	AddMessage(m *Message) error
 
+	// ImportMessage stores m as AddMessage does (keeping its ID, or failing
+	// if it is taken; a new one when 0), delivered as `to` says instead of
+	// by fan-out: one inbox row per Delivery, read or not as it says; each
+	// unread one grows its member's unread counter.
+	ImportMessage(m *Message, to []Delivery) error
+
+	// Deliveries returns every inbox row of a conversation, by message
+	// then member.
+	Deliveries(conversationID string) ([]Delivery, error)
+
 	// TakeUnread returns at most limit of the unread messages in `to`'s
 	// inbox, oldest first, and marks them read at now.
 	TakeUnread(conversationID string, to Member, now time.Time, limit int) ([]Message, error)

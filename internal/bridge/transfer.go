@@ -1,28 +1,35 @@
 package bridge
 
 import (
-	"bufio"
 	"context"
-	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
+	"slices"
 	"time"
 )
 
 // Snapshot is one conversation with everything stored about it, for export
-// and import between databases.
+// and import between databases (see snapshot.go for the file format).
 type Snapshot struct {
 	Conversation Conversation
-	States       []SessionState // sessions that ever called
-	Messages     []Message      // as stored (redacted), oldest first
-	Audit        []AuditEntry   // the conversation's audit rows, oldest first
+	// Members are every member the conversation ever had, left ones
+	// included (LeftAt set), in joining order, with role, generation,
+	// status and heartbeat. Tokens derive from the key, the conversation,
+	// the member and its generation: where the key is the same, every
+	// member's token works after an import.
+	Members []Membership
+	// Invites are the invites open at export: a keyed hash of each code
+	// (never the code) with its expiry. A code works after an import only
+	// where the key is the same.
+	Invites    []Invite
+	Messages   []Message  // as stored (redacted), oldest first
+	Deliveries []Delivery // every inbox row: who received which message, and when each took it
+	Audit      []AuditEntry
 }
 
 // Export returns a snapshot of one conversation. The export is audited.
 func (s *Service) Export(ctx context.Context, id string) (Snapshot, error) {
 	var out Snapshot
-	err := s.call(ctx, "cli:export", id, "", func(tx Tx, _ time.Time) (string, error) {
+	err := s.call(ctx, "cli:export", id, "", func(tx Tx, now time.Time) (string, error) {
 		if !ValidConversationID(id) {
 			return "", Errorf(EInvalid, "%q is not a conversation id (conv_ followed by 16 hex digits)", id)
 		}
@@ -30,39 +37,49 @@ func (s *Service) Export(ctx context.Context, id string) (Snapshot, error) {
 		if out.Conversation, err = tx.Conversation(id); err != nil {
 			return "", err
 		}
-		for _, sess := range []Session{SessionA, SessionB} {
-			st, err := tx.State(id, sess)
-			if err != nil {
-				return "", err
-			}
-			if !st.Heartbeat.IsZero() {
-				out.States = append(out.States, st)
-			}
+		if out.Members, err = tx.Members(id); err != nil {
+			return "", err
+		}
+		if out.Invites, err = tx.OpenInvites(id, now); err != nil {
+			return "", err
 		}
 		if out.Messages, err = tx.Messages(id); err != nil {
+			return "", err
+		}
+		for i := range out.Messages {
+			out.Messages[i].ReadAt = time.Time{} // per recipient: in Deliveries
+		}
+		if out.Deliveries, err = tx.Deliveries(id); err != nil {
 			return "", err
 		}
 		if out.Audit, err = tx.Audit(AuditFilter{ConversationID: id}); err != nil {
 			return "", err
 		}
-		return fmt.Sprintf("exported %d messages, %d audit rows", len(out.Messages), len(out.Audit)), nil
+		return fmt.Sprintf("exported %d members, %d open invites, %d messages, %d audit rows",
+			len(out.Members), len(out.Invites), len(out.Messages), len(out.Audit)), nil
 	})
 	return out, err
 }
 
-// Import stores a snapshot's conversation, statuses and messages, keeping
-// their ids and times. It never overwrites: an id that exists is refused,
-// unless rename gives the conversation a new id (and its messages new
-// ids). The snapshot's audit rows are not re-chained into this store's
-// trail (their digests belong to the source's key); the import itself is
-// audited. Tokens derive from this store's key: `tokens ID` shows them.
+// Import stores a snapshot's conversation, members, open invites, messages
+// and their delivery (who received each, and whether and when each took
+// it), keeping ids and times, so every member's inbox and unread count are
+// as they were. It never overwrites: an id that exists is refused, unless
+// rename gives the conversation a new id (and its messages new ids; its
+// invites are then left out, since a code names one conversation). The
+// snapshot is checked whole before anything is written, and a refusal
+// stores nothing. The snapshot's audit rows are not re-chained into this
+// store's trail (their digests belong to the source's key); the import
+// itself is audited. Tokens derive from this store's key: with the
+// source's key they are unchanged, otherwise `tokens ID` shows the new
+// ones.
 func (s *Service) Import(ctx context.Context, snap Snapshot, rename bool) (Conversation, error) {
 	conv := snap.Conversation
-	err := s.call(ctx, "cli:import", conv.ID, "", func(tx Tx, _ time.Time) (string, error) {
-		tx.Signal(ConversationsTopic) // raised only if the import commits
-		if !ValidConversationID(conv.ID) {
-			return "", Errorf(EInvalid, "the export's conversation id %q is malformed", conv.ID)
+	err := s.call(ctx, "cli:import", conv.ID, "", func(tx Tx, now time.Time) (string, error) {
+		if err := s.checkSnapshot(&snap); err != nil {
+			return "", err
 		}
+		conv = snap.Conversation
 		_, err := tx.Conversation(conv.ID)
 		switch {
 		case err == nil && !rename:
@@ -74,214 +91,196 @@ func (s *Service) Import(ctx context.Context, snap Snapshot, rename bool) (Conve
 		case !IsNotFound(err):
 			return "", err
 		}
-		// An export is text from outside: it passes the same checks and the
-		// same redaction as what agents send, before anything is stored.
-		for _, r := range []struct{ name, v string }{{"role_a", conv.RoleA}, {"role_b", conv.RoleB}} {
-			if err := s.checkRole("the export's "+r.name, r.v); err != nil {
-				return "", err
-			}
-		}
-		if !conv.ExpiresAt.After(conv.CreatedAt) {
-			return "", Errorf(EInvalid, "the export's conversation expires (%s) before it was created (%s)", FormatTime(conv.ExpiresAt), FormatTime(conv.CreatedAt))
-		}
-		conv.RoleA, conv.RoleB = s.clean(conv.RoleA), s.clean(conv.RoleB)
+		renamed := conv.ID != snap.Conversation.ID
+		tx.Signal(ConversationsTopic, ConversationTopic(conv.ID))
 		if err := tx.CreateConversation(conv); err != nil {
 			return "", err
 		}
-		for _, m := range []Member{SessionA, SessionB} {
-			if err := tx.AddMember(Membership{ConversationID: conv.ID, Member: m, Role: conv.Role(m), JoinedAt: conv.CreatedAt}); err != nil {
-				return "", err
-			}
-		}
-		for _, st := range snap.States {
-			if !st.Session.Valid() || st.Heartbeat.IsZero() || !(st.Status == StatusUnknown || oneOf(st.Status, Statuses)) {
-				return "", Errorf(EInvalid, "the export has a malformed status for session %q", st.Session)
-			}
-			if err := tx.SetState(conv.ID, st.Session, st.Status, st.Heartbeat); err != nil {
-				return "", err
-			}
-		}
-		for _, m := range snap.Messages {
-			if !m.From.Valid() {
-				return "", Errorf(EInvalid, "message %d of the export has sender %q", m.ID, m.From)
-			}
-			in := SendInput{Message: m.Body, ActionType: m.ActionType, Files: m.Files}
-			if err := s.checkSend(&in); err != nil {
-				return "", Errorf(EInvalid, "message %d of the export: %s", m.ID, MessageOf(err))
-			}
-			m.ActionType = in.ActionType
-			m.Body = s.clean(m.Body)
-			for i, f := range m.Files {
-				m.Files[i] = s.clean(f)
-			}
+		for _, m := range snap.Members {
 			m.ConversationID = conv.ID
-			if rename {
-				m.ID = 0
+			if err := tx.AddMember(m); err != nil {
+				return "", err
 			}
-			if err := tx.AddMessage(&m); err != nil {
-				if !rename {
-					return "", Errorf(EInvalid, "message id %d is taken in this database; pass --rename to import with new ids", m.ID)
+			if !m.Heartbeat.IsZero() {
+				if err := tx.SetState(conv.ID, m.Member, m.Status, m.Heartbeat); err != nil {
+					return "", err
+				}
+			}
+			if !m.Active() {
+				if err := tx.RemoveMember(conv.ID, m.Member, m.LeftAt); err != nil {
+					return "", err
+				}
+			}
+		}
+		invites := 0
+		if !renamed {
+			for _, inv := range snap.Invites {
+				inv.ConversationID = conv.ID
+				// The store answers an unknown hash as a wrong code.
+				if _, err := tx.Invite(inv.CodeHash); err == nil {
+					return "", Errorf(EInvalid, "the export's invite %s… is already in this database: an invite code names one conversation", inv.CodeHash[:8])
+				} else if KindOf(err) != EUnauthorized {
+					return "", err
+				}
+				if err := tx.AddInvite(inv); err != nil {
+					return "", err
+				}
+				invites++
+			}
+		}
+		byMessage := map[int64][]Delivery{}
+		for _, d := range snap.Deliveries {
+			byMessage[d.MessageID] = append(byMessage[d.MessageID], d)
+		}
+		newID := map[int64]int64{}
+		for _, m := range snap.Messages {
+			old := m.ID
+			m.ConversationID = conv.ID
+			if renamed {
+				m.ID = 0
+				m.ReplyTo = newID[m.ReplyTo] // 0 stays 0; earlier ids are mapped
+			}
+			if err := tx.ImportMessage(&m, byMessage[old]); err != nil {
+				if !renamed {
+					return "", Errorf(EInvalid, "message id %d is taken in this database; pass --rename to import with new ids", old)
 				}
 				return "", err
 			}
+			newID[old] = m.ID
+			for _, d := range byMessage[old] {
+				if d.ReadAt.IsZero() {
+					tx.Signal(InboxTopic(conv.ID, d.Member))
+				}
+			}
 		}
-		return fmt.Sprintf("imported %s as %s: %d messages, %d statuses (%d source audit rows not re-chained)",
-			snap.Conversation.ID, conv.ID, len(snap.Messages), len(snap.States), len(snap.Audit)), nil
+		return fmt.Sprintf("imported %s as %s: %d members, %d open invites, %d messages, %d deliveries (%d source audit rows not re-chained)",
+			snap.Conversation.ID, conv.ID, len(snap.Members), invites, len(snap.Messages), len(snap.Deliveries), len(snap.Audit)), nil
 	})
 	return conv, err
 }
 
-// The export format: JSON lines, a header first, then the conversation,
-// its statuses, messages and audit rows, one object a line. Tokens are not
-// in it: they derive from the key of the database a conversation lives in.
-const (
-	SnapshotFormat  = "agent-bridge-conversation" // the header's format
-	SnapshotVersion = 1                           // the header's version
-)
-
-type exportLine struct {
-	Type string `json:"type"`
-	// header
-	Format     string `json:"format,omitempty"`
-	Version    int    `json:"version,omitempty"`
-	ExportedAt string `json:"exported_at,omitempty"`
-	// conversation
-	ID        string `json:"id,omitempty"`
-	RoleA     string `json:"role_a,omitempty"`
-	RoleB     string `json:"role_b,omitempty"`
-	CreatedAt string `json:"created_at,omitempty"`
-	ExpiresAt string `json:"expires_at,omitempty"`
-	// status
-	Session   string `json:"session,omitempty"`
-	Status    string `json:"status,omitempty"`
-	Heartbeat string `json:"heartbeat,omitempty"`
-	// message (id, created_at shared)
-	MessageID  int64    `json:"message_id,omitempty"`
-	From       string   `json:"from,omitempty"`
-	ActionType string   `json:"action_type,omitempty"`
-	Message    *string  `json:"message,omitempty"`
-	Files      []string `json:"files_involved,omitempty"`
-	ReadAt     string   `json:"read_at,omitempty"`
-	System     bool     `json:"system,omitempty"`
-	// audit
-	Audit *auditJSON `json:"audit,omitempty"`
-}
-
-type auditJSON struct {
-	Seq        int64  `json:"seq"`
-	At         string `json:"at"`
-	Tool       string `json:"tool"`
-	Session    string `json:"session"`
-	Outcome    string `json:"outcome"`
-	ErrorKind  string `json:"error_kind"`
-	Detail     string `json:"detail"`
-	PrevDigest string `json:"prev_digest"`
-	Digest     string `json:"digest"`
-}
-
-// WriteSnapshot writes snap in the export format, stamped with now.
-func WriteSnapshot(w io.Writer, snap Snapshot, now time.Time) error {
-	bw := bufio.NewWriter(w)
-	enc := json.NewEncoder(bw)
-	c := snap.Conversation
-	lines := []exportLine{
-		{Type: "header", Format: SnapshotFormat, Version: SnapshotVersion, ExportedAt: FormatTime(now)},
-		{Type: "conversation", ID: c.ID, RoleA: c.RoleA, RoleB: c.RoleB, CreatedAt: FormatTime(c.CreatedAt), ExpiresAt: FormatTime(c.ExpiresAt)},
+// checkSnapshot checks a snapshot whole, as text from outside: the same
+// shapes and limits as the tools, the same redaction, and references that
+// hold together (senders, recipients, replies and deliveries name members
+// and messages of the snapshot). It redacts the text in place.
+func (s *Service) checkSnapshot(snap *Snapshot) error {
+	c := &snap.Conversation
+	if !ValidConversationID(c.ID) {
+		return Errorf(EInvalid, "the export's conversation id %q is malformed", c.ID)
 	}
-	for _, st := range snap.States {
-		lines = append(lines, exportLine{Type: "status", Session: string(st.Session), Status: st.Status, Heartbeat: FormatTime(st.Heartbeat)})
-	}
-	for _, m := range snap.Messages {
-		body := m.Body
-		lines = append(lines, exportLine{Type: "message", MessageID: m.ID, From: string(m.From), ActionType: m.ActionType, Message: &body,
-			Files: m.Files, CreatedAt: FormatTime(m.CreatedAt), ReadAt: FormatTime(m.ReadAt), System: m.System})
-	}
-	for _, a := range snap.Audit {
-		lines = append(lines, exportLine{Type: "audit", Audit: &auditJSON{a.Seq, FormatTime(a.At), a.Tool, a.Session, a.Outcome, string(a.ErrorKind), a.Detail, a.PrevDigest, a.Digest}})
-	}
-	for _, l := range lines {
-		if err := enc.Encode(l); err != nil {
-			return fmt.Errorf("export: %w", err)
+	for _, r := range []struct{ name, v string }{{"role_a", c.RoleA}, {"role_b", c.RoleB}} {
+		if err := s.checkRole("the export's "+r.name, r.v); err != nil {
+			return err
 		}
 	}
-	return bw.Flush()
-}
-
-// ReadSnapshot reads a conversation written by WriteSnapshot. Its errors
-// name the line. The audit rows are kept for their count only: an import
-// does not re-chain them (their digests belong to the source's key).
-func ReadSnapshot(r io.Reader) (Snapshot, error) {
-	var snap Snapshot
-	sc := bufio.NewScanner(r)
-	sc.Buffer(nil, 16<<20)
-	parseTime := func(line int, what, v string) (time.Time, error) {
-		if v == "" {
-			return time.Time{}, nil
-		}
-		t, err := time.Parse(time.RFC3339Nano, v)
-		if err != nil {
-			return t, fmt.Errorf("line %d: %s: %v", line, what, err)
-		}
-		return t, nil
+	if !c.ExpiresAt.After(c.CreatedAt) {
+		return Errorf(EInvalid, "the export's conversation expires (%s) before it was created (%s)", FormatTime(c.ExpiresAt), FormatTime(c.CreatedAt))
 	}
-	n := 0
-	for sc.Scan() {
-		n++
-		var l exportLine
-		if err := json.Unmarshal(sc.Bytes(), &l); err != nil {
-			return snap, fmt.Errorf("line %d: %v", n, err)
-		}
-		var err error
+	c.RoleA, c.RoleB = s.clean(c.RoleA), s.clean(c.RoleB)
+
+	if n := len(snap.Members); n < 2 || n > max(s.cfg.MaxMembers, 2) {
+		return Errorf(EInvalid, "the export has %d members; a conversation has 2 to %d", n, max(s.cfg.MaxMembers, 2))
+	}
+	members := map[Member]Membership{}
+	for i := range snap.Members {
+		m := &snap.Members[i]
+		what := fmt.Sprintf("the export's member %q", m.Member)
 		switch {
-		case n == 1:
-			if l.Type != "header" || l.Format != SnapshotFormat {
-				return snap, fmt.Errorf("line 1: not an agent-bridge export (want a header with format %q)", SnapshotFormat)
-			}
-			if l.Version != SnapshotVersion {
-				return snap, fmt.Errorf("line 1: export format version %d; this agent-bridge reads version %d", l.Version, SnapshotVersion)
-			}
-		case l.Type == "conversation":
-			c := Conversation{ID: l.ID, RoleA: l.RoleA, RoleB: l.RoleB}
-			if c.CreatedAt, err = parseTime(n, "created_at", l.CreatedAt); err != nil {
-				return snap, err
-			}
-			if c.ExpiresAt, err = parseTime(n, "expires_at", l.ExpiresAt); err != nil {
-				return snap, err
-			}
-			snap.Conversation = c
-		case l.Type == "status":
-			st := SessionState{Session: Session(l.Session), Status: l.Status}
-			if st.Heartbeat, err = parseTime(n, "heartbeat", l.Heartbeat); err != nil {
-				return snap, err
-			}
-			snap.States = append(snap.States, st)
-		case l.Type == "message":
-			if l.Message == nil {
-				return snap, fmt.Errorf("line %d: message without text", n)
-			}
-			m := Message{ID: l.MessageID, From: Session(l.From), ActionType: l.ActionType, Body: *l.Message, Files: l.Files, System: l.System}
-			if m.CreatedAt, err = parseTime(n, "created_at", l.CreatedAt); err != nil {
-				return snap, err
-			}
-			if m.ReadAt, err = parseTime(n, "read_at", l.ReadAt); err != nil {
-				return snap, err
-			}
-			snap.Messages = append(snap.Messages, m)
-		case l.Type == "audit" && l.Audit != nil:
-			// Kept for the count only: import does not re-chain them.
-			snap.Audit = append(snap.Audit, AuditEntry{Seq: l.Audit.Seq, Tool: l.Audit.Tool})
-		default:
-			return snap, fmt.Errorf("line %d: unknown line type %q", n, l.Type)
+		case !m.Member.Valid() || slices.Contains(ReservedMemberIDs, string(m.Member)):
+			return Errorf(EInvalid, "%s is not a member id (pattern %s, not one of %s)", what, MemberIDPattern, quoteList(ReservedMemberIDs))
+		case members[m.Member].Member != "":
+			return Errorf(EInvalid, "%s appears twice", what)
+		case m.Generation < 0 || (m.Generation == 0 && m.Member != SessionA && m.Member != SessionB):
+			return Errorf(EInvalid, "%s has generation %d; generation 0 belongs to seats a and b only, others start at 1", what, m.Generation)
+		case m.JoinedAt.Before(c.CreatedAt):
+			return Errorf(EInvalid, "%s joined (%s) before the conversation was created (%s)", what, FormatTime(m.JoinedAt), FormatTime(c.CreatedAt))
+		case !m.LeftAt.IsZero() && m.LeftAt.Before(m.JoinedAt):
+			return Errorf(EInvalid, "%s left (%s) before it joined (%s)", what, FormatTime(m.LeftAt), FormatTime(m.JoinedAt))
+		case m.Status == "":
+			m.Status = StatusUnknown
 		}
+		if m.Status != StatusUnknown && !oneOf(m.Status, Statuses) {
+			return Errorf(EInvalid, "%s has status %q; want one of %s", what, m.Status, quoteList(Statuses))
+		}
+		if err := s.checkRole(what+"'s role", m.Role); err != nil {
+			return err
+		}
+		m.Role, m.Unread = s.clean(m.Role), 0
+		members[m.Member] = *m
 	}
-	if err := sc.Err(); err != nil {
-		return snap, err
+	if _, ok := members[SessionA]; !ok {
+		return Errorf(EInvalid, "the export has no member a (the creator)")
 	}
-	if n == 0 {
-		return snap, errors.New("empty file")
+
+	for i := range snap.Invites {
+		inv := &snap.Invites[i]
+		what := fmt.Sprintf("the export's invite %d", i+1)
+		switch {
+		case len(inv.CodeHash) != 64 || !isLowerHex(inv.CodeHash):
+			return Errorf(EInvalid, "%s has no valid code hash (64 lower-case hex characters; the code itself is never exported)", what)
+		case inv.Member != "" && (!inv.Member.Valid() || slices.Contains(ReservedMemberIDs, string(inv.Member))):
+			return Errorf(EInvalid, "%s names member %q, which is not a member id", what, inv.Member)
+		case members[inv.CreatedBy].Member == "":
+			return Errorf(EInvalid, "%s was created by %q, who is no member of the export", what, inv.CreatedBy)
+		case !inv.ExpiresAt.After(inv.CreatedAt):
+			return Errorf(EInvalid, "%s expires (%s) before it was created (%s)", what, FormatTime(inv.ExpiresAt), FormatTime(inv.CreatedAt))
+		case !inv.RedeemedAt.IsZero():
+			return Errorf(EInvalid, "%s is redeemed already; an export carries open invites only", what)
+		}
+		if err := s.checkRole(what+"'s role", inv.Role); err != nil {
+			return err
+		}
+		inv.Role = s.clean(inv.Role)
 	}
-	if snap.Conversation.ID == "" {
-		return snap, errors.New("no conversation line")
+
+	created := map[int64]time.Time{}
+	var last int64
+	for i := range snap.Messages {
+		m := &snap.Messages[i]
+		what := fmt.Sprintf("message %d of the export", m.ID)
+		switch {
+		case m.ID <= last:
+			return Errorf(EInvalid, "%s: ids must be positive and increasing (the one before is %d)", what, last)
+		case m.System && m.From == OperatorSender:
+		case members[m.From].Member == "":
+			return Errorf(EInvalid, "%s has sender %q, who is no member of the export", what, m.From)
+		}
+		if m.To == "" {
+			m.To = Broadcast
+		}
+		if m.To != Broadcast && members[m.To].Member == "" {
+			return Errorf(EInvalid, "%s is addressed to %q, who is no member of the export", what, m.To)
+		}
+		if _, ok := created[m.ReplyTo]; m.ReplyTo != 0 && !ok {
+			return Errorf(EInvalid, "%s replies to message %d, which is not an earlier message of the export", what, m.ReplyTo)
+		}
+		in := SendInput{Message: m.Body, ActionType: m.ActionType, Files: m.Files}
+		if err := s.checkSend(&in); err != nil {
+			return Errorf(EInvalid, "%s: %s", what, MessageOf(err))
+		}
+		m.ActionType, m.Body = in.ActionType, s.clean(m.Body)
+		for i, f := range m.Files {
+			m.Files[i] = s.clean(f)
+		}
+		m.ReadAt = time.Time{}
+		created[m.ID], last = m.CreatedAt, m.ID
 	}
-	return snap, nil
+
+	seen := map[Delivery]bool{}
+	for _, d := range snap.Deliveries {
+		at, ok := created[d.MessageID]
+		what := fmt.Sprintf("the export's delivery of message %d to %q", d.MessageID, d.Member)
+		switch {
+		case !ok:
+			return Errorf(EInvalid, "%s names no message of the export", what)
+		case members[d.Member].Member == "":
+			return Errorf(EInvalid, "%s names no member of the export", what)
+		case seen[Delivery{MessageID: d.MessageID, Member: d.Member}]:
+			return Errorf(EInvalid, "%s appears twice", what)
+		case !d.ReadAt.IsZero() && d.ReadAt.Before(at):
+			return Errorf(EInvalid, "%s was read (%s) before the message was sent (%s)", what, FormatTime(d.ReadAt), FormatTime(at))
+		}
+		seen[Delivery{MessageID: d.MessageID, Member: d.Member}] = true
+	}
+	return nil
 }

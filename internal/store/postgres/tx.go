@@ -96,6 +96,39 @@ func (t *tx) Conversations() ([]bridge.Conversation, error) {
 }
 
 func (t *tx) AddMessage(m *bridge.Message) error {
+	readAt, err := t.insertMessage(m)
+	if err != nil {
+		return err
+	}
+	id, to := m.ID, m.To
+	// Fan out: one inbox row per recipient, and their counters, in two
+	// statements however many members there are.
+	if to == bridge.Broadcast {
+		if _, err := t.exec("deliver message", `INSERT INTO inbox (conversation_id, member_id, message_id, read_at)
+			SELECT conversation_id, member_id, $1, $2::timestamptz FROM members WHERE conversation_id = $3 AND left_at IS NULL AND member_id <> $4`,
+			id, readAt, m.ConversationID, string(m.From)); err != nil {
+			return err
+		}
+		if readAt == nil {
+			_, err = t.exec("count unread", `UPDATE members SET unread = unread + 1 WHERE conversation_id = $1 AND left_at IS NULL AND member_id <> $2`,
+				m.ConversationID, string(m.From))
+		}
+		return err
+	}
+	if _, err := t.exec("deliver message", `INSERT INTO inbox (conversation_id, member_id, message_id, read_at) VALUES ($1, $2, $3, $4)`,
+		m.ConversationID, string(to), id, readAt); err != nil {
+		return err
+	}
+	if readAt == nil {
+		_, err = t.exec("count unread", `UPDATE members SET unread = unread + 1 WHERE conversation_id = $1 AND member_id = $2`,
+			m.ConversationID, string(to))
+	}
+	return err
+}
+
+// insertMessage stores m's row (not its delivery) and sets its ID and To;
+// it returns m.ReadAt as a column value.
+func (t *tx) insertMessage(m *bridge.Message) (*time.Time, error) {
 	files := m.Files
 	if files == nil {
 		files = []string{}
@@ -120,32 +153,10 @@ func (t *tx) AddMessage(m *bridge.Message) error {
 		 VALUES (COALESCE($1, (SELECT COALESCE(max(id), 0) + 1 FROM messages)), $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id`,
 		id0, m.ConversationID, string(m.From), string(to), replyTo, m.ActionType, m.Body, files, ts(m.CreatedAt), m.System).Scan(&id)
 	if err != nil {
-		return t.fail("add message", err)
+		return nil, t.fail("add message", err)
 	}
 	m.ID, m.To = id, to
-	// Fan out: one inbox row per recipient, and their counters, in two
-	// statements however many members there are.
-	if to == bridge.Broadcast {
-		if _, err := t.exec("deliver message", `INSERT INTO inbox (conversation_id, member_id, message_id, read_at)
-			SELECT conversation_id, member_id, $1, $2::timestamptz FROM members WHERE conversation_id = $3 AND left_at IS NULL AND member_id <> $4`,
-			id, readAt, m.ConversationID, string(m.From)); err != nil {
-			return err
-		}
-		if readAt == nil {
-			_, err = t.exec("count unread", `UPDATE members SET unread = unread + 1 WHERE conversation_id = $1 AND left_at IS NULL AND member_id <> $2`,
-				m.ConversationID, string(m.From))
-		}
-		return err
-	}
-	if _, err := t.exec("deliver message", `INSERT INTO inbox (conversation_id, member_id, message_id, read_at) VALUES ($1, $2, $3, $4)`,
-		m.ConversationID, string(to), id, readAt); err != nil {
-		return err
-	}
-	if readAt == nil {
-		_, err = t.exec("count unread", `UPDATE members SET unread = unread + 1 WHERE conversation_id = $1 AND member_id = $2`,
-			m.ConversationID, string(to))
-	}
-	return err
+	return readAt, nil
 }
 
 const messageColumns = `m.id, m.conversation_id, m.sender, m.recipient, m.reply_to, m.action_type, m.body, m.files, m.created_at, m.system`

@@ -122,36 +122,11 @@ func (t *tx) Conversations() ([]bridge.Conversation, error) {
 }
 
 func (t *tx) AddMessage(m *bridge.Message) error {
-	files := m.Files
-	if files == nil {
-		files = []string{}
-	}
-	fj, err := json.Marshal(files)
+	readAt, err := t.insertMessage(m)
 	if err != nil {
-		return fmt.Errorf("add message: encode files: %w", err)
+		return err
 	}
-	to := m.To
-	if to == "" {
-		to = bridge.Broadcast
-	}
-	var id int64
-	var id0, readAt, replyTo any
-	if m.ID != 0 {
-		id0 = m.ID // imports keep their ids
-	}
-	if !m.ReadAt.IsZero() {
-		readAt = ms(m.ReadAt)
-	}
-	if m.ReplyTo != 0 {
-		replyTo = m.ReplyTo
-	}
-	err = t.queryRow(`INSERT INTO messages (id, conversation_id, sender, recipient, reply_to, action_type, body, files, created_at, system)
-		 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
-		id0, m.ConversationID, string(m.From), string(to), replyTo, m.ActionType, m.Body, string(fj), ms(m.CreatedAt), m.System).Scan(&id)
-	if err != nil {
-		return fmt.Errorf("add message: %w", err)
-	}
-	m.ID, m.To = id, to
+	id, to := m.ID, m.To
 	// Fan out: one inbox row per recipient, and their counters, in three
 	// statements however many members there are.
 	if to == bridge.Broadcast {
@@ -175,6 +150,42 @@ func (t *tx) AddMessage(m *bridge.Message) error {
 			m.ConversationID, string(to))
 	}
 	return err
+}
+
+// insertMessage stores m's row (not its delivery) and sets its ID and To;
+// it returns m.ReadAt as a column value.
+func (t *tx) insertMessage(m *bridge.Message) (readAt any, err error) {
+	files := m.Files
+	if files == nil {
+		files = []string{}
+	}
+	fj, err := json.Marshal(files)
+	if err != nil {
+		return nil, fmt.Errorf("add message: encode files: %w", err)
+	}
+	to := m.To
+	if to == "" {
+		to = bridge.Broadcast
+	}
+	var id int64
+	var id0, replyTo any
+	if m.ID != 0 {
+		id0 = m.ID // imports keep their ids
+	}
+	if !m.ReadAt.IsZero() {
+		readAt = ms(m.ReadAt)
+	}
+	if m.ReplyTo != 0 {
+		replyTo = m.ReplyTo
+	}
+	err = t.queryRow(`INSERT INTO messages (id, conversation_id, sender, recipient, reply_to, action_type, body, files, created_at, system)
+		 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+		id0, m.ConversationID, string(m.From), string(to), replyTo, m.ActionType, m.Body, string(fj), ms(m.CreatedAt), m.System).Scan(&id)
+	if err != nil {
+		return nil, fmt.Errorf("add message: %w", err)
+	}
+	m.ID, m.To = id, to
+	return readAt, nil
 }
 
 const messageColumns = `m.id, m.conversation_id, m.sender, m.recipient, m.reply_to, m.action_type, m.body, m.files, m.created_at, m.system`

@@ -44,6 +44,7 @@ func Run(t *testing.T, newDB NewDB) {
 		{"BroadcastFansOutOncePerMember", broadcastFanOut},
 		{"TakeUnreadPagesAndCounts", takeUnreadPages},
 		{"EndedSessionsSharedUntilExpiry", endedSessions},
+		{"ImportMessageDeliversAsTold", importMessageDelivers},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, newDB(t)) })
@@ -895,4 +896,46 @@ func endedSessions(t *testing.T, open func(t *testing.T) bridge.Store) {
 	if !ended(h1, d1, t0.Add(30*time.Minute)) {
 		t.Fatal("cleanup removed a live record")
 	}
+}
+
+// An imported message is delivered exactly as the export said (to a member
+// that has left too), read or not per recipient, with the unread counters
+// to match; Deliveries reads it all back.
+func importMessageDelivers(t *testing.T, open func(t *testing.T) bridge.Store) {
+	db := open(t)
+	const conv = "conv_0000000000000006"
+	addConversation(t, db, conv, t0.Add(time.Hour), "worker-3")
+	to := []bridge.Delivery{{Member: "b", ReadAt: t0.Add(time.Second)}, {Member: "worker-3"}}
+	update(t, db, func(tx bridge.Tx) error {
+		if err := tx.RemoveMember(conv, "worker-3", t0.Add(time.Minute)); err != nil {
+			return err
+		}
+		m := bridge.Message{ID: 41, ConversationID: conv, From: "a", To: bridge.Broadcast, ActionType: "info", Body: "plan", CreatedAt: t0}
+		if err := tx.ImportMessage(&m, to); err != nil || m.ID != 41 {
+			t.Errorf("import: id %d, %v", m.ID, err)
+		}
+		return nil
+	})
+	err := db.Update(context.Background(), func(tx bridge.Tx) error {
+		return tx.ImportMessage(&bridge.Message{ID: 41, ConversationID: conv, From: "a", ActionType: "info", Body: "dup", CreatedAt: t0}, nil)
+	})
+	if err == nil {
+		t.Fatal("a taken message id was accepted")
+	}
+	view(t, db, func(tx bridge.Tx) error {
+		got, err := tx.Deliveries(conv)
+		if err != nil {
+			return err
+		}
+		want := []bridge.Delivery{{MessageID: 41, Member: "b", ReadAt: t0.Add(time.Second)}, {MessageID: 41, Member: "worker-3"}}
+		if len(got) != 2 || got[0] != want[0] || got[1] != want[1] {
+			t.Errorf("deliveries %+v, want %+v", got, want)
+		}
+		for m, n := range map[bridge.Member]int{"a": 0, "b": 0, "worker-3": 1} {
+			if c, err := tx.UnreadCount(conv, m); err != nil || c != n {
+				t.Errorf("unread of %s: %d %v, want %d", m, c, err, n)
+			}
+		}
+		return nil
+	})
 }
