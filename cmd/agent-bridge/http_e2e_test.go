@@ -525,3 +525,45 @@ func freshPostgresDatabase(t testing.TB, base string) string {
 	u.Path = "/" + name
 	return u.String()
 }
+
+// DELETE /mcp on one node ends the MCP session on every node sharing the
+// store, and on a node started after it (issue 13 item 11); a node that is
+// killed and restarted still refuses it.
+func TestHTTPSessionEndsOnEveryNode(t *testing.T) {
+	eachStore(t, func(t *testing.T, st storeKind) {
+		n1, n2 := startNode(t, st), startNode(t, st)
+		c := &http.Client{Timeout: 20 * time.Second}
+		code, h, _ := rawPost(t, c, n1.url, strings.NewReader(rawInit), nil)
+		sid := h.Get("Mcp-Session-Id")
+		if code != http.StatusOK || sid == "" {
+			t.Fatalf("initialize: %d", code)
+		}
+		ping := func(n *node) int {
+			t.Helper()
+			code, _, _ := rawPost(t, c, n.url, strings.NewReader(`{"jsonrpc":"2.0","id":2,"method":"ping"}`),
+				map[string]string{"Mcp-Session-Id": sid, "Mcp-Protocol-Version": "2025-06-18"})
+			return code
+		}
+		if got := ping(n2); got != http.StatusOK {
+			t.Fatalf("the other node before DELETE: %d", got)
+		}
+		req, _ := http.NewRequest(http.MethodDelete, n1.url, nil)
+		req.Header.Set("Mcp-Session-Id", sid)
+		req.Header.Set("Mcp-Protocol-Version", "2025-06-18")
+		res, err := c.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if res.StatusCode != http.StatusOK {
+			t.Fatalf("DELETE: %d", res.StatusCode)
+		}
+		if got := ping(n2); got != http.StatusNotFound {
+			t.Fatalf("the other node after DELETE: %d, want 404", got)
+		}
+		n1.kill9()
+		if got := ping(startNode(t, st)); got != http.StatusNotFound {
+			t.Fatalf("a node started after the DELETE: %d, want 404", got)
+		}
+	})
+}
