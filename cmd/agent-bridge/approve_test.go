@@ -291,7 +291,7 @@ func TestBridgeFilesHiddenFromTheSandbox(t *testing.T) {
 	t.Chdir(t.TempDir())
 	wd, _ := os.Getwd()
 	got := bridgeFiles("b.db", "b.db.key")
-	want := []string{wd + "/b.db.key", wd + "/b.db", wd + "/b.db-wal", wd + "/b.db-shm", wd + "/b.db-notify", wd}
+	want := []string{wd + "/b.db.key", wd + "/b.db", wd + "/b.db-wal", wd + "/b.db-shm", wd + "/b.db-notify.d", wd + "/b.db-write.lock", wd}
 	if strings.Join(got, " ") != strings.Join(want, " ") {
 		t.Errorf("SQLite: %q, want %q", got, want)
 	}

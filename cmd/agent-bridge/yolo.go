@@ -39,7 +39,9 @@ func yoloSettings(y bridge.YoloConfig, o *options, getenv func(string) string, l
 }
 
 // bridgeFiles are the bridge's own files, which no command may read: the
-// key signs every token, and the database holds approvals. The
+// key signs every token, and the database holds approvals; nor touch: a
+// command holding the write lock would stall every writer, and one
+// writing signal files would wake waiters for nothing. The
 // directories holding them are hidden too, so that copies kept beside
 // them (agent-bridge backup DEST writes DEST and DEST.key) are out of
 // reach as well, unless such a directory is the home directory or a
@@ -52,7 +54,7 @@ func bridgeFiles(db, key string) []string {
 	}
 	dirs := []string{filepath.Dir(files[0])}
 	if abs, err := filepath.Abs(db); err == nil && !postgres.IsURL(db) {
-		files = append(files, abs, abs+"-wal", abs+"-shm", abs+"-notify")
+		files = append(files, abs, abs+"-wal", abs+"-shm", abs+"-notify.d", abs+"-write.lock")
 		dirs = append(dirs, filepath.Dir(abs))
 	}
 	home, _ := os.UserHomeDir()
