@@ -10,18 +10,19 @@ import (
 	"strings"
 
 	"github.com/agent-bridge/agent-bridge/internal/bridge"
+	"github.com/agent-bridge/agent-bridge/internal/termtext"
 )
 
 func hookCommand() command {
 	return command{
-		name: "hook", summary: "Claude Code hook: tell the agent about partner messages", usage: "[--wait DURATION] [--conversation ID --session a|b]",
-		help: `A Claude Code hook command. It reads the hook's JSON from stdin and, when partner
-messages wait for this project's agent, answers so that Claude Code tells the agent:
+		name: "hook", summary: "Claude Code hook: tell the agent about messages waiting for it", usage: "[--wait DURATION] [--conversation ID --session MEMBER]",
+		help: `A Claude Code hook command. It reads the hook's JSON from stdin and, when messages
+from other members wait for this project's agent, answers so that Claude Code tells the agent:
 
   UserPromptSubmit, SessionStart, PostToolUse: adds a note to the agent's context.
   Stop, SubagentStop: blocks the stop with a reason, so the agent goes on and reads
-  them; with --wait it first waits up to that long for a partner message, so an agent
-  that finished its turn waits for its partner instead of going idle.
+  them; with --wait it first waits up to that long for a message, so an agent that
+  finished its turn waits for the others instead of going idle.
 
 It finds the agent's conversations by the project directory ($CLAUDE_PROJECT_DIR, else
 the hook's cwd): agent-bridge serve records where each session's agent runs. Pass
@@ -37,8 +38,8 @@ stderr). In settings.json:
 		flags: func(fs *flag.FlagSet, o *options) {
 			dbFlags(fs, o)
 			fs.StringVar(&o.conversation, "conversation", "", "only this conversation `ID` (default: every conversation this project's agent joined)")
-			fs.StringVar(&o.session, "session", "", "with --conversation: the agent's session, `a` or b")
-			fs.DurationVar(&o.wait, "wait", 0, "on Stop: wait up to this long for a partner message before letting the agent stop (0 = do not wait)")
+			fs.StringVar(&o.session, "session", "", "with --conversation: the agent's member `id` (a, b, or the id join_conversation gave)")
+			fs.DurationVar(&o.wait, "wait", 0, "on Stop: wait up to this long for a message before letting the agent stop (0 = do not wait)")
 		},
 		run: runHook,
 	}
@@ -97,7 +98,7 @@ func runHook(ctx context.Context, e env, args []string) error {
 		// Said once nothing was found, so a person (or a test) sees why
 		// the hook has not returned; Claude Code keeps a hook's stderr
 		// out of the conversation.
-		fmt.Fprintf(e.stderr, "agent-bridge hook: waiting up to %s for a partner message\n", o.wait)
+		fmt.Fprintf(e.stderr, "agent-bridge hook: waiting up to %s for a message\n", o.wait)
 		pending, err = deps.svc.WaitPending(ctx, q, o.wait)
 	}
 	if err != nil {
@@ -127,9 +128,8 @@ func pendingNote(ps []bridge.Pending) string {
 		if p.Unread == 0 {
 			continue
 		}
-		partner := p.Session.Partner()
-		parts = append(parts, fmt.Sprintf("%d unread message(s) from your partner (session %s, %s) in conversation %s, where you are session %s",
-			p.Unread, partner, p.Conversation.Role(partner), p.Conversation.ID, p.Session))
+		parts = append(parts, fmt.Sprintf("%d unread message(s) in conversation %s, where you are member %s (%s)",
+			p.Unread, p.Conversation.ID, p.Session, termtext.Safe(p.Role)))
 	}
 	if len(parts) == 0 {
 		return ""

@@ -96,7 +96,7 @@ func TestClaudeCodeHook(t *testing.T) {
 	out := hookRun(t, home, db, projB, "UserPromptSubmit", map[string]any{"prompt": "go on"})
 	if err := json.Unmarshal([]byte(out), &add); err != nil || add.Specific.Event != "UserPromptSubmit" ||
 		!strings.Contains(add.Specific.Context, "1 unread message(s)") || !strings.Contains(add.Specific.Context, b.conv) ||
-		!strings.Contains(add.Specific.Context, "you are session b") {
+		!strings.Contains(add.Specific.Context, "you are member b (") {
 		t.Fatalf("UserPromptSubmit output %q (%v)", out, err)
 	}
 	if strings.Contains(out, "API is ready") || strings.Contains(out, b.token) {

@@ -12,6 +12,7 @@ import (
 type Pending struct {
 	Conversation Conversation
 	Session      Session
+	Role         string // the member's role in the conversation
 	Unread       int
 }
 
@@ -49,11 +50,21 @@ func (s *Service) Pending(ctx context.Context, q PendingQuery) ([]Pending, error
 			if conv.Expired(now) {
 				continue
 			}
+			m, err := tx.Member(e.ConversationID, e.Session)
+			if IsNotFound(err) {
+				continue
+			}
+			if err != nil {
+				return err
+			}
+			if !m.Active() {
+				continue // it left: its inbox is no longer its business
+			}
 			n, err := tx.UnreadCount(e.ConversationID, e.Session)
 			if err != nil {
 				return err
 			}
-			out = append(out, Pending{Conversation: conv, Session: e.Session, Unread: n})
+			out = append(out, Pending{Conversation: conv, Session: e.Session, Role: m.Role, Unread: n})
 		}
 		return nil
 	})
