@@ -41,7 +41,8 @@ func (s *Service) Send(ctx context.Context, c Caller, in SendInput) (Sent, error
 		if err := s.checkSend(&in); err != nil {
 			return "", err
 		}
-		if _, _, err := s.authorizeMember(tx, &c, now); err != nil {
+		_, me, err := s.authorizeMember(tx, &c, now)
+		if err != nil {
 			return "", err
 		}
 		to, err := s.recipient(tx, c, in.To)
@@ -71,10 +72,9 @@ func (s *Service) Send(ctx context.Context, c Caller, in SendInput) (Sent, error
 		if err := addMessage(tx, &m); err != nil {
 			return "", err
 		}
-		out = Sent{Message: m, Redacted: redact.Counts(findings)}
-		if out.Unread, err = tx.UnreadCount(c.ConversationID, c.Session); err != nil {
-			return "", err
-		}
+		// The sender's counter as read when it was authorized: a send never
+		// delivers to its sender.
+		out = Sent{Message: m, Redacted: redact.Counts(findings), Unread: me.Unread}
 		detail := fmt.Sprintf("message %d to %s, %s, %d chars, %d files", m.ID, m.To, m.ActionType, utf8.RuneCountInString(body), len(files))
 		if len(out.Redacted) > 0 {
 			detail += ", redacted " + countsText(out.Redacted)

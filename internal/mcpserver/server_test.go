@@ -97,6 +97,7 @@ func newHarnessOf(t testing.TB, k kind, tune func(*bridge.Config), opts ...serve
 	var key token.Key
 	copy(key[:], "0123456789abcdef0123456789abcdef")
 	svc := bridge.NewService(db, key, nil, cfg, nil)
+	t.Cleanup(func() { svc.Close() }) // before the database closes
 	srv := mcpserver.New(svc, "test", nil, opts...)
 	return &harness{t: t, srv: srv, db: db, svc: svc, c: k.connect(t, srv), clock: clk}
 }
