@@ -20,28 +20,24 @@ import (
 // Config holds the service's limits. Zero values are not defaults: start
 // from DefaultConfig.
 type Config struct {
-	TTL             time.Duration // conversation lifetime
-	AliveWindow     time.Duration // a heartbeat younger than this is alive
-	MaxMessageChars int           // characters (Unicode code points) per message
-	MaxFiles        int           // entries in files_involved
-	MaxFileChars    int           // characters per files_involved entry
-	MinRoleChars    int           // characters per role, at least
-	MaxRoleChars    int           // characters per role, at most
-	MaxWait         time.Duration // longest check_messages wait
-	MaxHistory      int           // messages per history page, at most
-	Workdir         string        // where this process's agent runs ("" = do not record)
-	MaxLifetime     time.Duration // a conversation never lasts longer than this from its creation
-	MaxMembers      int           // members of one conversation, at most (at least 2)
-	InviteTTL       time.Duration // how long an invite code works by default
-	PageSize        int           // messages one check_messages call takes, at most
-	// JournalDelay bounds how long the audit row, rate-limit event and
-	// heartbeat of a read-only call wait in memory before they are written
-	// (see journal.go); 0 writes each at once.
-	JournalDelay   time.Duration
-	RequireInvites bool           // refuse create_conversation's original shape (both tokens to the creator)
-	SessionLimits  []limit.Window // per member, on every tool call
-	CreateLimits   []limit.Window // conversations created, across the store: a ceiling
-	CreatorLimits  []limit.Window // conversations created per origin (see WithOrigin)
+	TTL             time.Duration  // conversation lifetime
+	AliveWindow     time.Duration  // a heartbeat younger than this is alive
+	MaxMessageChars int            // characters (Unicode code points) per message
+	MaxFiles        int            // entries in files_involved
+	MaxFileChars    int            // characters per files_involved entry
+	MinRoleChars    int            // characters per role, at least
+	MaxRoleChars    int            // characters per role, at most
+	MaxWait         time.Duration  // longest check_messages wait
+	MaxHistory      int            // messages per history page, at most
+	Workdir         string         // where this process's agent runs ("" = do not record)
+	MaxLifetime     time.Duration  // a conversation never lasts longer than this from its creation
+	MaxMembers      int            // members of one conversation, at most (at least 2)
+	InviteTTL       time.Duration  // how long an invite code works by default
+	PageSize        int            // messages one check_messages call takes, at most
+	RequireInvites  bool           // refuse create_conversation's original shape (both tokens to the creator)
+	SessionLimits   []limit.Window // per member, on every tool call
+	CreateLimits    []limit.Window // conversations created, across the store: a ceiling
+	CreatorLimits   []limit.Window // conversations created per origin (see WithOrigin)
 	// RefusalLimits bound refused calls per connection (a stdio process,
 	// an HTTP client session) and HostRefusalLimits per remote host, in the
 	// front's memory: past them calls are refused unread and unaudited.
@@ -49,6 +45,10 @@ type Config struct {
 	Yolo                             YoloConfig // command execution; off unless Yolo.Enabled
 	Events                           Events     // metrics; none when nil
 	Now                              func() time.Time
+	// JournalDelay bounds how long the audit row, rate-limit event and
+	// heartbeat of a read-only call wait in memory before they are written
+	// (see journal.go); 0 writes each at once.
+	JournalDelay time.Duration
 }
 
 // DefaultConfig returns the limits of the original contract.
