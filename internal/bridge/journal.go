@@ -2,6 +2,7 @@ package bridge
 
 import (
 	"context"
+	"errors"
 	"hash/fnv"
 	"slices"
 	"sort"
@@ -342,22 +343,23 @@ func (s *Service) Close() error {
 // the records queued for conversation conv, before fn's own rows, and
 // keeps the rate-limit events fn admits unseen until it commits.
 func (s *Service) update(ctx context.Context, conv string, fn func(Tx) error) error {
-	j := &s.jr
-	carried := j.carry(conv)
+	carried := s.jr.carry(conv)
 	err := s.updateCarrying(ctx, carried, fn)
-	if _, ok := err.(carryError); ok {
-		// A queued record could not be stored: keep it queued for the
-		// next flush, and let this call go on without it.
-		s.log.Error("write journal", "err", err)
-		j.settle(carried, false)
+	if ce := (carryError{}); errors.As(err, &ce) {
+		// A queued record could not be stored: it waits for the next
+		// flush (updateCarrying queued it again), and this call goes on
+		// without it.
+		s.log.Error("write journal", "err", ce.error)
 		return s.updateCarrying(ctx, nil, fn)
 	}
-	j.settle(carried, err == nil)
 	return err
 }
 
 type carryError struct{ error }
 
+// updateCarrying runs fn in a write transaction that first stores carried.
+// The carried records and the events fn admits leave the journal (stored)
+// or wait again (not stored) before the stripes are released.
 func (s *Service) updateCarrying(ctx context.Context, carried []record, fn func(Tx) error) error {
 	j := &s.jr
 	var wtx *writeTx
@@ -383,8 +385,9 @@ func (s *Service) updateCarrying(ctx context.Context, carried []record, fn func(
 		return nil
 	})
 	if wtx != nil {
-		j.forget(wtx.held) // stored (under the stripes) or rolled back
+		j.forget(wtx.held)
 	}
+	j.settle(carried, err == nil)
 	if unlock != nil {
 		unlock()
 	}
