@@ -2,15 +2,22 @@ package bridge_test
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"fmt"
+	"net/url"
+	"os"
 	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/agent-bridge/agent-bridge/internal/bridge"
 	"github.com/agent-bridge/agent-bridge/internal/limit"
+	"github.com/agent-bridge/agent-bridge/internal/store/postgres"
 	"github.com/agent-bridge/agent-bridge/internal/store/sqlite"
 	"github.com/agent-bridge/agent-bridge/internal/token"
 )
@@ -18,12 +25,17 @@ import (
 // journaled is a service whose read-only calls wait in its journal until
 // Flush (the delay is an hour), with the store it writes, so that a test
 // sees what is stored and what is not.
-func journaled(t *testing.T, tune func(*bridge.Config)) (*bridge.Service, *sqlite.DB, *time.Time) {
+func journaled(t *testing.T, tune func(*bridge.Config)) (*bridge.Service, bridge.Store, *time.Time) {
 	t.Helper()
 	db, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "b.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
+	return journaledOn(t, db, tune)
+}
+
+func journaledOn(t *testing.T, db bridge.Store, tune func(*bridge.Config)) (*bridge.Service, bridge.Store, *time.Time) {
+	t.Helper()
 	t.Cleanup(func() { db.Close() })
 	now := time.Date(2026, 11, 24, 12, 0, 0, 0, time.UTC)
 	cfg := bridge.DefaultConfig()
@@ -39,8 +51,51 @@ func journaled(t *testing.T, tune func(*bridge.Config)) (*bridge.Service, *sqlit
 	return svc, db, &now
 }
 
+// eachStore runs fn on a new SQLite store and, when
+// AGENT_BRIDGE_TEST_POSTGRES names a server, on a new PostgreSQL database.
+func eachStore(t *testing.T, fn func(t *testing.T, db bridge.Store)) {
+	t.Run("sqlite", func(t *testing.T) {
+		db, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "b.db"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		fn(t, db)
+	})
+	t.Run("postgres", func(t *testing.T) {
+		base := os.Getenv("AGENT_BRIDGE_TEST_POSTGRES")
+		if base == "" {
+			t.Skip("set AGENT_BRIDGE_TEST_POSTGRES to run on PostgreSQL too")
+		}
+		ctx := context.Background()
+		admin, err := pgx.Connect(ctx, base)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b := make([]byte, 6)
+		rand.Read(b)
+		name := "agent_bridge_test_" + hex.EncodeToString(b)
+		if _, err := admin.Exec(ctx, "CREATE DATABASE "+name); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() {
+			admin.Exec(ctx, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)")
+			admin.Close(ctx)
+		})
+		u, err := url.Parse(base)
+		if err != nil {
+			t.Fatal(err)
+		}
+		u.Path = "/" + name
+		db, err := postgres.Open(ctx, u.String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		fn(t, db)
+	})
+}
+
 // stored returns the tools of the stored audit rows, in order.
-func stored(t *testing.T, db *sqlite.DB) []string {
+func stored(t *testing.T, db bridge.Store) []string {
 	t.Helper()
 	var tools []string
 	err := db.View(context.Background(), func(tx bridge.Tx) error {
@@ -60,7 +115,7 @@ func stored(t *testing.T, db *sqlite.DB) []string {
 	return tools
 }
 
-func storedEvents(t *testing.T, db *sqlite.DB, c bridge.Caller) int {
+func storedEvents(t *testing.T, db bridge.Store, c bridge.Caller) int {
 	t.Helper()
 	var n int
 	err := db.View(context.Background(), func(tx bridge.Tx) error {
@@ -174,9 +229,13 @@ func TestWriteCarriesQueuedRowsAndCloseFlushes(t *testing.T) {
 // exactly, before and after the flush; another process sees the events
 // once they are stored.
 func TestRateLimitCountsQueuedEvents(t *testing.T) {
+	eachStore(t, testRateLimitCountsQueuedEvents)
+}
+
+func testRateLimitCountsQueuedEvents(t *testing.T, db bridge.Store) {
 	ctx := context.Background()
 	limits := func(c *bridge.Config) { c.SessionLimits = []limit.Window{{Max: 3, Period: time.Minute}} }
-	svc, db, _ := journaled(t, limits)
+	svc, db, _ := journaledOn(t, db, limits)
 	a, b := pair(t, svc)
 	for i := 0; i < 2; i++ {
 		if _, err := svc.PartnerStatus(ctx, a); err != nil {
@@ -264,9 +323,13 @@ func TestHeartbeatsCoalesced(t *testing.T) {
 // admits exactly its maximum, every call leaves exactly one audit row, and
 // the chain verifies. Run with -race.
 func TestJournalConcurrentCallsExact(t *testing.T) {
+	eachStore(t, testJournalConcurrentCallsExact)
+}
+
+func testJournalConcurrentCallsExact(t *testing.T, db bridge.Store) {
 	ctx := context.Background()
 	const max = 40
-	svc, db, _ := journaled(t, func(c *bridge.Config) {
+	svc, db, _ := journaledOn(t, db, func(c *bridge.Config) {
 		c.SessionLimits = []limit.Window{{Max: max, Period: time.Minute}}
 		c.JournalDelay = time.Millisecond // flushes race with the calls
 	})

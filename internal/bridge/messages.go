@@ -246,7 +246,9 @@ func (s *Service) checkCheck(in CheckInput) error {
 // exactly once. With in.Wait it blocks until one arrives; Peek and History
 // read without marking. Nothing is marked read unless ctx is still live
 // right before the commit: a caller that has gone takes nothing. Every call
-// leaves an audit row, and so does every delivery made after waiting.
+// leaves an audit row, and so does every delivery made after waiting; a
+// call that takes nothing runs as a read and its row goes through the
+// journal (callRead).
 func (s *Service) CheckMessages(ctx context.Context, c Caller, in CheckInput) (Inbox, error) {
 	const tool = "check_messages"
 	var out Inbox
