@@ -67,9 +67,18 @@ test: vet
 vet:
 	$(GO) vet $(PKGS)
 
-# Benchmarks; compare runs with benchstat.
+# Benchmarks, a few minutes; compare runs with benchstat (BENCHCOUNT=6).
+# The micro benchmarks first; then issue 14's ratios, each measured in one
+# run (send/floor, backlog/empty, backlog/page), and the loads of N stdio
+# processes on one SQLite file (WaitingAgents: msg/s, send p50/p99 and CPU
+# per message for N = 2, 10, 50, 100, waiting and idle; StatusAgents), at a
+# fixed number of iterations.
+BENCHCOUNT ?= 1
+SCALE_BENCH := WaitingAgents|StatusAgents|SendRatio|Backlog
 bench:
-	$(GO) test -run '^$$' -bench . -benchmem -count 6 -timeout 30m $(PKGS)
+	$(GO) test -run '^$$' -bench . -skip '$(SCALE_BENCH)' -benchmem -count $(BENCHCOUNT) -timeout 30m $(PKGS)
+	$(GO) test -run '^$$' -bench 'SendRatio|Backlog' -benchtime 300x -count $(BENCHCOUNT) -timeout 30m ./internal/mcpserver
+	$(GO) test -run '^$$' -bench 'WaitingAgents|StatusAgents' -benchtime 50x -count $(BENCHCOUNT) -timeout 30m ./cmd/agent-bridge
 
 FUZZTIME ?= 30s
 fuzz:

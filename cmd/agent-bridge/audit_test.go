@@ -53,3 +53,32 @@ func TestAuditHeadAndPruneCommands(t *testing.T) {
 		t.Fatalf("verify after the tail was cut: %d %q", code, out)
 	}
 }
+
+// Read-only calls are audited through the journal: a stdio server that
+// ends cleanly (its client closes stdin) writes their rows before it exits.
+func TestStdioShutdownWritesReadOnlyAudit(t *testing.T) {
+	home := t.TempDir()
+	db := filepath.Join(home, "b.db")
+	p := launch(t, home, home, nil, db)
+	a, _ := create(p)
+	p.ok("check_partner_status", a.args(nil))
+	p.ok("check_messages", a.args(map[string]any{"peek": true}))
+	p.ok("check_messages", a.args(nil))
+	p.close()
+
+	raw, err := sql.Open("sqlite", db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	var n int
+	if err := raw.QueryRow(`SELECT count(*) FROM audit WHERE tool IN ('check_partner_status', 'check_messages')`).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	if n != 3 {
+		t.Fatalf("%d audit rows of read-only calls after a clean shutdown, want 3", n)
+	}
+	if out, _, code := runCLI(t, home, "audit", "--verify", "--db", db); code != 0 || !strings.Contains(out, "intact") {
+		t.Fatalf("verify: %d %q", code, out)
+	}
+}

@@ -113,6 +113,7 @@ func runConsole(ctx context.Context, e env, args []string) error {
 		return err
 	}
 	defer db.Close()
+	defer svc.Close() // first: writes what the journal holds
 
 	hosts := []string(co.hosts)
 	if !loopback && len(hosts) == 0 {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -19,7 +20,15 @@ type bridgeDeps struct {
 	metrics *metrics.Metrics // HTTP nodes only
 }
 
-func (d bridgeDeps) Close() error { return d.db.Close() }
+// Close writes what the service still holds (the journal of read-only
+// calls), then closes the database.
+func (d bridgeDeps) Close() error {
+	var err error
+	if d.svc != nil {
+		err = d.svc.Close()
+	}
+	return errors.Join(err, d.db.Close())
+}
 
 // openForServe opens (creating) the database and key and builds the
 // service.

@@ -160,3 +160,71 @@ func cpuOf(procs []*proc) time.Duration {
 	}
 	return total
 }
+
+// BenchmarkStatusAgents is the status-heavy load: N agents, one stdio
+// process each, on one SQLite file, in N/2 pairs, every agent asking
+// check_partner_status as fast as it can. Each iteration is one call from
+// every agent. It reports calls per second, latency (p50, p99) and the CPU
+// the N processes spent per call; check_partner_status changes nothing,
+// so it should not queue behind other processes' writes.
+//
+//	go test -run '^$' -bench StatusAgents -benchtime 50x ./cmd/agent-bridge
+func BenchmarkStatusAgents(b *testing.B) {
+	for _, n := range []int{10, 50} {
+		b.Run(fmt.Sprintf("agents=%d", n), func(b *testing.B) { benchStatus(b, n) })
+	}
+}
+
+func benchStatus(b *testing.B, n int) {
+	home := b.TempDir()
+	db := filepath.Join(home, "bridge.db")
+	procs := make([]*proc, n)
+	var wg sync.WaitGroup
+	for i := range procs {
+		wg.Add(1)
+		go func() { defer wg.Done(); procs[i] = launch(b, home, home, nil, "serve", "--db", db) }()
+	}
+	wg.Wait()
+	who := make([]session, n)
+	for k := 0; k < n/2; k++ {
+		who[2*k], who[2*k+1] = create(procs[2*k])
+	}
+	var errs atomic.Int64
+	lat := make([][]time.Duration, n)
+	cpu0 := cpuOf(procs)
+	b.ResetTimer()
+	start := time.Now()
+	for i := range procs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for j := 0; j < b.N; j++ {
+				t0 := time.Now()
+				res, err := procs[i].call("check_partner_status", who[i].args(nil))
+				if err != nil || res.IsError {
+					if errs.Add(1) <= 3 {
+						b.Logf("check_partner_status: %v %v", err, res)
+					}
+					continue
+				}
+				lat[i] = append(lat[i], time.Since(t0))
+			}
+		}()
+	}
+	wg.Wait()
+	elapsed := time.Since(start)
+	b.StopTimer()
+	cpu := cpuOf(procs) - cpu0
+	calls := float64(n * b.N)
+	all := slices.Concat(lat...)
+	slices.Sort(all)
+	b.ReportMetric(calls/elapsed.Seconds(), "calls/s")
+	if len(all) > 0 {
+		b.ReportMetric(float64(all[len(all)/2].Microseconds())/1000, "p50-ms")
+		b.ReportMetric(float64(all[len(all)*99/100].Microseconds())/1000, "p99-ms")
+	}
+	if cpu >= 0 {
+		b.ReportMetric(float64(cpu.Microseconds())/1000/calls, "cpu-ms/call")
+	}
+	b.ReportMetric(float64(errs.Load()), "errors")
+}

@@ -154,6 +154,9 @@ func (s *Service) MemberToken(ctx context.Context, id string, member Member) (st
 
 // Audit returns audit rows, oldest first.
 func (s *Service) Audit(ctx context.Context, f AuditFilter) ([]AuditEntry, error) {
+	if err := s.Flush(ctx); err != nil { // this process's read-only calls first
+		return nil, err
+	}
 	var out []AuditEntry
 	err := s.store.View(ctx, func(tx Tx) (err error) {
 		out, err = tx.Audit(f)
@@ -200,6 +203,9 @@ func (s *Service) VerifyAudit(ctx context.Context, expectHead string) (AuditRepo
 		if anchorSeq, anchorDigest, err = ParseHead(expectHead); err != nil {
 			return AuditReport{}, err
 		}
+	}
+	if err := s.Flush(ctx); err != nil { // this process's read-only calls first
+		return AuditReport{}, err
 	}
 	var rep AuditReport
 	err := s.store.View(ctx, func(tx Tx) error {

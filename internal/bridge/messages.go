@@ -41,7 +41,8 @@ func (s *Service) Send(ctx context.Context, c Caller, in SendInput) (Sent, error
 		if err := s.checkSend(&in); err != nil {
 			return "", err
 		}
-		if _, _, err := s.authorizeMember(tx, &c, now); err != nil {
+		_, me, err := s.authorizeMember(tx, &c, now)
+		if err != nil {
 			return "", err
 		}
 		to, err := s.recipient(tx, c, in.To)
@@ -71,10 +72,9 @@ func (s *Service) Send(ctx context.Context, c Caller, in SendInput) (Sent, error
 		if err := addMessage(tx, &m); err != nil {
 			return "", err
 		}
-		out = Sent{Message: m, Redacted: redact.Counts(findings)}
-		if out.Unread, err = tx.UnreadCount(c.ConversationID, c.Session); err != nil {
-			return "", err
-		}
+		// The sender's counter as read when it was authorized: a send never
+		// delivers to its sender.
+		out = Sent{Message: m, Redacted: redact.Counts(findings), Unread: me.Unread}
 		detail := fmt.Sprintf("message %d to %s, %s, %d chars, %d files", m.ID, m.To, m.ActionType, utf8.RuneCountInString(body), len(files))
 		if len(out.Redacted) > 0 {
 			detail += ", redacted " + countsText(out.Redacted)
@@ -246,60 +246,54 @@ func (s *Service) checkCheck(in CheckInput) error {
 // exactly once. With in.Wait it blocks until one arrives; Peek and History
 // read without marking. Nothing is marked read unless ctx is still live
 // right before the commit: a caller that has gone takes nothing. Every call
-// leaves an audit row, and so does every delivery made after waiting.
+// leaves an audit row, and so does every delivery made after waiting; a
+// call that takes nothing runs as a read and its row goes through the
+// journal (callRead).
 func (s *Service) CheckMessages(ctx context.Context, c Caller, in CheckInput) (Inbox, error) {
 	const tool = "check_messages"
 	var out Inbox
 	start := s.cfg.Now()
 	taking := !in.Peek && !in.History
-	err := s.callAs(ctx, tool, &c, taking, func(tx Tx, now time.Time) (string, error) {
+	// Peek, history and a check that finds nothing change nothing: they run
+	// as reads (callRead). A check with messages to take is a write.
+	err := s.callRead(ctx, tool, &c, func(tx Tx, now time.Time) (string, error) {
 		if err := s.checkShape(c); err != nil {
 			return "", err
 		}
 		if err := s.checkCheck(in); err != nil {
 			return "", err
 		}
-		conv, _, err := s.authorizeMember(tx, &c, now)
+		conv, m, err := s.authorizeMember(tx, &c, now)
 		if err != nil {
 			return "", err
 		}
-		out.Conversation, out.Member = conv, c.Session
-		switch {
-		case in.History:
-			limit := in.Limit
-			if limit == 0 {
-				limit = s.cfg.MaxHistory
-			}
-			if out.Messages, err = tx.History(c.ConversationID, c.Session, in.AfterID, in.Since, limit); err != nil {
-				return "", err
-			}
-			if out.Unread, err = tx.UnreadCount(c.ConversationID, c.Session); err != nil {
-				return "", err
-			}
-			return fmt.Sprintf("history: %d messages after id %d", len(out.Messages), in.AfterID), s.describe(tx, &out)
-		case in.Peek:
-			if out.Messages, err = tx.PeekUnread(c.ConversationID, c.Session, s.cfg.PageSize); err != nil {
-				return "", err
-			}
-			if out.Unread, err = tx.UnreadCount(c.ConversationID, c.Session); err != nil {
-				return "", err
-			}
-			return fmt.Sprintf("peeked at %d unread messages", len(out.Messages)), s.describe(tx, &out)
+		if taking && m.Unread > 0 {
+			return "", errMustWrite
 		}
-		if out.Messages, err = tx.TakeUnread(c.ConversationID, c.Session, now.UTC().Truncate(time.Millisecond), s.cfg.PageSize); err != nil {
-			return "", err
-		}
-		if out.Unread, err = tx.UnreadCount(c.ConversationID, c.Session); err != nil {
-			return "", err
-		}
-		if err := s.describe(tx, &out); err != nil {
-			return "", err
-		}
-		if len(out.Messages) == 0 && in.Wait > 0 {
-			return fmt.Sprintf("delivered 0 messages; waiting up to %s", in.Wait), nil
-		}
-		return deliveredText(out.Messages, out.Unread), nil
+		return s.checkRead(tx, c, in, conv, &out)
 	})
+	if err == errMustWrite {
+		err = s.callAs(ctx, tool, &c, true, func(tx Tx, now time.Time) (string, error) {
+			conv, _, err := s.authorizeMember(tx, &c, now)
+			if err != nil {
+				return "", err
+			}
+			out.Conversation, out.Member = conv, c.Session
+			if out.Messages, err = tx.TakeUnread(c.ConversationID, c.Session, now.UTC().Truncate(time.Millisecond), s.cfg.PageSize); err != nil {
+				return "", err
+			}
+			if out.Unread, err = tx.UnreadCount(c.ConversationID, c.Session); err != nil {
+				return "", err
+			}
+			if err := s.describe(tx, &out); err != nil {
+				return "", err
+			}
+			if len(out.Messages) == 0 && in.Wait > 0 {
+				return fmt.Sprintf("delivered 0 messages; waiting up to %s", in.Wait), nil
+			}
+			return deliveredText(out.Messages, out.Unread), nil
+		})
+	}
 	if err != nil || len(out.Messages) > 0 || in.Wait <= 0 || in.Peek || in.History {
 		if err == nil && !in.Peek && !in.History {
 			s.cfg.Events.MessagesDelivered(len(out.Messages))
@@ -315,6 +309,43 @@ func (s *Service) CheckMessages(ctx context.Context, c Caller, in CheckInput) (I
 		}
 	}
 	return out, err
+}
+
+// checkRead is the read-only part of CheckMessages: history, peek, or a
+// check whose inbox is empty.
+func (s *Service) checkRead(tx Tx, c Caller, in CheckInput, conv Conversation, out *Inbox) (string, error) {
+	var err error
+	out.Conversation, out.Member = conv, c.Session
+	switch {
+	case in.History:
+		limit := in.Limit
+		if limit == 0 {
+			limit = s.cfg.MaxHistory
+		}
+		if out.Messages, err = tx.History(c.ConversationID, c.Session, in.AfterID, in.Since, limit); err != nil {
+			return "", err
+		}
+		if out.Unread, err = tx.UnreadCount(c.ConversationID, c.Session); err != nil {
+			return "", err
+		}
+		return fmt.Sprintf("history: %d messages after id %d", len(out.Messages), in.AfterID), s.describe(tx, out)
+	case in.Peek:
+		if out.Messages, err = tx.PeekUnread(c.ConversationID, c.Session, s.cfg.PageSize); err != nil {
+			return "", err
+		}
+		if out.Unread, err = tx.UnreadCount(c.ConversationID, c.Session); err != nil {
+			return "", err
+		}
+		return fmt.Sprintf("peeked at %d unread messages", len(out.Messages)), s.describe(tx, out)
+	}
+	out.Messages, out.Unread = nil, 0
+	if err := s.describe(tx, out); err != nil {
+		return "", err
+	}
+	if in.Wait > 0 {
+		return fmt.Sprintf("delivered 0 messages; waiting up to %s", in.Wait), nil
+	}
+	return deliveredText(nil, 0), nil
 }
 
 func deliveredText(msgs []Message, more int) string {
@@ -382,7 +413,16 @@ func (s *Service) wait(ctx context.Context, c Caller, first Inbox, deadline, sta
 			return out, ctx.Err()
 		}
 		switch {
-		case unread > 0 || ended:
+		case unread == 0 && ended:
+			// A wait that found nothing changed nothing: its audit row
+			// and heartbeat go to the journal.
+			at := now.UTC().Truncate(time.Millisecond)
+			s.queue(record{at: now, conv: c.ConversationID, sess: c.Session, tool: tool, touch: at,
+				detail: fmt.Sprintf("%s after waiting %s", deliveredText(nil, 0), now.Sub(start).Round(time.Millisecond))})
+			out.Messages, out.Unread = nil, 0
+			out.Waited = now.Sub(start)
+			return out, nil
+		case unread > 0:
 			err := s.callAs(ctx, tool, &c, true, func(tx Tx, now time.Time) (string, error) {
 				if err := tx.Touch(c.ConversationID, c.Session, now); err != nil {
 					return "", err
@@ -411,13 +451,7 @@ func (s *Service) wait(ctx context.Context, c Caller, first Inbox, deadline, sta
 			}
 		case now.Sub(lastBeat) >= beatEvery:
 			// A waiting member is alive: keep its heartbeat fresh.
-			err := s.store.Update(context.WithoutCancel(ctx), func(tx Tx) error {
-				tx.Signal(ConversationTopic(c.ConversationID))
-				return tx.Touch(c.ConversationID, c.Session, now)
-			})
-			if err != nil {
-				return out, err
-			}
+			s.queue(record{at: now, conv: c.ConversationID, sess: c.Session, touch: now.UTC().Truncate(time.Millisecond)})
 			lastBeat = now
 		}
 		next := deadline

@@ -2,6 +2,7 @@ package bridge
 
 import (
 	"context"
+	"time"
 )
 
 // CheckAny is CheckMessages over several conversations the agent belongs
@@ -79,17 +80,8 @@ func (s *Service) CheckAny(ctx context.Context, callers []Caller, in CheckInput)
 		}
 		if now.Sub(lastBeat) >= beatEvery {
 			// Waiting members are alive, in every conversation waited on.
-			err := s.store.Update(context.WithoutCancel(ctx), func(tx Tx) error {
-				for _, c := range callers {
-					tx.Signal(ConversationTopic(c.ConversationID))
-					if err := tx.Touch(c.ConversationID, c.Session, now); err != nil {
-						return err
-					}
-				}
-				return nil
-			})
-			if err != nil {
-				return first, err
+			for _, c := range callers {
+				s.queue(record{at: now, conv: c.ConversationID, sess: c.Session, touch: now.UTC().Truncate(time.Millisecond)})
 			}
 			lastBeat = now
 		}

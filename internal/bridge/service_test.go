@@ -28,7 +28,9 @@ func newService(t *testing.T, tune func(*bridge.Config)) (*bridge.Service, *time
 	}
 	var key token.Key
 	key[0] = 7
-	return bridge.NewService(db, key, nil, cfg, nil), &now
+	svc := bridge.NewService(db, key, nil, cfg, nil)
+	t.Cleanup(func() { svc.Close() }) // before the database closes
+	return svc, &now
 }
 
 func TestRateLimitNamesWindowAndRetryTime(t *testing.T) {

@@ -57,7 +57,7 @@ type PartnerState struct {
 // In a two-member conversation it also reports the partner as before.
 func (s *Service) PartnerStatus(ctx context.Context, c Caller) (PartnerState, error) {
 	var out PartnerState
-	err := s.callAs(ctx, "check_partner_status", &c, false, func(tx Tx, now time.Time) (string, error) {
+	err := s.callRead(ctx, "check_partner_status", &c, func(tx Tx, now time.Time) (string, error) {
 		if err := s.checkShape(c); err != nil {
 			return "", err
 		}
@@ -74,6 +74,7 @@ func (s *Service) PartnerStatus(ctx context.Context, c Caller) (PartnerState, er
 			if !m.Active() {
 				continue
 			}
+			m.Heartbeat = s.jr.beat(c.ConversationID, m.Member, m.Heartbeat)
 			tm := TeamMember{Membership: m, You: m.Member == c.Session}
 			if !m.Heartbeat.IsZero() {
 				tm.Since = max(now.Sub(m.Heartbeat), 0)

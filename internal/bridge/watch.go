@@ -14,7 +14,7 @@ import (
 // check_messages. It is for people and scripts watching a session; it is
 // audited once and takes one request from the session's rate limit.
 func (s *Service) Watch(ctx context.Context, c Caller, afterID int64, fn func(Message) error) error {
-	err := s.callAs(ctx, "cli:watch", &c, false, func(tx Tx, now time.Time) (string, error) {
+	err := s.callRead(ctx, "cli:watch", &c, func(tx Tx, now time.Time) (string, error) {
 		_, _, err := s.authorizeMember(tx, &c, now)
 		return "watching", err
 	})

@@ -100,6 +100,7 @@ func newHarnessOf(t testing.TB, k kind, tune func(*bridge.Config), opts ...serve
 	copy(key[:], "0123456789abcdef0123456789abcdef")
 	spy := storetest.NewSpy(db)
 	svc := bridge.NewService(spy, key, nil, cfg, nil)
+	t.Cleanup(func() { svc.Close() }) // before the database closes
 	srv := mcpserver.New(svc, "test", nil, opts...)
 	return &harness{t: t, srv: srv, db: db, spy: spy, svc: svc, c: k.connect(t, srv), clock: clk}
 }
