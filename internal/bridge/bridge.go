@@ -214,6 +214,7 @@ type Cleanup struct {
 	Conversations int
 	Messages      int
 	Statuses      int // member rows
+	Leases        int // expired leases
 }
 
 // FormatTime formats t as RFC 3339 UTC with at most millisecond precision.

@@ -1,0 +1,125 @@
+package bridge
+
+import (
+	"context"
+	"fmt"
+	"time"
+)
+
+// DefaultReassignAfter is how long a task's assignee may be silent before
+// the task goes back to open, in a conversation that set no threshold of
+// its own (Config.ReassignAfter overrides it per process).
+const DefaultReassignAfter = 5 * time.Minute
+
+// reassignSilent sends back to open every task of conv whose assignee has
+// been silent past the threshold, once per silence episode: the stored
+// guard (reassigned_for = the assignee's heartbeat) and the compare-and-set
+// on state and assignee make racing processes produce one reassignment.
+// It runs inside the transaction of whichever call next touches the
+// conversation, and in the watchdog's pass, so no separate process need
+// be alive. Each reassignment releases the task's leases, tells the
+// creator and the other members why, leaves a system message the silent
+// member sees on its next call, and appends its own audit row.
+func (s *Service) reassignSilent(tx Tx, conv string, now time.Time) (int, error) {
+	stale, err := tx.StaleTasks(conv, now, s.reassignAfter())
+	if err != nil || len(stale) == 0 {
+		return 0, err
+	}
+	team, err := s.team(tx, conv, now)
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, st := range stale {
+		t := st.Task
+		if !s.taskSealed(t) {
+			continue // a forged task is never acted on
+		}
+		was, who := t.State, t.Assignee
+		t.State, t.Assignee = TaskOpen, ""
+		t.ReassignedFor = st.Heartbeat
+		t.UpdatedAt = now.UTC().Truncate(time.Millisecond)
+		t = s.sealTask(t)
+		ok, err := tx.SaveTask(t, was, who)
+		if err != nil {
+			return n, err
+		}
+		if !ok {
+			continue
+		}
+		released, err := tx.DeleteTaskLeases(conv, t.ID)
+		if err != nil {
+			return n, err
+		}
+		silent := now.Sub(st.Heartbeat).Round(time.Second)
+		last := "none"
+		if t.Note != "" {
+			last = fmt.Sprintf("%q", t.Note)
+		}
+		why := fmt.Sprintf("task %s went back to open: its assignee %s has made no call since %s (%s).", quoteTitle(t), who, FormatTime(st.Heartbeat), Human(silent))
+		notes := []notice{{Broadcast, fmt.Sprintf("Reassignment: %s Last progress note: %s. %d leases released. Any member may claim it with tasks action claim, task_id %d.", why, last, released, t.ID)}}
+		if err := s.tell(tx, who, team, notes, now); err != nil {
+			return n, err
+		}
+		// The silent member learns of it on its next call (unread count,
+		// then check_messages).
+		if _, ok := team.member(who); ok {
+			m := Message{ConversationID: conv, From: who, To: who, ActionType: "info", System: true, CreatedAt: now.UTC().Truncate(time.Millisecond),
+				Body: fmt.Sprintf("While you were silent, your %s It is no longer yours: stop working on it unless you claim it again (tasks action claim).", why)}
+			if err := addMessage(tx, &m); err != nil {
+				return n, err
+			}
+		}
+		detail := fmt.Sprintf("task %d reopened: assignee %s silent since %s; %d leases released", t.ID, who, FormatTime(st.Heartbeat), released)
+		if err := s.appendAudit(tx, now, "tasks:reassign", conv, who, nil, detail); err != nil {
+			return n, err
+		}
+		n++
+	}
+	return n, nil
+}
+
+func (s *Service) reassignAfter() time.Duration {
+	if s.cfg.ReassignAfter > 0 {
+		return s.cfg.ReassignAfter
+	}
+	return DefaultReassignAfter
+}
+
+// Reassign runs reassignment over every live conversation: the watchdog's
+// pass. It returns how many tasks went back to open.
+func (s *Service) Reassign(ctx context.Context) (int, error) {
+	var convs []Conversation
+	now := s.cfg.Now()
+	if err := s.store.View(ctx, func(tx Tx) error {
+		return eachLive(tx, now, func(c Conversation) error { convs = append(convs, c); return nil })
+	}); err != nil {
+		return 0, err
+	}
+	total := 0
+	for _, c := range convs {
+		var n int
+		// Read first: a pass that finds nothing writes nothing.
+		err := s.store.View(ctx, func(tx Tx) error {
+			st, err := tx.StaleTasks(c.ID, s.cfg.Now(), s.reassignAfter())
+			n = len(st)
+			return err
+		})
+		if err != nil || n == 0 {
+			if err != nil {
+				return total, err
+			}
+			continue
+		}
+		err = s.store.Update(context.WithoutCancel(ctx), func(tx Tx) error {
+			var err error
+			n, err = s.reassignSilent(tx, c.ID, s.cfg.Now())
+			return err
+		})
+		if err != nil {
+			return total, err
+		}
+		total += n
+	}
+	return total, nil
+}
