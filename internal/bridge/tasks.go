@@ -134,7 +134,7 @@ func TaskNotFound(conv string, id int64) error {
 // write it with a compare-and-set on its state and assignee. fn returns the
 // audit detail and who to tell what.
 func (s *Service) taskAction(ctx context.Context, c Caller, id int64, check func() error,
-	fn func(tx Tx, t *Task, team roster, now time.Time) (detail string, notes []notice, err error)) (TaskResult, error) {
+	fn func(me Member, t *Task, team roster) (detail string, notes []notice, err error)) (TaskResult, error) {
 	var out TaskResult
 	err := s.callAs(ctx, "tasks", &c, false, func(tx Tx, now time.Time) (string, error) {
 		if err := s.checkShape(c); err != nil {
@@ -160,7 +160,7 @@ func (s *Service) taskAction(ctx context.Context, c Caller, id int64, check func
 			return "", err
 		}
 		wasState, wasAssignee := t.State, t.Assignee
-		detail, notes, err := fn(tx, &t, team, now)
+		detail, notes, err := fn(c.Session, &t, team)
 		if err != nil {
 			return "", err
 		}
@@ -396,8 +396,8 @@ func (s *Service) ProgressTask(ctx context.Context, c Caller, id int64, state, n
 		}
 		return s.checkTaskText("note", note, MaxTaskNote, false)
 	}
-	return s.taskAction(ctx, c, id, check, func(tx Tx, t *Task, team roster, now time.Time) (string, []notice, error) {
-		if err := mustAssignee(t, c.Session, "report progress on"); err != nil {
+	return s.taskAction(ctx, c, id, check, func(me Member, t *Task, team roster) (string, []notice, error) {
+		if err := mustAssignee(t, me, "report progress on"); err != nil {
 			return "", nil, err
 		}
 		if state != "" {
@@ -406,7 +406,7 @@ func (s *Service) ProgressTask(ctx context.Context, c Caller, id int64, state, n
 		if note != "" {
 			t.Note = s.clean(note)
 		}
-		body := fmt.Sprintf("%s on task %s (%s): %s", c.Session, quoteTitle(*t), t.State, t.Note)
+		body := fmt.Sprintf("%s on task %s (%s): %s", me, quoteTitle(*t), t.State, t.Note)
 		return fmt.Sprintf("task %d progress (%s)", t.ID, t.State), []notice{{t.CreatedBy, body}}, nil
 	})
 }
@@ -434,15 +434,15 @@ func (s *Service) HandTask(ctx context.Context, c Caller, id int64, to Member, n
 		}
 		return s.checkTaskText("note", note, MaxTaskNote, false)
 	}
-	return s.taskAction(ctx, c, id, check, func(tx Tx, t *Task, team roster, now time.Time) (string, []notice, error) {
+	return s.taskAction(ctx, c, id, check, func(me Member, t *Task, team roster) (string, []notice, error) {
 		if t.Ended() {
 			return "", nil, Errorf(EConflict, "task %d is %s already: it cannot be handed on.", t.ID, t.State)
 		}
-		if t.Assignee != c.Session && t.CreatedBy != c.Session {
-			return "", nil, Errorf(EForbidden, "only task %d's assignee (%s) or its creator (%s) can hand it on; you are %s.", t.ID, orNobody(t.Assignee), t.CreatedBy, c.Session)
+		if t.Assignee != me && t.CreatedBy != me {
+			return "", nil, Errorf(EForbidden, "only task %d's assignee (%s) or its creator (%s) can hand it on; you are %s.", t.ID, orNobody(t.Assignee), t.CreatedBy, me)
 		}
 		if _, ok := team.member(to); !ok {
-			return "", nil, Errorf(ENotFound, "to %q is not a member of %s (members: %s).", to, c.ConversationID, quoteList(team.ids()))
+			return "", nil, Errorf(ENotFound, "to %q is not a member of %s (members: %s).", to, t.ConversationID, quoteList(team.ids()))
 		}
 		if to == t.Assignee {
 			return "", nil, Errorf(EInvalid, "task %d is already assigned to %s.", t.ID, to)
@@ -452,7 +452,7 @@ func (s *Service) HandTask(ctx context.Context, c Caller, id int64, to Member, n
 		if note != "" {
 			t.Note = s.clean(note)
 		}
-		body := fmt.Sprintf("%s handed task %s to %s.", c.Session, quoteTitle(*t), to)
+		body := fmt.Sprintf("%s handed task %s to %s.", me, quoteTitle(*t), to)
 		if t.Note != "" {
 			body += " Note: " + t.Note
 		}
@@ -480,12 +480,12 @@ func (s *Service) FinishTask(ctx context.Context, c Caller, id int64, state, not
 		}
 		return s.checkTaskText("note", note, MaxTaskNote, true)
 	}
-	return s.taskAction(ctx, c, id, check, func(tx Tx, t *Task, team roster, now time.Time) (string, []notice, error) {
-		if err := mustAssignee(t, c.Session, "finish"); err != nil {
+	return s.taskAction(ctx, c, id, check, func(me Member, t *Task, team roster) (string, []notice, error) {
+		if err := mustAssignee(t, me, "finish"); err != nil {
 			return "", nil, err
 		}
 		t.State, t.Note = state, s.clean(note)
-		body := fmt.Sprintf("%s finished task %s: %s. Result: %s", c.Session, quoteTitle(*t), state, t.Note)
+		body := fmt.Sprintf("%s finished task %s: %s. Result: %s", me, quoteTitle(*t), state, t.Note)
 		return fmt.Sprintf("task %d %s", t.ID, state), []notice{{t.CreatedBy, body}}, nil
 	})
 }
@@ -494,18 +494,18 @@ func (s *Service) FinishTask(ctx context.Context, c Caller, id int64, state, not
 // Its leases are released and its assignee is told.
 func (s *Service) CancelTask(ctx context.Context, c Caller, id int64, note string) (TaskResult, error) {
 	check := func() error { return s.checkTaskText("note", note, MaxTaskNote, false) }
-	return s.taskAction(ctx, c, id, check, func(tx Tx, t *Task, team roster, now time.Time) (string, []notice, error) {
+	return s.taskAction(ctx, c, id, check, func(me Member, t *Task, team roster) (string, []notice, error) {
 		if t.Ended() {
 			return "", nil, Errorf(EConflict, "task %d is %s already: nothing to cancel.", t.ID, t.State)
 		}
-		if t.CreatedBy != c.Session {
-			return "", nil, Errorf(EForbidden, "only task %d's creator (%s) can cancel it; you are %s. Hand it on or finish it as failed instead.", t.ID, t.CreatedBy, c.Session)
+		if t.CreatedBy != me {
+			return "", nil, Errorf(EForbidden, "only task %d's creator (%s) can cancel it; you are %s. Hand it on or finish it as failed instead.", t.ID, t.CreatedBy, me)
 		}
 		t.State = TaskCanceled
 		if note != "" {
 			t.Note = s.clean(note)
 		}
-		body := fmt.Sprintf("%s canceled task %s; stop working on it.", c.Session, quoteTitle(*t))
+		body := fmt.Sprintf("%s canceled task %s; stop working on it.", me, quoteTitle(*t))
 		if note != "" {
 			body += " Note: " + t.Note
 		}

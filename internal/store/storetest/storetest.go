@@ -42,6 +42,8 @@ func Run(t *testing.T, newDB NewDB) {
 		{"InvitesRedeemedOnceAcrossHandles", invitesRoundTrip},
 		{"BroadcastFansOutOncePerMember", broadcastFanOut},
 		{"TakeUnreadPagesAndCounts", takeUnreadPages},
+		{"TasksClaimOnceAndGoStalePerEpisode", tasksClaimAndStale},
+		{"LeasesLiveRenewedAndCleanedUp", leasesLiveAndCleanup},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, newDB(t)) })
