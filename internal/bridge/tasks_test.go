@@ -172,7 +172,10 @@ func TestBadTaskAndLeaseInputChangesNothingAndIsAuditedOnce(t *testing.T) {
 			_, err := r.svc.LeasePaths(ctx, w2, bridge.LeaseInput{Paths: []string{"docs/**", "/etc/passwd"}})
 			return err
 		}, bridge.EInvalid, "paths[1] \"/etc/passwd\" is absolute"},
-		{"escaping glob", func() error { _, err := r.svc.LeasePaths(ctx, w2, bridge.LeaseInput{Paths: []string{"../x"}}); return err }, bridge.EInvalid, "leaves the repository"},
+		{"escaping glob", func() error {
+			_, err := r.svc.LeasePaths(ctx, w2, bridge.LeaseInput{Paths: []string{"../x"}})
+			return err
+		}, bridge.EInvalid, "leaves the repository"},
 		{"over-long glob", func() error {
 			_, err := r.svc.LeasePaths(ctx, w2, bridge.LeaseInput{Paths: []string{strings.Repeat("a/", 300)}})
 			return err
