@@ -20,16 +20,16 @@ const DefaultReassignAfter = 5 * time.Minute
 // be alive. Each reassignment releases the task's leases, tells the
 // creator and the other members why, leaves a system message the silent
 // member sees on its next call, and appends its own audit row.
-func (s *Service) reassignSilent(tx Tx, conv string, now time.Time) (int, error) {
+func (s *Service) reassignSilent(tx Tx, conv string, now time.Time) ([]StaleTask, error) {
 	stale, err := tx.StaleTasks(conv, now, s.reassignAfter())
 	if err != nil || len(stale) == 0 {
-		return 0, err
+		return nil, err
 	}
 	team, err := s.team(tx, conv, now)
 	if err != nil {
-		return 0, err
+		return nil, err
 	}
-	n := 0
+	var n []StaleTask
 	for _, st := range stale {
 		t := st.Task
 		if !s.taskSealed(t) {
@@ -42,14 +42,14 @@ func (s *Service) reassignSilent(tx Tx, conv string, now time.Time) (int, error)
 		t = s.sealTask(t)
 		ok, err := tx.SaveTask(t, was, who)
 		if err != nil {
-			return n, err
+			return nil, err
 		}
 		if !ok {
 			continue
 		}
 		released, err := tx.DeleteTaskLeases(conv, t.ID)
 		if err != nil {
-			return n, err
+			return nil, err
 		}
 		silent := now.Sub(st.Heartbeat).Round(time.Second)
 		last := "none"
@@ -59,7 +59,7 @@ func (s *Service) reassignSilent(tx Tx, conv string, now time.Time) (int, error)
 		why := fmt.Sprintf("task %s went back to open: its assignee %s has made no call since %s (%s).", quoteTitle(t), who, FormatTime(st.Heartbeat), Human(silent))
 		notes := []notice{{Broadcast, fmt.Sprintf("Reassignment: %s Last progress note: %s. %d leases released. Any member may claim it with tasks action claim, task_id %d.", why, last, released, t.ID)}}
 		if err := s.tell(tx, who, team, notes, now); err != nil {
-			return n, err
+			return nil, err
 		}
 		// The silent member learns of it on its next call (unread count,
 		// then check_messages).
@@ -67,14 +67,14 @@ func (s *Service) reassignSilent(tx Tx, conv string, now time.Time) (int, error)
 			m := Message{ConversationID: conv, From: who, To: who, ActionType: "info", System: true, CreatedAt: now.UTC().Truncate(time.Millisecond),
 				Body: fmt.Sprintf("While you were silent, your %s It is no longer yours: stop working on it unless you claim it again (tasks action claim).", why)}
 			if err := addMessage(tx, &m); err != nil {
-				return n, err
+				return nil, err
 			}
 		}
 		detail := fmt.Sprintf("task %d reopened: assignee %s silent since %s; %d leases released", t.ID, who, FormatTime(st.Heartbeat), released)
 		if err := s.appendAudit(tx, now, "tasks:reassign", conv, who, nil, detail); err != nil {
-			return n, err
+			return nil, err
 		}
-		n++
+		n = append(n, st)
 	}
 	return n, nil
 }
@@ -87,25 +87,26 @@ func (s *Service) reassignAfter() time.Duration {
 }
 
 // Reassign runs reassignment over every live conversation: the watchdog's
-// pass. It returns how many tasks went back to open.
-func (s *Service) Reassign(ctx context.Context) (int, error) {
+// pass. It returns the tasks it sent back to open, as they were before
+// (assignee included).
+func (s *Service) Reassign(ctx context.Context) ([]StaleTask, error) {
 	var convs []Conversation
 	now := s.cfg.Now()
 	if err := s.store.View(ctx, func(tx Tx) error {
 		return eachLive(tx, now, func(c Conversation) error { convs = append(convs, c); return nil })
 	}); err != nil {
-		return 0, err
+		return nil, err
 	}
-	total := 0
+	var total []StaleTask
 	for _, c := range convs {
-		var n int
+		var n []StaleTask
 		// Read first: a pass that finds nothing writes nothing.
 		err := s.store.View(ctx, func(tx Tx) error {
 			st, err := tx.StaleTasks(c.ID, s.cfg.Now(), s.reassignAfter())
-			n = len(st)
+			n = st
 			return err
 		})
-		if err != nil || n == 0 {
+		if err != nil || len(n) == 0 {
 			if err != nil {
 				return total, err
 			}
@@ -119,7 +120,7 @@ func (s *Service) Reassign(ctx context.Context) (int, error) {
 		if err != nil {
 			return total, err
 		}
-		total += n
+		total = append(total, n...)
 	}
 	return total, nil
 }

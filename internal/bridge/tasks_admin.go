@@ -75,14 +75,40 @@ type GuardConflict struct {
 	Lease Lease
 }
 
+// GuardQuery says whose commit the guard checks.
+type GuardQuery struct {
+	ConversationID string // only this conversation's leases; every live one when ""
+	Member         Member // the committer; with Workdir unset and Member "", every exclusive lease blocks
+	// Workdir, when Member is "", names the committer by where its agent
+	// runs: the members agent-bridge serve saw working there are "me".
+	Workdir string
+}
+
 // Guard returns the files (repository-relative) that fall under a live
-// exclusive lease of a member other than `as` (in conversation conv, or in
-// any conversation when conv is ""). With no live leases it reads one
-// indexed range and returns at once.
-func (s *Service) Guard(ctx context.Context, conv string, as Member, files []string) ([]GuardConflict, error) {
-	leases, err := s.AdminLeases(ctx, conv)
-	if err != nil || len(leases) == 0 {
+// exclusive lease held by anyone but the committer. With no live leases it
+// reads one indexed range and returns at once.
+func (s *Service) Guard(ctx context.Context, q GuardQuery, files []string) ([]GuardConflict, error) {
+	leases, err := s.AdminLeases(ctx, q.ConversationID)
+	if err != nil || len(leases) == 0 || len(files) == 0 {
 		return nil, err
+	}
+	me := map[[2]string]bool{}
+	byMember := q.Member != "" && q.ConversationID == ""
+	if q.Member != "" && q.ConversationID != "" {
+		me[[2]string{q.ConversationID, string(q.Member)}] = true
+	}
+	if q.Member == "" && q.Workdir != "" {
+		now := s.cfg.Now()
+		err := s.store.View(ctx, func(tx Tx) error {
+			eps, err := tx.Endpoints(q.Workdir, now.Add(-s.cfg.MaxLifetime))
+			for _, e := range eps {
+				me[[2]string{e.ConversationID, string(e.Session)}] = true
+			}
+			return err
+		})
+		if err != nil {
+			return nil, err
+		}
 	}
 	var out []GuardConflict
 	for _, f := range files {
@@ -91,7 +117,7 @@ func (s *Service) Guard(ctx context.Context, conv string, as Member, files []str
 			continue // git never stages such a path
 		}
 		for _, l := range leases {
-			if !l.Exclusive || (l.Member == as && (conv == "" || l.ConversationID == conv)) {
+			if !l.Exclusive || me[[2]string{l.ConversationID, string(l.Member)}] || (byMember && l.Member == q.Member) {
 				continue
 			}
 			if lease.Covers(l.Pattern, clean) {

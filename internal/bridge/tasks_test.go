@@ -270,8 +270,8 @@ func TestSilentAssigneesTaskIsReassignedOnce(t *testing.T) {
 	// More calls and a watchdog pass change nothing more.
 	r.advance(time.Minute)
 	r.inbox(t, r.ws[1])
-	if n := must[int](t)(r.svc.Reassign(ctx)); n != 0 {
-		t.Fatalf("watchdog reassigned %d again", n)
+	if n := must[[]bridge.StaleTask](t)(r.svc.Reassign(ctx)); len(n) != 0 {
+		t.Fatalf("watchdog reassigned again: %+v", n)
 	}
 	if n := len(r.audit(t, "tasks:reassign")); n != 1 {
 		t.Fatalf("%d reassignments audited", n)
@@ -375,7 +375,7 @@ func TestLeasesConflictRenewReleaseExpire(t *testing.T) {
 	if done := must[bridge.TaskResult](t)(r.svc.FinishTask(ctx, w1, 1, bridge.TaskFailed, "blocked upstream")); done.Released != 1 {
 		t.Fatalf("finish released %d", done.Released)
 	}
-	conflicts := must[[]bridge.GuardConflict](t)(r.svc.Guard(ctx, r.conv, "a", []string{"lib/x.go", "docs/a.md", "src/auth/x.go"}))
+	conflicts := must[[]bridge.GuardConflict](t)(r.svc.Guard(ctx, bridge.GuardQuery{ConversationID: r.conv, Member: "a"}, []string{"lib/x.go", "docs/a.md", "src/auth/x.go"}))
 	if len(conflicts) != 1 || conflicts[0].File != "src/auth/x.go" || conflicts[0].Lease.Member != "w2" {
 		t.Fatalf("guard: %+v", conflicts)
 	}
@@ -401,7 +401,7 @@ func TestForgedTaskAndLeaseRowsAreRefusedAndReported(t *testing.T) {
 	if _, err := r.svc.FinishTask(ctx, r.a, 1, "", "done"); bridge.KindOf(err) != bridge.EUnauthorized || !strings.Contains(bridge.MessageOf(err), "MAC does not verify") {
 		t.Fatalf("forged task: %v", err)
 	}
-	if c := must[[]bridge.GuardConflict](t)(r.svc.Guard(ctx, "", "", []string{"src/x.go"})); len(c) != 0 {
+	if c := must[[]bridge.GuardConflict](t)(r.svc.Guard(ctx, bridge.GuardQuery{}, []string{"src/x.go"})); len(c) != 0 {
 		t.Fatalf("a forged lease blocked: %+v", c)
 	}
 	rep := must[bridge.AuditReport](t)(r.svc.VerifyAudit(ctx, ""))
