@@ -13,8 +13,8 @@ import (
 func exportCommand() command {
 	return command{
 		name: "export", summary: "write a conversation as JSON lines", usage: "ID [--out FILE]",
-		help: `Writes the conversation, its statuses, its messages (as stored, redacted) and its audit
-rows as JSON lines, after a header naming the format and its version. Tokens are not
+		help: `Writes the conversation, its statuses, its messages (as stored, redacted), its tasks,
+its live file leases and its audit rows as JSON lines, after a header naming the format and its version. Tokens are not
 exported: they derive from the key of the database a conversation lives in.`,
 		flags: func(fs *flag.FlagSet, o *options) {
 			dbFlags(fs, o)

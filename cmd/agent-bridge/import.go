@@ -60,9 +60,10 @@ tokens, restore a backup with its key instead (see 'agent-bridge help backup').`
 				return err
 			}
 			if o.json {
-				return printJSON(e.stdout, map[string]any{"conversation_id": conv.ID, "source_id": snap.Conversation.ID, "messages": len(snap.Messages)})
+				return printJSON(e.stdout, map[string]any{"conversation_id": conv.ID, "source_id": snap.Conversation.ID, "messages": len(snap.Messages), "tasks": len(snap.Tasks), "leases": len(snap.Leases)})
 			}
-			fmt.Fprintf(e.stdout, "imported %s as %s: %d messages, %d statuses\n", snap.Conversation.ID, conv.ID, len(snap.Messages), len(snap.States))
+			fmt.Fprintf(e.stdout, "imported %s as %s: %d messages, %d statuses, %d tasks, %d leases\n", snap.Conversation.ID, conv.ID,
+				len(snap.Messages), len(snap.States), len(snap.Tasks), len(snap.Leases))
 			return nil
 		},
 	}

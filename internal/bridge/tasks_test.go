@@ -21,6 +21,7 @@ type taskRig struct {
 	path string
 	now  *time.Time
 	mu   sync.Mutex // guards *now for services called concurrently
+	key  byte
 	svc  *bridge.Service
 	a    bridge.Caller
 	ws   []bridge.Caller
@@ -29,7 +30,12 @@ type taskRig struct {
 
 func newTaskRig(t *testing.T, workers ...bridge.Member) *taskRig {
 	t.Helper()
-	r := &taskRig{path: filepath.Join(t.TempDir(), "b.db")}
+	return newTaskRigKey(t, 7, workers...)
+}
+
+func newTaskRigKey(t *testing.T, key byte, workers ...bridge.Member) *taskRig {
+	t.Helper()
+	r := &taskRig{path: filepath.Join(t.TempDir(), "b.db"), key: key}
 	now := time.Date(2026, 11, 24, 12, 0, 0, 0, time.UTC)
 	r.now = &now
 	r.svc = r.open(t)
@@ -49,7 +55,7 @@ func (r *taskRig) open(t *testing.T) *bridge.Service {
 	cfg.SessionLimits, cfg.CreateLimits, cfg.CreatorLimits = nil, nil, nil
 	cfg.Now = func() time.Time { r.mu.Lock(); defer r.mu.Unlock(); return *r.now }
 	var key token.Key
-	key[0] = 7
+	key[0] = r.key
 	return bridge.NewService(db, key, nil, cfg, nil)
 }
 
@@ -411,5 +417,48 @@ func TestForgedTaskAndLeaseRowsAreRefusedAndReported(t *testing.T) {
 	}
 	if all := strings.Join(got, "\n"); !strings.Contains(all, "task 1 of") || !strings.Contains(all, "lease 1 of") {
 		t.Fatalf("verify: %s", all)
+	}
+}
+
+// Export and import carry tasks and leases; the importing bridge seals
+// them under its own key, so they verify and act there.
+func TestExportImportCarriesTasksAndLeases(t *testing.T) {
+	ctx := context.Background()
+	r := newTaskRig(t, "w1")
+	must[bridge.TaskResult](t)(r.svc.CreateTask(ctx, r.a, bridge.NewTask{Title: "open one", Files: []string{"a.go"}}))
+	must[bridge.TaskResult](t)(r.svc.CreateTask(ctx, r.a, bridge.NewTask{Title: "w1's", Assignee: "w1"}))
+	must[bridge.TaskResult](t)(r.svc.ProgressTask(ctx, r.ws[0], 2, "", "half"))
+	must[bridge.LeaseResult](t)(r.svc.LeasePaths(ctx, r.ws[0], bridge.LeaseInput{Paths: []string{"src/**"}, Exclusive: true, TaskID: 2}))
+	snap := must[bridge.Snapshot](t)(r.svc.Export(ctx, r.conv))
+	var buf strings.Builder
+	if err := bridge.WriteSnapshot(&buf, snap, *r.now); err != nil {
+		t.Fatal(err)
+	}
+	back, err := bridge.ReadSnapshot(strings.NewReader(buf.String()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	other := newTaskRigKey(t, 8, "w9") // another database, another key
+	if _, err := other.svc.Import(ctx, back, false); err != nil {
+		t.Fatal(err)
+	}
+	tasks := must[[]bridge.Task](t)(other.svc.AdminTasks(ctx, bridge.TaskFilter{ConversationID: r.conv}))
+	if len(tasks) != 2 || tasks[1].Assignee != "w1" || tasks[1].Note != "half" || tasks[0].Files[0] != "a.go" {
+		t.Fatalf("imported tasks %+v", tasks)
+	}
+	if c := must[[]bridge.GuardConflict](t)(other.svc.Guard(ctx, bridge.GuardQuery{ConversationID: r.conv, Member: "a"}, []string{"src/x.go"})); len(c) != 1 || c[0].Lease.TaskID != 2 {
+		t.Fatalf("imported lease: %+v", c)
+	}
+	if rep := must[bridge.AuditReport](t)(other.svc.VerifyAudit(ctx, "")); !rep.OK() {
+		t.Fatalf("imported rows do not verify: %+v", rep.Problems)
+	}
+	// A malformed task in an export is refused, naming it; nothing stored.
+	back.Tasks[0].State = "done"
+	third := newTaskRigKey(t, 9, "w8")
+	if _, err := third.svc.Import(ctx, back, false); bridge.KindOf(err) != bridge.EInvalid || !strings.Contains(bridge.MessageOf(err), "task 1 of the export") {
+		t.Fatalf("malformed task: %v", err)
+	}
+	if got := must[[]bridge.Task](t)(third.svc.AdminTasks(ctx, bridge.TaskFilter{})); len(got) != 0 {
+		t.Fatalf("partial import: %+v", got)
 	}
 }

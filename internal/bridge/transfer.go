@@ -7,7 +7,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"time"
+
+	"github.com/agent-bridge/agent-bridge/internal/lease"
 )
 
 // Snapshot is one conversation with everything stored about it, for export
@@ -16,13 +19,15 @@ type Snapshot struct {
 	Conversation Conversation
 	States       []SessionState // sessions that ever called
 	Messages     []Message      // as stored (redacted), oldest first
+	Tasks        []Task         // by id; their MACs are not carried (an import seals them under its own key)
+	Leases       []Lease        // live at the export, by id
 	Audit        []AuditEntry   // the conversation's audit rows, oldest first
 }
 
 // Export returns a snapshot of one conversation. The export is audited.
 func (s *Service) Export(ctx context.Context, id string) (Snapshot, error) {
 	var out Snapshot
-	err := s.call(ctx, "cli:export", id, "", func(tx Tx, _ time.Time) (string, error) {
+	err := s.call(ctx, "cli:export", id, "", func(tx Tx, now time.Time) (string, error) {
 		if !ValidConversationID(id) {
 			return "", Errorf(EInvalid, "%q is not a conversation id (conv_ followed by 16 hex digits)", id)
 		}
@@ -42,10 +47,17 @@ func (s *Service) Export(ctx context.Context, id string) (Snapshot, error) {
 		if out.Messages, err = tx.Messages(id); err != nil {
 			return "", err
 		}
+		if out.Tasks, err = tx.Tasks(TaskFilter{ConversationID: id}); err != nil {
+			return "", err
+		}
+		out.Tasks = slices.DeleteFunc(out.Tasks, func(t Task) bool { return !s.taskSealed(t) })
+		if out.Leases, err = s.liveLeases(tx, id, now); err != nil {
+			return "", err
+		}
 		if out.Audit, err = tx.Audit(AuditFilter{ConversationID: id}); err != nil {
 			return "", err
 		}
-		return fmt.Sprintf("exported %d messages, %d audit rows", len(out.Messages), len(out.Audit)), nil
+		return fmt.Sprintf("exported %d messages, %d tasks, %d leases, %d audit rows", len(out.Messages), len(out.Tasks), len(out.Leases), len(out.Audit)), nil
 	})
 	return out, err
 }
@@ -124,8 +136,11 @@ func (s *Service) Import(ctx context.Context, snap Snapshot, rename bool) (Conve
 				return "", err
 			}
 		}
-		return fmt.Sprintf("imported %s as %s: %d messages, %d statuses (%d source audit rows not re-chained)",
-			snap.Conversation.ID, conv.ID, len(snap.Messages), len(snap.States), len(snap.Audit)), nil
+		if err := s.importTasks(tx, conv.ID, snap); err != nil {
+			return "", err
+		}
+		return fmt.Sprintf("imported %s as %s: %d messages, %d statuses, %d tasks, %d leases (%d source audit rows not re-chained)",
+			snap.Conversation.ID, conv.ID, len(snap.Messages), len(snap.States), len(snap.Tasks), len(snap.Leases), len(snap.Audit)), nil
 	})
 	return conv, err
 }
@@ -162,8 +177,35 @@ type exportLine struct {
 	Files      []string `json:"files_involved,omitempty"`
 	ReadAt     string   `json:"read_at,omitempty"`
 	System     bool     `json:"system,omitempty"`
+	// task, lease
+	Task  *taskExport  `json:"task,omitempty"`
+	Lease *leaseExport `json:"lease,omitempty"`
 	// audit
 	Audit *auditJSON `json:"audit,omitempty"`
+}
+
+type taskExport struct {
+	ID            int64    `json:"id"`
+	Title         string   `json:"title"`
+	Description   string   `json:"description"`
+	Files         []string `json:"files"`
+	CreatedBy     string   `json:"created_by"`
+	Assignee      string   `json:"assignee"`
+	State         string   `json:"state"`
+	Note          string   `json:"note"`
+	CreatedAt     string   `json:"created_at"`
+	UpdatedAt     string   `json:"updated_at"`
+	ReassignedFor string   `json:"reassigned_for,omitempty"`
+}
+
+type leaseExport struct {
+	ID        int64  `json:"id"`
+	Member    string `json:"member_id"`
+	Pattern   string `json:"pattern"`
+	Exclusive bool   `json:"exclusive"`
+	TaskID    int64  `json:"task_id,omitempty"`
+	CreatedAt string `json:"created_at"`
+	ExpiresAt string `json:"expires_at"`
 }
 
 type auditJSON struct {
@@ -194,6 +236,14 @@ func WriteSnapshot(w io.Writer, snap Snapshot, now time.Time) error {
 		body := m.Body
 		lines = append(lines, exportLine{Type: "message", MessageID: m.ID, From: string(m.From), ActionType: m.ActionType, Message: &body,
 			Files: m.Files, CreatedAt: FormatTime(m.CreatedAt), ReadAt: FormatTime(m.ReadAt), System: m.System})
+	}
+	for _, t := range snap.Tasks {
+		lines = append(lines, exportLine{Type: "task", Task: &taskExport{t.ID, t.Title, t.Description, t.Files, string(t.CreatedBy), string(t.Assignee),
+			t.State, t.Note, FormatTime(t.CreatedAt), FormatTime(t.UpdatedAt), FormatTime(t.ReassignedFor)}})
+	}
+	for _, l := range snap.Leases {
+		lines = append(lines, exportLine{Type: "lease", Lease: &leaseExport{l.ID, string(l.Member), l.Pattern, l.Exclusive, l.TaskID,
+			FormatTime(l.CreatedAt), FormatTime(l.ExpiresAt)}})
 	}
 	for _, a := range snap.Audit {
 		lines = append(lines, exportLine{Type: "audit", Audit: &auditJSON{a.Seq, FormatTime(a.At), a.Tool, a.Session, a.Outcome, string(a.ErrorKind), a.Detail, a.PrevDigest, a.Digest}})
@@ -266,6 +316,30 @@ func ReadSnapshot(r io.Reader) (Snapshot, error) {
 				return snap, err
 			}
 			snap.Messages = append(snap.Messages, m)
+		case l.Type == "task" && l.Task != nil:
+			e := l.Task
+			t := Task{ID: e.ID, Title: e.Title, Description: e.Description, Files: e.Files, CreatedBy: Member(e.CreatedBy),
+				Assignee: Member(e.Assignee), State: e.State, Note: e.Note}
+			for _, f := range []struct {
+				name string
+				v    string
+				to   *time.Time
+			}{{"created_at", e.CreatedAt, &t.CreatedAt}, {"updated_at", e.UpdatedAt, &t.UpdatedAt}, {"reassigned_for", e.ReassignedFor, &t.ReassignedFor}} {
+				if *f.to, err = parseTime(n, "task "+f.name, f.v); err != nil {
+					return snap, err
+				}
+			}
+			snap.Tasks = append(snap.Tasks, t)
+		case l.Type == "lease" && l.Lease != nil:
+			e := l.Lease
+			ls := Lease{ID: e.ID, Member: Member(e.Member), Pattern: e.Pattern, Exclusive: e.Exclusive, TaskID: e.TaskID}
+			if ls.CreatedAt, err = parseTime(n, "lease created_at", e.CreatedAt); err != nil {
+				return snap, err
+			}
+			if ls.ExpiresAt, err = parseTime(n, "lease expires_at", e.ExpiresAt); err != nil {
+				return snap, err
+			}
+			snap.Leases = append(snap.Leases, ls)
 		case l.Type == "audit" && l.Audit != nil:
 			// Kept for the count only: import does not re-chain them.
 			snap.Audit = append(snap.Audit, AuditEntry{Seq: l.Audit.Seq, Tool: l.Audit.Tool})
@@ -283,4 +357,65 @@ func ReadSnapshot(r io.Reader) (Snapshot, error) {
 		return snap, errors.New("no conversation line")
 	}
 	return snap, nil
+}
+
+// importTasks stores a snapshot's tasks and leases in conversation conv
+// after the checks agents' input gets, redacted, and sealed under this
+// bridge's key (an export carries no MACs: they belong to its source's key).
+func (s *Service) importTasks(tx Tx, conv string, snap Snapshot) error {
+	tasks := map[int64]bool{}
+	for _, t := range snap.Tasks {
+		bad := func(format string, v ...any) error {
+			return Errorf(EInvalid, "task %d of the export: %s", t.ID, fmt.Sprintf(format, v...))
+		}
+		switch {
+		case t.ID <= 0 || tasks[t.ID]:
+			return bad("its id is not positive or is repeated")
+		case !t.CreatedBy.Valid() || (t.Assignee != "" && !t.Assignee.Valid()):
+			return bad("creator %q or assignee %q is not a member id", t.CreatedBy, t.Assignee)
+		case !slices.Contains(TaskStates, t.State) || (t.State == TaskOpen) != (t.Assignee == "") && !t.Ended():
+			return bad("state %q does not fit assignee %q", t.State, t.Assignee)
+		case t.CreatedAt.IsZero() || t.UpdatedAt.Before(t.CreatedAt):
+			return bad("its times are missing or out of order")
+		}
+		for _, f := range []struct {
+			name, v string
+			max     int
+			req     bool
+		}{{"title", t.Title, MaxTaskTitle, true}, {"description", t.Description, MaxTaskDescription, false}, {"note", t.Note, MaxTaskNote, false}} {
+			if err := s.checkTaskText(f.name, f.v, f.max, f.req); err != nil {
+				return bad("%s", MessageOf(err))
+			}
+		}
+		if err := s.checkSend(&SendInput{Message: "x", Files: t.Files}); err != nil {
+			return bad("%s", MessageOf(err))
+		}
+		tasks[t.ID] = true
+		t.ConversationID = conv
+		t.Title, t.Description, t.Note = s.clean(t.Title), s.clean(t.Description), s.clean(t.Note)
+		files := make([]string, len(t.Files))
+		for i, f := range t.Files {
+			files[i] = s.clean(f)
+		}
+		t.Files = files
+		if err := tx.AddTask(s.sealTask(t)); err != nil {
+			return err
+		}
+	}
+	leases := map[int64]bool{}
+	for _, l := range snap.Leases {
+		p, err := lease.Clean(l.Pattern)
+		switch {
+		case err != nil:
+			return Errorf(EInvalid, "lease %d of the export: pattern %s", l.ID, err)
+		case l.ID <= 0 || leases[l.ID] || !l.Member.Valid() || (l.TaskID != 0 && !tasks[l.TaskID]) || !l.ExpiresAt.After(l.CreatedAt):
+			return Errorf(EInvalid, "lease %d of the export is malformed (id, member %q, task %d or times)", l.ID, l.Member, l.TaskID)
+		}
+		leases[l.ID] = true
+		l.ConversationID, l.Pattern = conv, p
+		if err := tx.AddLease(s.sealLease(l)); err != nil {
+			return err
+		}
+	}
+	return nil
 }
