@@ -117,12 +117,12 @@ func (t *tx) SaveTask(k bridge.Task, wasState string, wasAssignee bridge.Member)
 }
 
 func (t *tx) StaleTasks(conversationID string, now time.Time, def time.Duration) ([]bridge.StaleTask, error) {
-	rows, err := t.tx.Query(t.ctx, `SELECT `+taskColumns+`, m.heartbeat FROM tasks t
-		JOIN members m ON m.conversation_id = t.conversation_id AND m.member_id = t.assignee
-		LEFT JOIN task_settings s ON s.conversation_id = t.conversation_id
-		WHERE t.conversation_id = $1 AND t.state IN ('working', 'input_required')
-		  AND m.heartbeat IS NOT NULL
-		  AND m.heartbeat < $2::timestamptz - coalesce(s.reassign_after_ms, $3::bigint) * interval '1 millisecond'
+	// Members first: while every assignee is alive no task is read.
+	rows, err := t.tx.Query(t.ctx, `SELECT `+taskColumns+`, m.heartbeat FROM members m
+		JOIN tasks t ON t.conversation_id = m.conversation_id AND t.assignee = m.member_id
+		WHERE m.conversation_id = $1 AND m.heartbeat IS NOT NULL
+		  AND m.heartbeat < $2::timestamptz - coalesce((SELECT reassign_after_ms FROM task_settings WHERE conversation_id = $1), $3::bigint) * interval '1 millisecond'
+		  AND t.state IN ('working', 'input_required')
 		  AND (t.reassigned_for IS NULL OR t.reassigned_for <> m.heartbeat)
 		ORDER BY t.id`, conversationID, ts(now), def.Milliseconds())
 	if err != nil {

@@ -127,13 +127,17 @@ func (t *tx) SaveTask(k bridge.Task, wasState string, wasAssignee bridge.Member)
 }
 
 func (t *tx) StaleTasks(conversationID string, now time.Time, def time.Duration) ([]bridge.StaleTask, error) {
-	rows, err := t.query(`SELECT `+taskColumns+`, m.heartbeat FROM tasks t
-		JOIN members m ON m.conversation_id = t.conversation_id AND m.member_id = t.assignee
-		LEFT JOIN task_settings s ON s.conversation_id = t.conversation_id
-		WHERE t.conversation_id = ? AND t.state IN ('working', 'input_required')
-		  AND m.heartbeat IS NOT NULL AND m.heartbeat < ? - coalesce(s.reassign_after_ms, ?)
+	// Members drive the search (CROSS JOIN fixes the order): while every
+	// assignee is alive the members row check is all it costs, however
+	// many tasks the conversation holds.
+	rows, err := t.query(`SELECT `+taskColumns+`, m.heartbeat FROM members m
+		CROSS JOIN tasks t INDEXED BY tasks_assignee
+		WHERE m.conversation_id = ? AND m.heartbeat IS NOT NULL
+		  AND m.heartbeat < ? - coalesce((SELECT reassign_after_ms FROM task_settings WHERE conversation_id = ?), ?)
+		  AND t.conversation_id = m.conversation_id AND t.assignee = m.member_id
+		  AND t.state IN ('working', 'input_required')
 		  AND (t.reassigned_for IS NULL OR t.reassigned_for <> m.heartbeat)
-		ORDER BY t.id`, conversationID, ms(now), def.Milliseconds())
+		ORDER BY t.id`, conversationID, ms(now), conversationID, def.Milliseconds())
 	if err != nil {
 		return nil, fmt.Errorf("stale tasks: %w", err)
 	}
