@@ -81,6 +81,19 @@ func TestTaskReassignmentAcrossProcesses(t *testing.T) {
 	if len(owners) != 4 || owners["worker-1"] != 1 || owners["worker-4"] != 1 {
 		t.Fatalf("board owners %v", owners)
 	}
+	// The status board shows each worker's task.
+	out, _, code := runCLI(t, home, "status", "--db", db, "--json")
+	var acts []map[string]any
+	if code != 0 || json.Unmarshal([]byte(out), &acts) != nil {
+		t.Fatalf("status: %d %s", code, out)
+	}
+	for _, a := range acts {
+		if a["session_id"] == "worker-1" {
+			if tk, ok := a["task"].(map[string]any); !ok || tk["id"] != float64(claimed[0]) {
+				t.Fatalf("status row of worker-1: %v", a)
+			}
+		}
+	}
 	// worker-1 leases its files and reports progress; the others finish.
 	workers[0].ok("tasks", sessions[0].args(map[string]any{"action": "lease", "paths": []any{"parser/**"}, "task_id": claimed[0]}))
 	workers[0].ok("tasks", sessions[0].args(map[string]any{"action": "progress", "task_id": claimed[0], "note": "lexer half done"}))
@@ -134,7 +147,7 @@ func TestTaskReassignmentAcrossProcesses(t *testing.T) {
 	if !told {
 		t.Fatal("the returning worker was not told its task was reopened")
 	}
-	out, _, code := runCLI(t, home, "audit", "--db", db, "--json")
+	out, _, code = runCLI(t, home, "audit", "--db", db, "--json")
 	var rows []map[string]any
 	if code != 0 || json.Unmarshal([]byte(out), &rows) != nil {
 		t.Fatalf("audit: %d %s", code, out)
