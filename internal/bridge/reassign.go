@@ -58,7 +58,7 @@ func (s *Service) reassignSilent(tx Tx, conv string, now time.Time) ([]StaleTask
 		}
 		why := fmt.Sprintf("task %s went back to open: its assignee %s has made no call since %s (%s).", quoteTitle(t), who, FormatTime(st.Heartbeat), Human(silent))
 		notes := []notice{{Broadcast, fmt.Sprintf("Reassignment: %s Last progress note: %s. %d leases released. Any member may claim it with tasks action claim, task_id %d.", why, last, released, t.ID)}}
-		if err := s.tell(tx, who, team, notes, now); err != nil {
+		if err := s.tell(tx, conv, who, team, notes, now); err != nil {
 			return nil, err
 		}
 		// The silent member learns of it on its next call (unread count,

@@ -180,7 +180,7 @@ func (s *Service) taskAction(ctx context.Context, c Caller, id int64, check func
 				return "", err
 			}
 		}
-		if err := s.tell(tx, c.Session, team, notes, now); err != nil {
+		if err := s.tell(tx, c.ConversationID, c.Session, team, notes, now); err != nil {
 			return "", err
 		}
 		out.Task = t
@@ -215,7 +215,7 @@ type notice struct {
 // waits, channels, watch and hooks see them. Notices to the sender itself,
 // to nobody, or to a member that left are dropped, and so is a second
 // notice to the same member.
-func (s *Service) tell(tx Tx, from Member, team roster, notes []notice, now time.Time) error {
+func (s *Service) tell(tx Tx, conv string, from Member, team roster, notes []notice, now time.Time) error {
 	sent := map[Member]bool{}
 	for _, n := range notes {
 		if n.To == "" || sent[n.To] || (n.To == from && n.To != Broadcast) {
@@ -228,10 +228,6 @@ func (s *Service) tell(tx Tx, from Member, team roster, notes []notice, now time
 			continue
 		}
 		sent[n.To] = true
-		conv := ""
-		if len(team.all) > 0 {
-			conv = team.all[0].ConversationID
-		}
 		m := Message{ConversationID: conv, From: from, To: n.To, ActionType: "info", System: true,
 			Body: n.Body, CreatedAt: now.UTC().Truncate(time.Millisecond)}
 		if err := addMessage(tx, &m); err != nil {
@@ -305,7 +301,7 @@ func (s *Service) CreateTask(ctx context.Context, c Caller, in NewTask) (TaskRes
 		} else {
 			notes = append(notes, notice{Broadcast, fmt.Sprintf("New open task %s from %s. Claim it with tasks action claim, task_id %d.", quoteTitle(t), c.Session, t.ID)})
 		}
-		if err := s.tell(tx, c.Session, team, notes, now); err != nil {
+		if err := s.tell(tx, c.ConversationID, c.Session, team, notes, now); err != nil {
 			return "", err
 		}
 		out.Task = t
@@ -363,7 +359,7 @@ func (s *Service) ClaimTask(ctx context.Context, c Caller, id int64) (TaskResult
 		if err != nil {
 			return "", err
 		}
-		if err := s.tell(tx, c.Session, team, []notice{{t.CreatedBy, fmt.Sprintf("%s claimed task %s.", c.Session, quoteTitle(t))}}, now); err != nil {
+		if err := s.tell(tx, c.ConversationID, c.Session, team, []notice{{t.CreatedBy, fmt.Sprintf("%s claimed task %s.", c.Session, quoteTitle(t))}}, now); err != nil {
 			return "", err
 		}
 		out.Task = t
@@ -406,7 +402,7 @@ func (s *Service) ProgressTask(ctx context.Context, c Caller, id int64, state, n
 		if note != "" {
 			t.Note = s.clean(note)
 		}
-		body := fmt.Sprintf("%s on task %s (%s): %s", me, quoteTitle(*t), t.State, t.Note)
+		body := fmt.Sprintf("%s on task %s (%s): note %q", me, quoteTitle(*t), t.State, t.Note)
 		return fmt.Sprintf("task %d progress (%s)", t.ID, t.State), []notice{{t.CreatedBy, body}}, nil
 	})
 }
@@ -454,7 +450,7 @@ func (s *Service) HandTask(ctx context.Context, c Caller, id int64, to Member, n
 		}
 		body := fmt.Sprintf("%s handed task %s to %s.", me, quoteTitle(*t), to)
 		if t.Note != "" {
-			body += " Note: " + t.Note
+			body += fmt.Sprintf(" Note: %q", t.Note)
 		}
 		return fmt.Sprintf("task %d handed from %s to %s", t.ID, orNobody(from), to),
 			[]notice{{to, body}, {t.CreatedBy, body}, {from, body}}, nil
@@ -485,7 +481,7 @@ func (s *Service) FinishTask(ctx context.Context, c Caller, id int64, state, not
 			return "", nil, err
 		}
 		t.State, t.Note = state, s.clean(note)
-		body := fmt.Sprintf("%s finished task %s: %s. Result: %s", me, quoteTitle(*t), state, t.Note)
+		body := fmt.Sprintf("%s finished task %s: %s. Result: %q", me, quoteTitle(*t), state, t.Note)
 		return fmt.Sprintf("task %d %s", t.ID, state), []notice{{t.CreatedBy, body}}, nil
 	})
 }
@@ -507,7 +503,7 @@ func (s *Service) CancelTask(ctx context.Context, c Caller, id int64, note strin
 		}
 		body := fmt.Sprintf("%s canceled task %s; stop working on it.", me, quoteTitle(*t))
 		if note != "" {
-			body += " Note: " + t.Note
+			body += fmt.Sprintf(" Note: %q", t.Note)
 		}
 		return fmt.Sprintf("task %d canceled", t.ID), []notice{{t.Assignee, body}}, nil
 	})
@@ -600,7 +596,7 @@ func (s *Service) SetReassignAfter(ctx context.Context, c Caller, d time.Duratio
 			return "", err
 		}
 		body := fmt.Sprintf("%s set the reassignment threshold to %s: a task whose assignee makes no call for that long goes back to open.", c.Session, Human(d))
-		if err := s.tell(tx, c.Session, team, []notice{{Broadcast, body}}, now); err != nil {
+		if err := s.tell(tx, c.ConversationID, c.Session, team, []notice{{Broadcast, body}}, now); err != nil {
 			return "", err
 		}
 		return "reassign after " + Human(d), nil
