@@ -418,8 +418,13 @@ func (s *Service) wait(ctx context.Context, c Caller, first Inbox, deadline, sta
 				return out, nil
 			}
 		case now.Sub(lastBeat) >= beatEvery:
-			// A waiting member is alive: keep its heartbeat fresh.
+			// A waiting member is alive: keep its heartbeat fresh. The
+			// beat touches the conversation, so it also reopens the tasks
+			// of silent assignees (a waiting orchestrator is enough).
 			err := s.store.Update(context.WithoutCancel(ctx), func(tx Tx) error {
+				if _, err := s.reassignSilent(tx, c.ConversationID, now); err != nil {
+					return err
+				}
 				return tx.Touch(c.ConversationID, c.Session, now)
 			})
 			if err != nil {

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -461,4 +462,54 @@ func TestExportImportCarriesTasksAndLeases(t *testing.T) {
 	if got := must[[]bridge.Task](t)(third.svc.AdminTasks(ctx, bridge.TaskFilter{})); len(got) != 0 {
 		t.Fatalf("partial import: %+v", got)
 	}
+}
+
+// A member waiting in check_messages is enough: its heartbeat beat
+// reopens a silent assignee's task, and the wait delivers the notice.
+func TestWaitingMemberReopensASilentAssigneesTask(t *testing.T) {
+	ctx := context.Background()
+	r := newTaskRig(t, "w1")
+	must[time.Duration](t)(r.svc.SetReassignAfter(ctx, r.a, 30*time.Second))
+	must[bridge.TaskResult](t)(r.svc.CreateTask(ctx, r.a, bridge.NewTask{Title: "t", Assignee: "w1"}))
+	r.inbox(t, r.a)
+	done := make(chan bridge.Inbox, 1)
+	go func() {
+		in, err := r.svc.CheckMessages(ctx, r.a, bridge.CheckInput{Wait: 5 * time.Minute})
+		if err != nil {
+			t.Error(err)
+		}
+		done <- in
+	}()
+	// Only once the call waits does time move on: the first part of the
+	// call (which also checks for silent assignees) saw nothing stale.
+	for r.svc.Waiters() == 0 {
+		runtime.Gosched()
+	}
+	r.advance(31 * time.Second) // past the threshold, and past a's beat interval (10 s)
+	// Wake the wait with a write on a topic it watches (no message): it
+	// finds nothing, beats, and the beat reopens the task. Poke until it
+	// answers, in case a poke lands before it watches.
+	poke, err := sqlite.Open(ctx, r.path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer poke.Close()
+	for range 200 {
+		if err := poke.Update(ctx, func(tx bridge.Tx) error { tx.Signal(bridge.InboxTopic(r.conv, "a")); return nil }); err != nil {
+			t.Fatal(err)
+		}
+		select {
+		case in := <-done:
+			if len(in.Messages) != 1 || !strings.Contains(in.Messages[0].Body, "went back to open") {
+				t.Fatalf("waiter got %+v", in.Messages)
+			}
+			rows := r.audit(t, "")
+			if n := len(r.audit(t, "tasks:reassign")); n != 1 || rows[len(rows)-2].Tool != "tasks:reassign" || !strings.Contains(rows[len(rows)-1].Detail, "after waiting") {
+				t.Fatalf("%d reassignments; the last rows %+v", n, rows[len(rows)-2:])
+			}
+			return
+		case <-time.After(50 * time.Millisecond): // poke again
+		}
+	}
+	t.Fatal("the waiting member never reopened the task")
 }
