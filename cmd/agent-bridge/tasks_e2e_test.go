@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -226,12 +227,21 @@ func TestGuardBlocksACommitUnderAnotherMembersLease(t *testing.T) {
 	leased := worker.ok("tasks", ws.args(map[string]any{"action": "lease", "paths": []any{"src/auth/**"}}))
 	leaseID := leased["leases"].([]any)[0].(map[string]any)["id"]
 
+	out, _, code := runCLI(t, home, "leases", "--db", db)
+	if code != 0 || !regexp.MustCompile(`(?m)^CONVERSATION\s+ID\s+HOLDER\s+ROLE\s+TASK\s+EXPIRES\s+PATH\n` + conv + `\s+1\s+b\s+exclusive\s+-\s+\S+\s+src/auth/\*\*$`).MatchString(out) {
+		t.Fatalf("leases CLI:\n%s", out)
+	}
+	out, _, code = runCLI(t, home, "leases", conv, "--db", db, "--json")
+	var ls []map[string]any
+	if code != 0 || json.Unmarshal([]byte(out), &ls) != nil || len(ls) != 1 || ls[0]["member_id"] != "b" || ls[0]["exclusive"] != true {
+		t.Fatalf("leases --json: %s", out)
+	}
 	write("src/auth/login.go", "package auth\n")
 	write("docs/notes.md", "notes\n")
 	git(true, "add", ".")
 	// Committing as member a of the conversation (named by the environment).
 	asLead := []string{"AGENT_BRIDGE_MEMBER=a", "AGENT_BRIDGE_CONVERSATION=" + conv}
-	out := gitAs(false, asLead, "commit", "-qm", "touch auth")
+	out = gitAs(false, asLead, "commit", "-qm", "touch auth")
 	for _, want := range []string{"src/auth/login.go: leased by b in " + conv, "lease 1 on src/auth/**", "git commit --no-verify"} {
 		if !strings.Contains(out, want) {
 			t.Fatalf("refusal lacks %q:\n%s", want, out)
