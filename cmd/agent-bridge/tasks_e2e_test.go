@@ -228,7 +228,7 @@ func TestGuardBlocksACommitUnderAnotherMembersLease(t *testing.T) {
 	leaseID := leased["leases"].([]any)[0].(map[string]any)["id"]
 
 	out, _, code := runCLI(t, home, "leases", "--db", db)
-	if code != 0 || !regexp.MustCompile(`(?m)^CONVERSATION\s+ID\s+HOLDER\s+ROLE\s+TASK\s+EXPIRES\s+PATH\n` + conv + `\s+1\s+b\s+exclusive\s+-\s+\S+\s+src/auth/\*\*$`).MatchString(out) {
+	if code != 0 || !regexp.MustCompile(`(?m)^CONVERSATION\s+ID\s+HOLDER\s+ROLE\s+TASK\s+EXPIRES\s+PATH\n`+conv+`\s+1\s+b\s+exclusive\s+-\s+\S+\s+src/auth/\*\*$`).MatchString(out) {
 		t.Fatalf("leases CLI:\n%s", out)
 	}
 	out, _, code = runCLI(t, home, "leases", conv, "--db", db, "--json")
