@@ -41,7 +41,23 @@ func (s *Service) CheckAny(ctx context.Context, callers []Caller, in CheckInput)
 	}
 	s.waiters.Add(1)
 	defer s.waiters.Add(-1)
-	lastBeat, beatEvery := start, s.cfg.AliveWindow/3
+	lastBeat, beatEvery := start, min(s.cfg.AliveWindow, s.reassignAfter())/3
+	// Beat faster than the shortest reassignment threshold waited on, so
+	// that waiting never costs a member its task.
+	if err := s.store.View(context.WithoutCancel(ctx), func(tx Tx) error {
+		for _, c := range callers {
+			ra, err := tx.ReassignAfter(c.ConversationID)
+			if err != nil {
+				return err
+			}
+			if ra > 0 && ra/3 < beatEvery {
+				beatEvery = ra / 3
+			}
+		}
+		return nil
+	}); err != nil {
+		return first, err
+	}
 	stop := func() {}
 	defer func() { stop() }()
 	for {
@@ -81,6 +97,11 @@ func (s *Service) CheckAny(ctx context.Context, callers []Caller, in CheckInput)
 			// Waiting members are alive, in every conversation waited on.
 			err := s.store.Update(context.WithoutCancel(ctx), func(tx Tx) error {
 				for _, c := range callers {
+					// The beat touches each conversation: it reopens the
+					// tasks of silent assignees there too.
+					if _, err := s.reassignSilent(tx, c.ConversationID, now); err != nil {
+						return err
+					}
 					if err := tx.Touch(c.ConversationID, c.Session, now); err != nil {
 						return err
 					}

@@ -513,3 +513,46 @@ func TestWaitingMemberReopensASilentAssigneesTask(t *testing.T) {
 	}
 	t.Fatal("the waiting member never reopened the task")
 }
+
+// The same through a wait on several conversations: the beat reopens a
+// silent assignee's task in any conversation waited on.
+func TestWaitOnSeveralConversationsReopensASilentAssigneesTask(t *testing.T) {
+	ctx := context.Background()
+	r := newTaskRig(t, "w1")
+	_, a2, _ := team(t, r.svc, "w9")
+	must[time.Duration](t)(r.svc.SetReassignAfter(ctx, a2, 30*time.Second))
+	must[bridge.TaskResult](t)(r.svc.CreateTask(ctx, a2, bridge.NewTask{Title: "t", Assignee: "w9"}))
+	r.inbox(t, r.a)
+	r.inbox(t, a2)
+	done := make(chan bridge.Inbox, 1)
+	go func() {
+		in, err := r.svc.CheckAny(ctx, []bridge.Caller{r.a, a2}, bridge.CheckInput{Wait: 5 * time.Minute})
+		if err != nil {
+			t.Error(err)
+		}
+		done <- in
+	}()
+	for r.svc.Waiters() == 0 {
+		runtime.Gosched()
+	}
+	r.advance(31 * time.Second)
+	poke, err := sqlite.Open(ctx, r.path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer poke.Close()
+	for range 200 {
+		if err := poke.Update(ctx, func(tx bridge.Tx) error { tx.Signal(bridge.InboxTopic(r.conv, "a")); return nil }); err != nil {
+			t.Fatal(err)
+		}
+		select {
+		case in := <-done:
+			if in.Conversation.ID != a2.ConversationID || len(in.Messages) != 1 || !strings.Contains(in.Messages[0].Body, "went back to open") {
+				t.Fatalf("waiter got %s %+v", in.Conversation.ID, in.Messages)
+			}
+			return
+		case <-time.After(50 * time.Millisecond): // poke again
+		}
+	}
+	t.Fatal("the waiting member never reopened the task")
+}
