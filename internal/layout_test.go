@@ -19,7 +19,7 @@ const module = "github.com/agent-bridge/agent-bridge/"
 // allowed lists, per package directory under internal/, the packages of
 // this module it may import. A directory not listed may import none.
 var allowed = map[string][]string{
-	"bridge":          {"internal/audit", "internal/limit", "internal/redact", "internal/termtext", "internal/token", "internal/yolo"},
+	"bridge":          {"internal/audit", "internal/lease", "internal/limit", "internal/redact", "internal/termtext", "internal/token", "internal/yolo"},
 	"store/sqlite":    {"internal/bridge", "internal/store/migrate", "internal/store/signal"},
 	"store/postgres":  {"internal/bridge", "internal/store/migrate", "internal/store/signal"},
 	"store/migrate":   nil,

@@ -112,7 +112,9 @@ func openExisting(ctx context.Context, o *options, getenv func(string) string, l
 	if err != nil {
 		return bridgeDeps{}, err
 	}
-	return bridgeDeps{db: db, svc: bridge.NewService(db, key, redact.Default(), bridge.DefaultConfig(), log)}, nil
+	cfg := bridge.DefaultConfig()
+	cfg.ReassignAfter = o.reassignAfter // the watchdog's --reassign-after; 0 elsewhere
+	return bridgeDeps{db: db, svc: bridge.NewService(db, key, redact.Default(), cfg, log)}, nil
 }
 
 // openOrCreate opens the database as openExisting does, except that a

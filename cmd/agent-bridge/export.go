@@ -15,10 +15,10 @@ func exportCommand() command {
 		name: "export", summary: "write a conversation as JSON lines", usage: "ID [--out FILE]",
 		help: `Writes the conversation, its members (role, generation, status, when each joined and
 left), its open invites, its messages (as stored, redacted) with who received and read
-each, and its audit rows, as JSON lines after a header naming the format and its
-version. Tokens and invite codes are not exported: tokens derive from the key of the
-database a conversation lives in, and an invite is stored (and exported) only as a keyed
-hash of its code with its expiry.`,
+each, its tasks, its live file leases and its audit rows, as JSON lines after a header
+naming the format and its version. Tokens and invite codes are not exported: tokens
+derive from the key of the database a conversation lives in, and an invite is stored
+(and exported) only as a keyed hash of its code with its expiry.`,
 		flags: func(fs *flag.FlagSet, o *options) {
 			dbFlags(fs, o)
 			fs.StringVar(&o.out, "out", "", "write to `file` (created 0600; default stdout)")

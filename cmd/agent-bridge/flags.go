@@ -42,6 +42,10 @@ type options struct {
 	conversation, session, tokenFile string
 	wait                             time.Duration
 
+	// tasks, leases, guard; serve and watchdog take reassignAfter
+	state, member, repo string
+	reassignAfter       time.Duration
+
 	// status, watchdog, extend, export, import
 	silentAfter, interval, by time.Duration
 	notifyPartner, rename     bool
@@ -59,6 +63,7 @@ var envFlags = map[string]bool{
 	"db": true, "key-file": true, "ttl": true, "alive-window": true,
 	"rate-per-minute": true, "rate-per-hour": true, "rate-per-day": true, "creates-per-hour": true,
 	"max-message": true, "require-invites": true, "redact-rules": true, "log-level": true, "yolo-policy": true,
+	"reassign-after": true, "member": true,
 }
 
 func newFlagSet(name string) *flag.FlagSet {

@@ -66,9 +66,10 @@ tokens, restore a backup with its key instead (see 'agent-bridge help backup').`
 			}
 			if o.json {
 				return printJSON(e.stdout, map[string]any{"conversation_id": conv.ID, "source_id": snap.Conversation.ID,
-					"members": len(snap.Members), "messages": len(snap.Messages)})
+					"members": len(snap.Members), "messages": len(snap.Messages), "tasks": len(snap.Tasks), "leases": len(snap.Leases)})
 			}
-			fmt.Fprintf(e.stdout, "imported %s as %s: %d members, %d messages\n", snap.Conversation.ID, conv.ID, len(snap.Members), len(snap.Messages))
+			fmt.Fprintf(e.stdout, "imported %s as %s: %d members, %d messages, %d tasks, %d leases\n", snap.Conversation.ID, conv.ID,
+				len(snap.Members), len(snap.Messages), len(snap.Tasks), len(snap.Leases))
 			return nil
 		},
 	}

@@ -60,6 +60,7 @@ func commands() []command {
 	return []command{
 		serveCommand(), listCommand(), showCommand(), statusCommand(), watchCommand(), hookCommand(), watchdogCommand(),
 		extendCommand(), tokensCommand(), auditCommand(), cleanupCommand(), exportCommand(), importCommand(), backupCommand(),
+		tasksCommand(), leasesCommand(), guardCommand(),
 		approveWithFlags(), consoleCommand(), redactCommand(), versionCommand(), helpCommand(),
 	}
 }

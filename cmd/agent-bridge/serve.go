@@ -69,6 +69,7 @@ func serveFlags(fs *flag.FlagSet, o *options) {
 	dbFlags(fs, o)
 	fs.DurationVar(&o.ttl, "ttl", d.TTL, "how long a conversation lasts after it is created")
 	fs.DurationVar(&o.aliveWindow, "alive-window", d.AliveWindow, "a partner whose heartbeat is younger than this is alive")
+	fs.DurationVar(&o.reassignAfter, "reassign-after", bridge.DefaultReassignAfter, "a task whose assignee made no call for this long reopens (in conversations that set no threshold of their own)")
 	fs.IntVar(&o.perMinute, "rate-per-minute", d.SessionLimits[0].Max, "tool calls per session per minute (0 = no limit)")
 	fs.IntVar(&o.perHour, "rate-per-hour", d.SessionLimits[1].Max, "tool calls per session per hour (0 = no limit)")
 	fs.IntVar(&o.perDay, "rate-per-day", d.SessionLimits[2].Max, "tool calls per session per day (0 = no limit)")
@@ -165,7 +166,10 @@ func (o *options) config() (bridge.Config, error) {
 	if o.maxMessage < 1 {
 		return cfg, usagef("--max-message must be at least 1; got %d", o.maxMessage)
 	}
-	cfg.TTL, cfg.AliveWindow, cfg.MaxMessageChars = o.ttl, o.aliveWindow, o.maxMessage
+	if o.reassignAfter <= 0 {
+		return cfg, usagef("--reassign-after must be positive; got %s", o.reassignAfter)
+	}
+	cfg.TTL, cfg.AliveWindow, cfg.MaxMessageChars, cfg.ReassignAfter = o.ttl, o.aliveWindow, o.maxMessage, o.reassignAfter
 	// A node reachable beyond this machine never hands a creator its
 	// partner's token: partners join by invite there.
 	cfg.RequireInvites = o.requireInvites || (o.http.addr != "" && !mcpserver.Loopback(o.http.resolvedListenAt))

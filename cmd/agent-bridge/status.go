@@ -12,14 +12,17 @@ import (
 )
 
 func activityJSON(a bridge.Activity) map[string]any {
-	var last, silence any
+	var last, silence, task any
 	if !a.LastSeen.IsZero() {
 		last, silence = bridge.FormatTime(a.LastSeen), int64(a.Silence.Seconds())
+	}
+	if a.Task.ID != 0 {
+		task = map[string]any{"id": a.Task.ID, "title": a.Task.Title, "state": a.Task.State}
 	}
 	return map[string]any{
 		"conversation_id": a.Conversation.ID, "session_id": string(a.Session), "role": a.Role, "status": a.Status,
 		"last_activity": last, "silence_seconds": silence, "silent": a.Silent, "unread_messages": a.Unread,
-		"expires_at": bridge.FormatTime(a.Conversation.ExpiresAt),
+		"expires_at": bridge.FormatTime(a.Conversation.ExpiresAt), "task": task,
 	}
 }
 
@@ -63,7 +66,7 @@ before but not within --silent-after is marked SILENT.`,
 				return nil
 			}
 			tw := tabwriter.NewWriter(e.stdout, 0, 0, 2, ' ', 0)
-			fmt.Fprintln(tw, "CONVERSATION\tSESSION\tROLE\tSTATUS\tLAST ACTIVITY\tUNREAD\t")
+			fmt.Fprintln(tw, "CONVERSATION\tSESSION\tROLE\tSTATUS\tLAST ACTIVITY\tUNREAD\tTASK\t")
 			for _, a := range acts {
 				last, flag := "never", ""
 				if !a.LastSeen.IsZero() {
@@ -72,7 +75,11 @@ before but not within --silent-after is marked SILENT.`,
 				if a.Silent {
 					flag = "SILENT"
 				}
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\t%s\n", a.Conversation.ID, a.Session, termtext.Safe(a.Role), a.Status, last, a.Unread, flag)
+				task := "-"
+				if a.Task.ID != 0 {
+					task = fmt.Sprintf("%d %s", a.Task.ID, termtext.Safe(clip(a.Task.Title, 40)))
+				}
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\t%s\t%s\n", a.Conversation.ID, a.Session, termtext.Safe(a.Role), a.Status, last, a.Unread, task, flag)
 			}
 			return tw.Flush()
 		}),

@@ -16,11 +16,13 @@ import (
 
 func watchdogCommand() command {
 	return command{
-		name: "watchdog", summary: "report sessions that fall silent, and their return", usage: "[--silent-after 5m] [--interval 30s] [--notify-partner] [--exec CMD] [--json]",
+		name: "watchdog", summary: "report sessions that fall silent, and their return", usage: "[--silent-after 5m] [--interval 30s] [--reassign-after 5m] [--notify-partner] [--exec CMD] [--json]",
 		help: `Checks every --interval until interrupted. When a session that was active makes no call
 for --silent-after, it prints one event and records it in the audit trail, once per
 silence however many watchdogs run against the database; when the session calls
-again it reports its return. With --notify-partner the partner receives a notice from
+again it reports its return. Each pass also reopens the tasks of assignees silent
+for --reassign-after (or their conversation's own threshold), once per silence, and
+prints a REOPENED event for each (event "reopened" with --json). With --notify-partner the partner receives a notice from
 the bridge. With --exec the shell command (sh -c; cmd /C on Windows) runs for each event with
 AGENT_BRIDGE_EVENT (silent or back), AGENT_BRIDGE_EVENT_CONVERSATION, _SESSION, _ROLE,
 _STATUS and _SILENCE_SECONDS in its environment (never a token).`,
@@ -31,10 +33,11 @@ _STATUS and _SILENCE_SECONDS in its environment (never a token).`,
 			fs.DurationVar(&o.interval, "interval", 30*time.Second, "how often to check")
 			fs.BoolVar(&o.notifyPartner, "notify-partner", false, "send the silent session's partner a notice from the bridge")
 			fs.StringVar(&o.execCmd, "exec", "", "run this shell `command` on each event, with details in AGENT_BRIDGE_EVENT_* variables")
+			fs.DurationVar(&o.reassignAfter, "reassign-after", bridge.DefaultReassignAfter, "reopen a task whose assignee made no call for this long (in conversations that set no threshold of their own)")
 		},
 		run: adminRun("watchdog", 0, 0, func(ctx context.Context, e env, o *options, svc *bridge.Service, _ []string) error {
-			if o.silentAfter <= 0 || o.interval <= 0 {
-				return usagef("--silent-after and --interval must be positive")
+			if o.silentAfter <= 0 || o.interval <= 0 || o.reassignAfter <= 0 {
+				return usagef("--silent-after, --interval and --reassign-after must be positive")
 			}
 			tick := time.NewTicker(o.interval)
 			defer tick.Stop()
@@ -48,6 +51,15 @@ _STATUS and _SILENCE_SECONDS in its environment (never a token).`,
 						return err
 					}
 				}
+				reopened, err := svc.Reassign(ctx)
+				if err != nil && ctx.Err() == nil {
+					return err
+				}
+				for _, st := range reopened {
+					if err := reportReopened(e, o, st); err != nil {
+						return err
+					}
+				}
 				select {
 				case <-ctx.Done():
 					return nil
@@ -56,6 +68,16 @@ _STATUS and _SILENCE_SECONDS in its environment (never a token).`,
 			}
 		}),
 	}
+}
+
+func reportReopened(e env, o *options, st bridge.StaleTask) error {
+	if o.json {
+		return printJSONLine(e, map[string]any{"event": "reopened", "conversation_id": st.ConversationID, "task_id": st.ID,
+			"title": st.Title, "session_id": string(st.Assignee), "last_activity": bridge.FormatTime(st.Heartbeat)})
+	}
+	_, err := fmt.Fprintf(e.stdout, "%s REOPENED %s task %d %q: assignee %s silent since %s\n",
+		time.Now().UTC().Format(time.DateTime), st.ConversationID, st.ID, termtext.Safe(st.Title), st.Assignee, bridge.FormatTime(st.Heartbeat))
+	return err
 }
 
 func reportEvent(ctx context.Context, e env, o *options, ev bridge.WatchEvent) error {

@@ -255,6 +255,13 @@ func (s *Service) VerifyAudit(ctx context.Context, expectHead string) (AuditRepo
 				rep.Problems = append(rep.Problems, audit.Problem{Reason: fmt.Sprintf("approval %s (%s, state %s) was written or changed outside agent-bridge: its MAC does not verify, so it is not honoured", a.ID, a.Kind, a.State)})
 			}
 		}
+		rows, err := s.verifyTaskRows(tx, s.cfg.Now())
+		if err != nil {
+			return err
+		}
+		for _, r := range rows {
+			rep.Problems = append(rep.Problems, audit.Problem{Reason: r})
+		}
 		return nil
 	})
 	return rep, err
@@ -308,10 +315,17 @@ func (s *Service) Cleanup(ctx context.Context) (Cleanup, error) {
 	err := s.call(ctx, "cli:cleanup", "", "", func(tx Tx, now time.Time) (string, error) {
 		var err error
 		out, err = tx.DeleteExpired(now)
+		if err != nil {
+			return "", err
+		}
+		if out.Leases, err = tx.DeleteExpiredLeases(now); err != nil {
+			return "", err
+		}
 		if out.Conversations > 0 {
 			tx.Signal(ConversationsTopic)
 		}
-		return fmt.Sprintf("removed %d conversations, %d messages, %d members, %d ended HTTP sessions", out.Conversations, out.Messages, out.Statuses, out.Sessions), err
+		return fmt.Sprintf("removed %d conversations, %d messages, %d members, %d ended HTTP sessions, %d expired leases",
+			out.Conversations, out.Messages, out.Statuses, out.Sessions, out.Leases), nil
 	})
 	return out, err
 }

@@ -223,6 +223,7 @@ type Cleanup struct {
 	Messages      int
 	Statuses      int // member rows
 	Sessions      int // records of ended HTTP sessions past their expiry
+	Leases        int // expired leases
 }
 
 // FormatTime formats t as RFC 3339 UTC with at most millisecond precision.

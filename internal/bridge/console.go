@@ -20,6 +20,7 @@ type ConsoleMember struct {
 	LastSeen time.Time // last call; zero when it never called
 	Silent   bool      // called, but not within the silence threshold
 	Unread   int       // messages waiting for it
+	Task     Task      // its current task; ID 0 when none
 }
 
 // TeamConversation is one live conversation with its members.
@@ -44,7 +45,7 @@ func (s *Service) Team(ctx context.Context, silentAfter time.Duration) ([]TeamCo
 			if err != nil {
 				return err
 			}
-			tc, err := teamConversation(tx, c, msgs, now, silentAfter)
+			tc, err := s.teamConversation(tx, c, msgs, now, silentAfter)
 			out = append(out, tc)
 			return err
 		})
@@ -70,15 +71,19 @@ func (s *Service) TeamConversation(ctx context.Context, id string, silentAfter t
 		if msgs, err = tx.Messages(id); err != nil {
 			return err
 		}
-		tc, err = teamConversation(tx, c, msgs, now, silentAfter)
+		tc, err = s.teamConversation(tx, c, msgs, now, silentAfter)
 		return err
 	})
 	return tc, msgs, err
 }
 
-func teamConversation(tx Tx, c Conversation, msgs []Message, now time.Time, silentAfter time.Duration) (TeamConversation, error) {
+func (s *Service) teamConversation(tx Tx, c Conversation, msgs []Message, now time.Time, silentAfter time.Duration) (TeamConversation, error) {
 	tc := TeamConversation{Conversation: c, LastActivity: c.CreatedAt}
 	members, err := tx.Members(c.ID)
+	if err != nil {
+		return tc, err
+	}
+	current, err := s.currentTasks(tx, c.ID)
 	if err != nil {
 		return tc, err
 	}
@@ -86,7 +91,7 @@ func teamConversation(tx Tx, c Conversation, msgs []Message, now time.Time, sile
 		if !ms.Active() {
 			continue
 		}
-		m := ConsoleMember{ID: string(ms.Member), Role: ms.Role, Status: ms.Status, LastSeen: ms.Heartbeat, Unread: ms.Unread}
+		m := ConsoleMember{ID: string(ms.Member), Role: ms.Role, Status: ms.Status, LastSeen: ms.Heartbeat, Unread: ms.Unread, Task: current[ms.Member]}
 		if !ms.Heartbeat.IsZero() {
 			m.Silent = now.Sub(ms.Heartbeat) >= silentAfter
 			if ms.Heartbeat.After(tc.LastActivity) {

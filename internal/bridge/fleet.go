@@ -18,6 +18,7 @@ type Activity struct {
 	Silence      time.Duration // since LastSeen
 	Silent       bool          // Silence past the threshold
 	Unread       int           // messages waiting for it
+	Task         Task          // its current task; ID 0 when none
 }
 
 // Activity reports every active member of every unexpired conversation. A
@@ -32,11 +33,15 @@ func (s *Service) Activity(ctx context.Context, silentAfter time.Duration) ([]Ac
 			if err != nil {
 				return err
 			}
+			current, err := s.currentTasks(tx, c.ID)
+			if err != nil {
+				return err
+			}
 			for _, m := range members {
 				if !m.Active() {
 					continue
 				}
-				a := Activity{Conversation: c, Session: m.Member, Role: m.Role, Status: m.Status, LastSeen: m.Heartbeat, Unread: m.Unread}
+				a := Activity{Conversation: c, Session: m.Member, Role: m.Role, Status: m.Status, LastSeen: m.Heartbeat, Unread: m.Unread, Task: current[m.Member]}
 				if !m.Heartbeat.IsZero() {
 					a.Silence = max(now.Sub(m.Heartbeat), 0)
 					a.Silent = a.Silence >= silentAfter

@@ -163,4 +163,5 @@ type TeamMember struct {
 	Alive      bool
 	YourUnread int  // the caller's messages this member has not read
 	You        bool // the caller
+	Task       Task // its current task (working or input_required, lowest id); ID 0 when none
 }

@@ -372,7 +372,10 @@ func (s *Service) wait(ctx context.Context, c Caller, first Inbox, deadline, sta
 	s.waiters.Add(1)
 	defer s.waiters.Add(-1)
 	lastBeat := start
-	beatEvery := s.cfg.AliveWindow / 3
+	// A waiting member is alive: its heartbeat is kept younger than the
+	// alive window and than the reassignment threshold, so waiting never
+	// costs it its task.
+	beatEvery := min(s.cfg.AliveWindow, s.reassignAfter()) / 3
 	// Only writes that raise this member's inbox topics wake the wait; an
 	// idle waiter pays nothing for other conversations' traffic. Each round
 	// watches again before it reads, and releases the previous watch only
@@ -404,6 +407,11 @@ func (s *Service) wait(ctx context.Context, c Caller, first Inbox, deadline, sta
 				return Errorf(EUnauthorized, "member %s left conversation %s (or was removed) while waiting: its token no longer works.", c.Session, c.ConversationID)
 			}
 			unread = m.Unread
+			if ra, err := tx.ReassignAfter(c.ConversationID); err != nil {
+				return err
+			} else if ra > 0 && ra/3 < beatEvery {
+				beatEvery = ra / 3
+			}
 			return nil
 		})
 		if err != nil {
@@ -450,8 +458,14 @@ func (s *Service) wait(ctx context.Context, c Caller, first Inbox, deadline, sta
 				return out, nil
 			}
 		case now.Sub(lastBeat) >= beatEvery:
-			// A waiting member is alive: keep its heartbeat fresh.
+			// A waiting member is alive: keep its heartbeat fresh. The
+			// beat touches the conversation, so it also reopens the tasks
+			// of silent assignees (a waiting orchestrator is enough); it
+			// writes only when one is due.
 			s.queue(record{at: now, conv: c.ConversationID, sess: c.Session, touch: now.UTC().Truncate(time.Millisecond)})
+			if _, err := s.reassignConversation(ctx, c.ConversationID); err != nil {
+				return out, err
+			}
 			lastBeat = now
 		}
 		next := deadline

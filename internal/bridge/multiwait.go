@@ -42,7 +42,23 @@ func (s *Service) CheckAny(ctx context.Context, callers []Caller, in CheckInput)
 	}
 	s.waiters.Add(1)
 	defer s.waiters.Add(-1)
-	lastBeat, beatEvery := start, s.cfg.AliveWindow/3
+	lastBeat, beatEvery := start, min(s.cfg.AliveWindow, s.reassignAfter())/3
+	// Beat faster than the shortest reassignment threshold waited on, so
+	// that waiting never costs a member its task.
+	if err := s.store.View(context.WithoutCancel(ctx), func(tx Tx) error {
+		for _, c := range callers {
+			ra, err := tx.ReassignAfter(c.ConversationID)
+			if err != nil {
+				return err
+			}
+			if ra > 0 && ra/3 < beatEvery {
+				beatEvery = ra / 3
+			}
+		}
+		return nil
+	}); err != nil {
+		return first, err
+	}
 	stop := func() {}
 	defer func() { stop() }()
 	for {
@@ -82,6 +98,11 @@ func (s *Service) CheckAny(ctx context.Context, callers []Caller, in CheckInput)
 			// Waiting members are alive, in every conversation waited on.
 			for _, c := range callers {
 				s.queue(record{at: now, conv: c.ConversationID, sess: c.Session, touch: now.UTC().Truncate(time.Millisecond)})
+				// The beat touches each conversation: it reopens the tasks
+				// of silent assignees there too (writing only when due).
+				if _, err := s.reassignConversation(ctx, c.ConversationID); err != nil {
+					return first, err
+				}
 			}
 			lastBeat = now
 		}

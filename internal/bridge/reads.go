@@ -24,22 +24,36 @@ func (s *Service) callRead(ctx context.Context, tool string, c *Caller, fn func(
 	rec := &record{at: now, tool: tool}
 	var detail string
 	st := &s.jr.stripes[s.jr.stripe(c.ConversationID)]
-	err := s.store.View(context.WithoutCancel(ctx), func(tx Tx) error {
-		// Before the first read: a flush of this conversation's events
-		// either landed wholly before this snapshot or after this decision.
-		st.RLock()
-		defer st.RUnlock()
-		*rec = record{at: now, tool: tool} // a store that runs fn again
-		var err error
-		detail, err = fn(&readTx{Tx: tx, rec: rec}, now)
-		if err != nil && rec.admitted != "" {
-			s.jr.forget([]event{{subject: rec.admitted, at: now}})
-			rec.admitted = ""
-		}
-		return err
-	})
+	reassigned := false
+	read := func() error {
+		return s.store.View(context.WithoutCancel(ctx), func(tx Tx) error {
+			// Before the first read: a flush of this conversation's events
+			// either landed wholly before this snapshot or after this decision.
+			st.RLock()
+			defer st.RUnlock()
+			*rec = record{at: now, tool: tool} // a store that runs fn again
+			var err error
+			detail, err = fn(&readTx{Tx: tx, rec: rec, reassigned: reassigned}, now)
+			if err != nil && rec.admitted != "" {
+				s.jr.forget([]event{{subject: rec.admitted, at: now}})
+				rec.admitted = ""
+			}
+			return err
+		})
+	}
+	err := read()
 	if err != nil && rec.admitted != "" { // the view failed to end
 		s.jr.forget([]event{{subject: rec.admitted, at: now}})
+	}
+	if err == errMustReassign {
+		// Tasks of silent assignees are due to reopen: that is a write of
+		// its own (audited as tasks:reassign), then the call reads again.
+		if _, err = s.reassignConversation(ctx, c.ConversationID); err == nil {
+			reassigned = true
+			if err = read(); err != nil && rec.admitted != "" {
+				s.jr.forget([]event{{subject: rec.admitted, at: now}})
+			}
+		}
 	}
 	if err == errMustWrite {
 		return err
@@ -64,7 +78,8 @@ func (s *Service) callRead(ctx context.Context, tool string, c *Caller, fn func(
 // any read transaction.
 type readTx struct {
 	Tx
-	rec *record
+	rec        *record
+	reassigned bool // callRead reopened due tasks just before this attempt
 }
 
 func (t *readTx) AddRequest(subject, conversationID string, at, forgetBefore time.Time) error {

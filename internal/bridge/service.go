@@ -42,9 +42,13 @@ type Config struct {
 	// an HTTP client session) and HostRefusalLimits per remote host, in the
 	// front's memory: past them calls are refused unread and unaudited.
 	RefusalLimits, HostRefusalLimits []limit.Window
-	Yolo                             YoloConfig // command execution; off unless Yolo.Enabled
-	Events                           Events     // metrics; none when nil
-	Now                              func() time.Time
+	// ReassignAfter is how long a task's assignee may be silent before the
+	// task goes back to open, in conversations without their own threshold
+	// (0: DefaultReassignAfter).
+	ReassignAfter time.Duration
+	Yolo          YoloConfig // command execution; off unless Yolo.Enabled
+	Events        Events     // metrics; none when nil
+	Now           func() time.Time
 	// JournalDelay bounds how long the audit row, rate-limit event and
 	// heartbeat of a read-only call wait in memory before they are written
 	// (see journal.go); 0 writes each at once.
@@ -282,6 +286,12 @@ func (s *Service) authorizeMember(tx Tx, c *Caller, now time.Time) (Conversation
 		return Conversation{}, m, s.expired(conv)
 	}
 	if err := s.take(tx, c.ConversationID+"/"+string(c.Session), c.ConversationID, s.cfg.SessionLimits, now, "this member"); err != nil {
+		return Conversation{}, m, err
+	}
+	// Whichever call next touches the conversation reopens the tasks of
+	// silent assignees, before its own heartbeat counts: a member returning
+	// after the threshold finds its task reopened and is told so.
+	if err := s.reopenSilent(tx, c.ConversationID, now); err != nil {
 		return Conversation{}, m, err
 	}
 	// Any authenticated call shows the member is alive; one heartbeat

@@ -16,9 +16,9 @@ import (
 // keyed hash of each code exists.
 //
 // Versions: 1 had the two seats' statuses and one read time per message;
-// 2 has members, invites and per-recipient delivery. A reader takes every
-// version up to its own and refuses newer ones, so a later version can add
-// line types (tasks, leases) without an older reader misreading them.
+// 2 has members, invites, per-recipient delivery, tasks and live leases. A
+// reader takes every version up to its own and refuses newer ones, so a
+// later version can add line types without an older reader misreading them.
 const (
 	SnapshotFormat  = "agent-bridge-conversation" // the header's format
 	SnapshotVersion = 2                           // the version written
@@ -60,6 +60,9 @@ type exportLine struct {
 	ReadAt     string         `json:"read_at,omitempty"` // version 1
 	System     bool           `json:"system,omitempty"`
 	Delivered  []deliveryJSON `json:"delivered,omitempty"`
+	// task, lease
+	Task  *taskExport  `json:"task,omitempty"`
+	Lease *leaseExport `json:"lease,omitempty"`
 	// audit
 	Audit *auditJSON `json:"audit,omitempty"`
 }
@@ -67,6 +70,30 @@ type exportLine struct {
 type deliveryJSON struct {
 	Member string `json:"member"`
 	ReadAt string `json:"read_at,omitempty"` // absent while unread
+}
+
+type taskExport struct {
+	ID            int64    `json:"id"`
+	Title         string   `json:"title"`
+	Description   string   `json:"description"`
+	Files         []string `json:"files"`
+	CreatedBy     string   `json:"created_by"`
+	Assignee      string   `json:"assignee"`
+	State         string   `json:"state"`
+	Note          string   `json:"note"`
+	CreatedAt     string   `json:"created_at"`
+	UpdatedAt     string   `json:"updated_at"`
+	ReassignedFor string   `json:"reassigned_for,omitempty"`
+}
+
+type leaseExport struct {
+	ID        int64  `json:"id"`
+	Member    string `json:"member_id"`
+	Pattern   string `json:"pattern"`
+	Exclusive bool   `json:"exclusive"`
+	TaskID    int64  `json:"task_id,omitempty"`
+	CreatedAt string `json:"created_at"`
+	ExpiresAt string `json:"expires_at"`
 }
 
 type auditJSON struct {
@@ -108,6 +135,14 @@ func WriteSnapshot(w io.Writer, snap Snapshot, now time.Time) error {
 		lines = append(lines, exportLine{Type: "message", MessageID: m.ID, From: string(m.From), To: string(m.To), ReplyTo: m.ReplyTo,
 			ActionType: m.ActionType, Message: &body, Files: m.Files, CreatedAt: FormatTime(m.CreatedAt), System: m.System,
 			Delivered: delivered[m.ID]})
+	}
+	for _, t := range snap.Tasks {
+		lines = append(lines, exportLine{Type: "task", Task: &taskExport{t.ID, t.Title, t.Description, t.Files, string(t.CreatedBy), string(t.Assignee),
+			t.State, t.Note, FormatTime(t.CreatedAt), FormatTime(t.UpdatedAt), FormatTime(t.ReassignedFor)}})
+	}
+	for _, l := range snap.Leases {
+		lines = append(lines, exportLine{Type: "lease", Lease: &leaseExport{l.ID, string(l.Member), l.Pattern, l.Exclusive, l.TaskID,
+			FormatTime(l.CreatedAt), FormatTime(l.ExpiresAt)}})
 	}
 	for _, a := range snap.Audit {
 		lines = append(lines, exportLine{Type: "audit", Audit: &auditJSON{a.Seq, FormatTime(a.At), a.Tool, a.Session, a.Outcome, string(a.ErrorKind), a.Detail, a.PrevDigest, a.Digest}})
@@ -221,6 +256,22 @@ func ReadSnapshot(r io.Reader) (Snapshot, error) {
 				snap.Deliveries = append(snap.Deliveries, del)
 			}
 			snap.Messages = append(snap.Messages, m)
+		case l.Type == "task" && l.Task != nil && version >= 2:
+			e := l.Task
+			t := Task{ID: e.ID, Title: e.Title, Description: e.Description, Files: e.Files, CreatedBy: Member(e.CreatedBy),
+				Assignee: Member(e.Assignee), State: e.State, Note: e.Note}
+			if err = times("task created_at", e.CreatedAt, &t.CreatedAt, "task updated_at", e.UpdatedAt, &t.UpdatedAt,
+				"task reassigned_for", e.ReassignedFor, &t.ReassignedFor); err != nil {
+				return snap, err
+			}
+			snap.Tasks = append(snap.Tasks, t)
+		case l.Type == "lease" && l.Lease != nil && version >= 2:
+			e := l.Lease
+			ls := Lease{ID: e.ID, Member: Member(e.Member), Pattern: e.Pattern, Exclusive: e.Exclusive, TaskID: e.TaskID}
+			if err = times("lease created_at", e.CreatedAt, &ls.CreatedAt, "lease expires_at", e.ExpiresAt, &ls.ExpiresAt); err != nil {
+				return snap, err
+			}
+			snap.Leases = append(snap.Leases, ls)
 		case l.Type == "audit" && l.Audit != nil:
 			// Kept for the count only: import does not re-chain them.
 			snap.Audit = append(snap.Audit, AuditEntry{Seq: l.Audit.Seq, Tool: l.Audit.Tool})

@@ -69,13 +69,17 @@ func (s *Service) PartnerStatus(ctx context.Context, c Caller) (PartnerState, er
 		if err != nil {
 			return "", err
 		}
+		current, err := s.currentTasks(tx, c.ConversationID)
+		if err != nil {
+			return "", err
+		}
 		var others []TeamMember
 		for _, m := range members {
 			if !m.Active() {
 				continue
 			}
 			m.Heartbeat = s.jr.beat(c.ConversationID, m.Member, m.Heartbeat)
-			tm := TeamMember{Membership: m, You: m.Member == c.Session}
+			tm := TeamMember{Membership: m, You: m.Member == c.Session, Task: current[m.Member]}
 			if !m.Heartbeat.IsZero() {
 				tm.Since = max(now.Sub(m.Heartbeat), 0)
 				tm.Alive = tm.Since < s.cfg.AliveWindow
@@ -104,4 +108,20 @@ func (s *Service) PartnerStatus(ctx context.Context, c Caller) (PartnerState, er
 		return fmt.Sprintf("team of %d", len(out.Team)), nil
 	})
 	return out, err
+}
+
+// currentTasks maps each assignee to its current task (the lowest id among
+// its working and input_required tasks), in one indexed read.
+func (s *Service) currentTasks(tx TaskTx, conv string) (map[Member]Task, error) {
+	ts, err := tx.Tasks(TaskFilter{ConversationID: conv, States: []string{TaskWorking, TaskInputRequired}})
+	if err != nil {
+		return nil, err
+	}
+	out := map[Member]Task{}
+	for _, t := range ts {
+		if _, ok := out[t.Assignee]; !ok && s.taskSealed(t) {
+			out[t.Assignee] = t
+		}
+	}
+	return out, nil
 }

@@ -36,6 +36,8 @@ type Tx interface {
 	AuditTx
 	ApprovalTx
 	SessionTx
+	TaskTx
+	LeaseTx
 }
 
 // SessionTx keeps the HTTP sessions ended by DELETE, named by a keyed
@@ -222,4 +224,70 @@ type ApprovalTx interface {
 	// SaveApproval writes a's state, reason, decider and times over the
 	// stored approval with a's id; ENotFound when there is none.
 	SaveApproval(a Approval) error
+}
+
+// TaskTx keeps a conversation's tasks and its reassignment threshold.
+type TaskTx interface {
+	// NextTaskID returns the id the conversation's next task gets: one
+	// above its highest (writers hold the write lock, so it is free).
+	NextTaskID(conversationID string) (int64, error)
+
+	// AddTask stores t with its ID; it fails if the id is taken.
+	AddTask(t Task) error
+
+	// Task returns ENotFound (TaskNotFound) when the conversation has no
+	// task id.
+	Task(conversationID string, id int64) (Task, error)
+
+	// Tasks returns the tasks f selects, by id.
+	Tasks(f TaskFilter) ([]Task, error)
+
+	// SaveTask writes t's assignee, state, note, update time,
+	// reassigned_for and MAC over the stored task with t's id, in one
+	// statement, only while its state is still wasState and its assignee
+	// wasAssignee; false when it no longer was (another call changed it
+	// first), and nothing is written.
+	SaveTask(t Task, wasState string, wasAssignee Member) (bool, error)
+
+	// StaleTasks returns the tasks of a conversation in state working or
+	// input_required whose assignee's heartbeat is older than now minus the
+	// conversation's threshold (def when it has none), and whose
+	// reassigned_for is not that heartbeat: each with the heartbeat.
+	StaleTasks(conversationID string, now time.Time, def time.Duration) ([]StaleTask, error)
+
+	// ReassignAfter returns the conversation's threshold; 0 when unset.
+	ReassignAfter(conversationID string) (time.Duration, error)
+	// SetReassignAfter sets it.
+	SetReassignAfter(conversationID string, d time.Duration) error
+}
+
+// LeaseTx keeps file leases.
+type LeaseTx interface {
+	// NextLeaseID returns the id the conversation's next lease gets.
+	NextLeaseID(conversationID string) (int64, error)
+
+	// AddLease stores l with its ID; it fails if the id is taken.
+	AddLease(l Lease) error
+
+	// Lease returns ENotFound (LeaseNotFound) when there is no such lease,
+	// expired or not.
+	Lease(conversationID string, id int64) (Lease, error)
+
+	// Leases returns the leases of a conversation (of every conversation
+	// when conversationID is "") that have not expired at now, by id.
+	Leases(conversationID string, now time.Time) ([]Lease, error)
+
+	// SaveLease writes l's expiry and MAC over the stored lease with l's id.
+	SaveLease(l Lease) error
+
+	// DeleteLease removes one lease.
+	DeleteLease(conversationID string, id int64) error
+
+	// DeleteTaskLeases removes the leases tied to a task and returns how
+	// many it removed.
+	DeleteTaskLeases(conversationID string, taskID int64) (int, error)
+
+	// DeleteExpiredLeases removes every lease expired at now and returns
+	// how many it removed.
+	DeleteExpiredLeases(now time.Time) (int, error)
 }

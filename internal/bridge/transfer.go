@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"slices"
 	"time"
+
+	"github.com/agent-bridge/agent-bridge/internal/lease"
 )
 
 // Snapshot is one conversation with everything stored about it, for export
@@ -23,6 +25,8 @@ type Snapshot struct {
 	Invites    []Invite
 	Messages   []Message  // as stored (redacted), oldest first
 	Deliveries []Delivery // every inbox row: who received which message, and when each took it
+	Tasks      []Task     // by id; their MACs are not carried (an import seals them under its own key)
+	Leases     []Lease    // live at the export, by id
 	Audit      []AuditEntry
 }
 
@@ -52,11 +56,18 @@ func (s *Service) Export(ctx context.Context, id string) (Snapshot, error) {
 		if out.Deliveries, err = tx.Deliveries(id); err != nil {
 			return "", err
 		}
+		if out.Tasks, err = tx.Tasks(TaskFilter{ConversationID: id}); err != nil {
+			return "", err
+		}
+		out.Tasks = slices.DeleteFunc(out.Tasks, func(t Task) bool { return !s.taskSealed(t) })
+		if out.Leases, err = s.liveLeases(tx, id, now); err != nil {
+			return "", err
+		}
 		if out.Audit, err = tx.Audit(AuditFilter{ConversationID: id}); err != nil {
 			return "", err
 		}
-		return fmt.Sprintf("exported %d members, %d open invites, %d messages, %d audit rows",
-			len(out.Members), len(out.Invites), len(out.Messages), len(out.Audit)), nil
+		return fmt.Sprintf("exported %d members, %d open invites, %d messages, %d tasks, %d leases, %d audit rows",
+			len(out.Members), len(out.Invites), len(out.Messages), len(out.Tasks), len(out.Leases), len(out.Audit)), nil
 	})
 	return out, err
 }
@@ -153,8 +164,11 @@ func (s *Service) Import(ctx context.Context, snap Snapshot, rename bool) (Conve
 				}
 			}
 		}
-		return fmt.Sprintf("imported %s as %s: %d members, %d open invites, %d messages, %d deliveries (%d source audit rows not re-chained)",
-			snap.Conversation.ID, conv.ID, len(snap.Members), invites, len(snap.Messages), len(snap.Deliveries), len(snap.Audit)), nil
+		if err := s.importTasks(tx, conv.ID, snap); err != nil {
+			return "", err
+		}
+		return fmt.Sprintf("imported %s as %s: %d members, %d open invites, %d messages, %d deliveries, %d tasks, %d leases (%d source audit rows not re-chained)",
+			snap.Conversation.ID, conv.ID, len(snap.Members), invites, len(snap.Messages), len(snap.Deliveries), len(snap.Tasks), len(snap.Leases), len(snap.Audit)), nil
 	})
 	return conv, err
 }
@@ -281,6 +295,71 @@ func (s *Service) checkSnapshot(snap *Snapshot) error {
 			return Errorf(EInvalid, "%s was read (%s) before the message was sent (%s)", what, FormatTime(d.ReadAt), FormatTime(at))
 		}
 		seen[Delivery{MessageID: d.MessageID, Member: d.Member}] = true
+	}
+	return nil
+}
+
+// importTasks stores a snapshot's tasks and leases in conversation conv
+// after the checks agents' input gets, redacted, and sealed under this
+// bridge's key (an export carries no MACs: they belong to its source's key).
+func (s *Service) importTasks(tx Tx, conv string, snap Snapshot) error {
+	member := map[Member]bool{}
+	for _, m := range snap.Members {
+		member[m.Member] = true
+	}
+	tasks := map[int64]bool{}
+	for _, t := range snap.Tasks {
+		bad := func(format string, v ...any) error {
+			return Errorf(EInvalid, "task %d of the export: %s", t.ID, fmt.Sprintf(format, v...))
+		}
+		switch {
+		case t.ID <= 0 || tasks[t.ID]:
+			return bad("its id is not positive or is repeated")
+		case !member[t.CreatedBy] || (t.Assignee != "" && !member[t.Assignee]):
+			return bad("creator %q or assignee %q is no member of the export", t.CreatedBy, t.Assignee)
+		case !slices.Contains(TaskStates, t.State) || (t.State == TaskOpen) != (t.Assignee == "") && !t.Ended():
+			return bad("state %q does not fit assignee %q", t.State, t.Assignee)
+		case t.CreatedAt.IsZero() || t.UpdatedAt.Before(t.CreatedAt):
+			return bad("its times are missing or out of order")
+		}
+		for _, f := range []struct {
+			name, v string
+			max     int
+			req     bool
+		}{{"title", t.Title, MaxTaskTitle, true}, {"description", t.Description, MaxTaskDescription, false}, {"note", t.Note, MaxTaskNote, false}} {
+			if err := s.checkTaskText(f.name, f.v, f.max, f.req); err != nil {
+				return bad("%s", MessageOf(err))
+			}
+		}
+		if err := s.checkSend(&SendInput{Message: "x", Files: t.Files}); err != nil {
+			return bad("%s", MessageOf(err))
+		}
+		tasks[t.ID] = true
+		t.ConversationID = conv
+		t.Title, t.Description, t.Note = s.clean(t.Title), s.clean(t.Description), s.clean(t.Note)
+		files := make([]string, len(t.Files))
+		for i, f := range t.Files {
+			files[i] = s.clean(f)
+		}
+		t.Files = files
+		if err := tx.AddTask(s.sealTask(t)); err != nil {
+			return err
+		}
+	}
+	leases := map[int64]bool{}
+	for _, l := range snap.Leases {
+		p, err := lease.Clean(l.Pattern)
+		switch {
+		case err != nil:
+			return Errorf(EInvalid, "lease %d of the export: pattern %s", l.ID, err)
+		case l.ID <= 0 || leases[l.ID] || !member[l.Member] || (l.TaskID != 0 && !tasks[l.TaskID]) || !l.ExpiresAt.After(l.CreatedAt):
+			return Errorf(EInvalid, "lease %d of the export is malformed (id, member %q, task %d or times)", l.ID, l.Member, l.TaskID)
+		}
+		leases[l.ID] = true
+		l.ConversationID, l.Pattern = conv, p
+		if err := tx.AddLease(s.sealLease(l)); err != nil {
+			return err
+		}
 	}
 	return nil
 }

@@ -528,3 +528,22 @@ func TestConsentShowsTheCommandExactly(t *testing.T) {
 		}
 	}
 }
+
+// The overview and a conversation's page show each member's current task,
+// its title escaped with hidden characters made visible.
+func TestPagesShowEachMembersCurrentTask(t *testing.T) {
+	h := newHarness(t)
+	cr := h.conversation()
+	a := bridge.Caller{ConversationID: cr.Conversation.ID, Session: bridge.SessionA, Token: cr.TokenA}
+	if _, err := h.svc.CreateTask(context.Background(), a, bridge.NewTask{Title: "port <parser>\u202e now", Assignee: bridge.SessionB}); err != nil {
+		t.Fatal(err)
+	}
+	cl := h.browser()
+	h.login(cl)
+	for _, path := range []string{"/", "/c/" + cr.Conversation.ID} {
+		code, body := h.get(cl, path, nil)
+		if code != 200 || !strings.Contains(body, "port &lt;parser&gt;") || !strings.Contains(body, "⟨RLO⟩") || strings.Contains(body, "\u202e") {
+			t.Errorf("%s: %d, task shown: %v", path, code, strings.Contains(body, "port &lt;parser&gt;"))
+		}
+	}
+}

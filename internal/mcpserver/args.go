@@ -26,7 +26,7 @@ type param struct {
 	minLen   int // characters; 0 = none
 	maxLen   int // characters (per item for arrays); 0 = none
 	maxItems int
-	min, max int // integers: inclusive bounds
+	min, max int // integers: inclusive bounds; both 0: none here (the service checks)
 	format   string
 }
 
@@ -37,7 +37,10 @@ func (p param) schema() map[string]any {
 	}
 	switch p.kind {
 	case "integer":
-		s["type"], s["minimum"], s["maximum"] = "integer", p.min, p.max
+		s["type"] = "integer"
+		if p.min != 0 || p.max != 0 { // 0, 0: the service checks the range
+			s["minimum"], s["maximum"] = p.min, p.max
+		}
 	case "boolean":
 		s["type"] = "boolean"
 	default:
@@ -250,7 +253,7 @@ func (a *args) Int(name string) int {
 		a.fail("%s must be a whole number; got %s", name, jsonType(v))
 		return 0
 	}
-	if f < float64(p.min) || f > float64(p.max) {
+	if (p.min != 0 || p.max != 0) && (f < float64(p.min) || f > float64(p.max)) {
 		a.fail("%s must be %d to %d; got %v", name, p.min, p.max, f)
 		return 0
 	}

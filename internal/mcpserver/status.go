@@ -72,7 +72,7 @@ func (h *handlers) checkPartnerStatus() tool {
 			"members": map[string]any{"type": "array", "items": map[string]any{"type": "object", "properties": map[string]any{
 				"member_id": typ("string"), "role": typ("string"), "status": typ("string"), "last_heartbeat": typ("string", "null"),
 				"seconds_since": typ("number", "null"), "alive": typ("boolean"), "unread_messages": typ("integer"),
-				"your_messages_unread": typ("integer"), "you": typ("boolean"),
+				"your_messages_unread": typ("integer"), "you": typ("boolean"), "task": typ("object", "null"),
 			}}},
 		})),
 		// Read-only for the caller: it changes nothing other members see.
@@ -94,7 +94,10 @@ func (h *handlers) checkPartnerStatus() tool {
 		for i, m := range p.Team {
 			row := map[string]any{
 				"member_id": string(m.Member), "role": m.Role, "status": m.Status, "last_heartbeat": nil, "seconds_since": nil,
-				"alive": m.Alive, "unread_messages": m.Unread, "your_messages_unread": m.YourUnread, "you": m.You,
+				"alive": m.Alive, "unread_messages": m.Unread, "your_messages_unread": m.YourUnread, "you": m.You, "task": nil,
+			}
+			if m.Task.ID != 0 {
+				row["task"] = map[string]any{"id": m.Task.ID, "title": m.Task.Title, "state": m.Task.State}
 			}
 			seen := "never called"
 			if !m.Heartbeat.IsZero() {
@@ -114,6 +117,9 @@ func (h *handlers) checkPartnerStatus() tool {
 			line := fmt.Sprintf("- %s%s, %s: %s, %s, %s, %d unread", m.Member, you, m.Role, m.Status, state, seen, m.Unread)
 			if !m.You && m.YourUnread > 0 {
 				line += fmt.Sprintf(", %d of your messages unread", m.YourUnread)
+			}
+			if m.Task.ID != 0 {
+				line += fmt.Sprintf(", task %d %q (%s)", m.Task.ID, m.Task.Title, m.Task.State)
 			}
 			lines = append(lines, line)
 		}

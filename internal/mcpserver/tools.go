@@ -14,6 +14,7 @@ func (h *handlers) tools() []tool {
 		h.joinConversation(),
 		h.leaveConversation(),
 		h.extendConversation(),
+		h.tasksTool(),
 		// The original's optional pair, listed only in YOLO mode (hideYolo).
 		h.enableYoloMode(),
 		h.executeCommand(),

@@ -37,6 +37,7 @@ func testToolsDeclareContract(t *testing.T, k kind) {
 		"invite_member":        {"conversation_id", "token", "role"},
 		"join_conversation":    {"invite_code"},
 		"leave_conversation":   {"conversation_id", "token"},
+		"tasks":                {"conversation_id", "token", "action"},
 	}
 	original := map[string][]string{
 		"create_conversation":  {"my_role", "partner_role"},

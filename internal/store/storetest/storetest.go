@@ -45,6 +45,8 @@ func Run(t *testing.T, newDB NewDB) {
 		{"TakeUnreadPagesAndCounts", takeUnreadPages},
 		{"EndedSessionsSharedUntilExpiry", endedSessions},
 		{"ImportMessageDeliversAsTold", importMessageDelivers},
+		{"TasksClaimOnceAndGoStalePerEpisode", tasksClaimAndStale},
+		{"LeasesLiveRenewedAndCleanedUp", leasesLiveAndCleanup},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, newDB(t)) })

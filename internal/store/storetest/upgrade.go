@@ -78,4 +78,14 @@ func CheckUpgraded(t *testing.T, s bridge.Store, svc *bridge.Service, tokenA, to
 	if err != nil || len(in.Messages) != 1 || in.Messages[0].Body != "after the upgrade" || in.Messages[0].From != "a" {
 		t.Fatalf("b after a's send: %+v %v", in.Messages, err)
 	}
+	// An upgraded conversation holds tasks and leases (#17).
+	if _, err := svc.CreateTask(ctx, a, bridge.NewTask{Title: "after the upgrade", Assignee: "b"}); err != nil {
+		t.Fatalf("task in an upgraded conversation: %v", err)
+	}
+	if _, err := svc.LeasePaths(ctx, b, bridge.LeaseInput{Paths: []string{"src"}, TaskID: 1}); err != nil {
+		t.Fatalf("lease in an upgraded conversation: %v", err)
+	}
+	if page, err := svc.ListTasks(ctx, b, bridge.TaskQuery{Mine: true}); err != nil || len(page.Tasks) != 1 {
+		t.Fatalf("b's tasks after the upgrade: %+v %v", page, err)
+	}
 }
