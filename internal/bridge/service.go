@@ -161,7 +161,17 @@ func (s *Service) callAs(ctx context.Context, tool string, c *Caller, live bool,
 	// A transaction, once begun, runs to its end even if the caller goes
 	// away: a send either commits or never happened.
 	wctx := context.WithoutCancel(ctx)
-	err := s.store.Update(wctx, func(tx Tx) error {
+	err := s.store.Update(wctx, func(stx Tx) error {
+		tx := &sealTx{Tx: stx, s: s}
+		// A call naming a conversation runs under that conversation's
+		// lock; one that learns its conversation on the way (a join)
+		// takes it then, and one that writes the global chain takes that
+		// first (see Tx.Lock).
+		if ValidConversationID(c.ConversationID) {
+			if err := tx.Lock(c.ConversationID); err != nil {
+				return err
+			}
+		}
 		var err error
 		if detail, err = fn(tx, now); err != nil {
 			return err
@@ -198,7 +208,11 @@ func (s *Service) Refuse(ctx context.Context, tool, conv string, sess Session, e
 	return s.call(ctx, tool, conv, sess, func(Tx, time.Time) (string, error) { return "", err })
 }
 
-func (s *Service) appendAudit(tx AuditTx, now time.Time, tool, conv string, sess Session, callErr error, detail string) error {
+// appendAudit appends the audit row of a call to the chain of its
+// conversation, or to the global chain when it names none, or (for a
+// refusal) one that does not exist. Messages stored through tx are named
+// in the row's Refs.
+func (s *Service) appendAudit(tx Tx, now time.Time, tool, conv string, sess Session, callErr error, detail string) error {
 	// Only well-formed ids are recorded: a malformed one may be anything,
 	// including a pasted secret.
 	if !ValidConversationID(conv) {
@@ -214,17 +228,42 @@ func (s *Service) appendAudit(tx AuditTx, now time.Time, tool, conv string, sess
 		e.Detail = MessageOf(callErr)
 	}
 	e.Detail = truncate(s.clean(e.Detail), MaxAuditDetail)
-	seq, prev, err := tx.LastAudit()
+	chain := conv
+	if callErr != nil && conv != "" {
+		// Checked before any lock: a refusal takes only the lock of the
+		// chain it lands in.
+		if _, err := tx.Conversation(conv); IsNotFound(err) {
+			chain = ""
+		} else if err != nil {
+			return err
+		}
+	}
+	if st, ok := tx.(*sealTx); ok {
+		e.Refs = strings.Join(st.refs, "\n")
+		st.refs = nil
+	}
+	_, err := s.appendTo(tx, chain, e)
+	return err
+}
+
+// appendTo appends e to chain, under chain's lock, and returns it as
+// stored.
+func (s *Service) appendTo(tx Tx, chain string, e AuditEntry) (AuditEntry, error) {
+	if err := tx.Lock(chain); err != nil {
+		return e, err
+	}
+	seq, prev, err := tx.LastAudit(chain)
 	if err != nil {
-		return err
+		return e, err
 	}
 	if prev == "" {
 		prev = audit.Genesis
 	}
+	e.Chain = chain
 	e.Seq = seq + 1
 	e.PrevDigest = prev
 	e.Digest = audit.Digest(s.auditKey, prev, auditRecord(e))
-	return tx.AppendAudit(e)
+	return e, tx.AppendAudit(e)
 }
 
 // MaxAuditDetail bounds an audit row's detail in bytes, so that refused
@@ -246,7 +285,7 @@ func truncate(s string, n int) string {
 
 func auditRecord(e AuditEntry) audit.Record {
 	return audit.Record{
-		Seq: e.Seq, At: e.At.UnixMilli(), Tool: e.Tool, ConversationID: e.ConversationID,
+		Chain: e.Chain, Refs: e.Refs, Seq: e.Seq, At: e.At.UnixMilli(), Tool: e.Tool, ConversationID: e.ConversationID,
 		Session: e.Session, Outcome: e.Outcome, ErrorKind: string(e.ErrorKind), Detail: e.Detail,
 	}
 }
@@ -324,6 +363,13 @@ func (s *Service) authenticate(tx Tx, c *Caller) (Conversation, Membership, erro
 		if !s.key.VerifyMember(c.ConversationID, string(m.Member), m.Generation, c.Token) {
 			continue
 		}
+		// A member row written or changed without the key (a revived
+		// member, an older generation put back) never authenticates.
+		if ok, err := s.memberGenuine(tx, m); err != nil {
+			return Conversation{}, Membership{}, err
+		} else if !ok {
+			return Conversation{}, Membership{}, MemberAltered(c.ConversationID, m.Member)
+		}
 		if !m.Active() {
 			left = &candidates[i]
 			continue
@@ -336,6 +382,11 @@ func (s *Service) authenticate(tx Tx, c *Caller) (Conversation, Membership, erro
 			left.Member, c.ConversationID, FormatTime(left.LeftAt))
 	}
 	return Conversation{}, Membership{}, s.badToken(*c)
+}
+
+// MemberAltered is the refusal for a member row whose MAC does not verify.
+func MemberAltered(conversationID string, id Member) error {
+	return Errorf(EUnauthorized, "member %s of %s was written or changed in the database outside agent-bridge (its MAC does not verify), so its token is not accepted. Ask the person running agent-bridge to run agent-bridge audit --verify.", id, conversationID)
 }
 
 func (s *Service) badToken(c Caller) error {

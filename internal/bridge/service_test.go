@@ -102,21 +102,25 @@ func TestAuditRecordsEveryCall(t *testing.T) {
 	svc.Send(ctx, bad, bridge.SendInput{Message: "hi"})
 	svc.UpdateStatus(ctx, a, "sleeping")
 	rows, err := svc.Audit(ctx, bridge.AuditFilter{})
-	if err != nil || len(rows) != 4 {
+	if err != nil || len(rows) != 5 {
 		t.Fatalf("%d rows, %v", len(rows), err)
 	}
+	id := c.Conversation.ID
 	want := []struct {
+		chain         string
+		seq           int64
 		tool, outcome string
 		kind          bridge.ErrorKind
 	}{
-		{"create_conversation", "ok", ""},
-		{"send_to_partner", "ok", ""},
-		{"send_to_partner", "refused", bridge.EUnauthorized},
-		{"update_my_status", "refused", bridge.EInvalid},
+		{"", 1, "create_conversation", "ok", ""}, // the global chain records the creation
+		{id, 1, "create_conversation", "ok", ""}, // and the conversation's chain opens
+		{id, 2, "send_to_partner", "ok", ""},
+		{id, 3, "send_to_partner", "refused", bridge.EUnauthorized},
+		{id, 4, "update_my_status", "refused", bridge.EInvalid},
 	}
 	for i, w := range want {
 		r := rows[i]
-		if r.Tool != w.tool || r.Outcome != w.outcome || r.ErrorKind != w.kind || r.Seq != int64(i+1) {
+		if r.Chain != w.chain || r.Tool != w.tool || r.Outcome != w.outcome || r.ErrorKind != w.kind || r.Seq != w.seq {
 			t.Errorf("row %d: %+v, want %+v", i, r, w)
 		}
 		for _, secret := range []string{c.TokenA, c.TokenB, "hunter2"} {
@@ -125,12 +129,18 @@ func TestAuditRecordsEveryCall(t *testing.T) {
 			}
 		}
 	}
-	if rows[0].ConversationID != c.Conversation.ID || rows[2].Session != "a" {
+	if rows[0].ConversationID != id || rows[0].Refs != "new:"+id || rows[3].Session != "a" {
 		t.Errorf("rows do not name the conversation and session: %+v", rows)
 	}
+	if rows[2].Refs != "m:1" {
+		t.Errorf("the send's row names %q, want the message it stored", rows[2].Refs)
+	}
 	rep, err := svc.VerifyAudit(ctx, "")
-	if err != nil || !rep.OK() || rep.Checked != 4 || rep.HeadSeq != 4 {
+	if err != nil || !rep.OK() || rep.Checked != 5 || rep.Chains != 2 {
 		t.Fatalf("verify: %+v %v", rep, err)
+	}
+	if err := svc.SealHead(ctx, &rep); err != nil || rep.HeadSeq != 2 {
+		t.Fatalf("the head seals the global chain's row 2: %+v %v", rep, err)
 	}
 }
 

@@ -58,7 +58,14 @@ func (s *Service) Export(ctx context.Context, id string) (Snapshot, error) {
 // audited. Tokens derive from this store's key: `tokens ID` shows them.
 func (s *Service) Import(ctx context.Context, snap Snapshot, rename bool) (Conversation, error) {
 	conv := snap.Conversation
-	err := s.call(ctx, "cli:import", conv.ID, "", func(tx Tx, _ time.Time) (string, error) {
+	// Like a creation: the global chain records it (its lock first), and
+	// the conversation's chain opens with this call's row, which names
+	// every imported message.
+	c := Caller{}
+	err := s.callAs(ctx, "cli:import", &c, false, func(tx Tx, now time.Time) (string, error) {
+		if err := tx.Lock(""); err != nil {
+			return "", err
+		}
 		if !ValidConversationID(conv.ID) {
 			return "", Errorf(EInvalid, "the export's conversation id %q is malformed", conv.ID)
 		}
@@ -84,6 +91,10 @@ func (s *Service) Import(ctx context.Context, snap Snapshot, rename bool) (Conve
 			return "", Errorf(EInvalid, "the export's conversation expires (%s) before it was created (%s)", FormatTime(conv.ExpiresAt), FormatTime(conv.CreatedAt))
 		}
 		conv.RoleA, conv.RoleB = s.clean(conv.RoleA), s.clean(conv.RoleB)
+		if err := s.created(tx, now, "cli:import", conv.ID); err != nil {
+			return "", err
+		}
+		c.ConversationID = conv.ID
 		if err := tx.CreateConversation(conv); err != nil {
 			return "", err
 		}
