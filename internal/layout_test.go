@@ -25,7 +25,7 @@ var allowed = map[string][]string{
 	"store/chainlock": nil,
 	"store/migrate":   nil,
 	"store/signal":    nil,
-	"store/storetest": {"internal/bridge", "internal/token"},
+	"store/storetest": {"internal/bridge", "internal/token", "internal/audit"},
 	"mcpserver":       {"internal/bridge", "internal/redact", "internal/limit"},
 	"metrics":         {"internal/bridge"}, // a front's helper: never a store
 	"console":         {"internal/bridge"}, // the web front: the service only

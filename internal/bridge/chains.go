@@ -77,9 +77,9 @@ func (s *Service) created(tx Tx, now time.Time, tool, id string) error {
 }
 
 // Cleanup removes expired conversations with their messages and states.
-// Audit rows stay; the global chain records each removal with the head
-// its chain had, so neither the conversation nor its chain can vanish
-// unnoticed afterwards.
+// Audit rows stay; the call's row in the global chain records each
+// removal with the head its chain had, so neither the conversation nor its
+// chain can vanish unnoticed afterwards.
 func (s *Service) Cleanup(ctx context.Context) (Cleanup, error) {
 	var out Cleanup
 	err := s.call(ctx, "cli:cleanup", "", "", func(tx Tx, now time.Time) (string, error) {
@@ -114,12 +114,7 @@ func (s *Service) Cleanup(ctx context.Context) (Cleanup, error) {
 		if out.Conversations != len(ids) {
 			return "", fmt.Errorf("cleanup: %d conversations expired, %d removed", len(ids), out.Conversations)
 		}
-		if len(ids) > 0 {
-			if _, err := s.appendTo(tx, "", AuditEntry{At: now, Tool: "cli:cleanup", Outcome: OutcomeOK,
-				Detail: fmt.Sprintf("removed %d expired conversations", len(ids)), Refs: strings.Join(refs, "\n")}); err != nil {
-				return "", err
-			}
-		}
+		vouch(tx, refs...)
 		return fmt.Sprintf("removed %d conversations, %d messages, %d members", out.Conversations, out.Messages, out.Statuses), nil
 	})
 	return out, err
@@ -130,8 +125,8 @@ func (s *Service) Cleanup(ctx context.Context) (Cleanup, error) {
 const checkpointTool = "cli:audit-prune"
 
 // PruneAudit removes audit rows older than before from every chain,
-// never a chain's newest row, keeping every chain verifiable: in the same
-// transaction it appends to the global chain a checkpoint naming, for
+// never a chain's newest row, keeping every chain verifiable: its own row
+// in the global chain is a checkpoint naming, for
 // every chain with a pruned prefix, the last removed row and its digest
 // (which VerifyAudit starts that chain from), and the conversations that
 // exist (whose creation rows may be among those removed).
@@ -214,12 +209,8 @@ func (s *Service) PruneAudit(ctx context.Context, before time.Time) (int, error)
 		for _, c := range convs {
 			refs = append(refs, "live:"+c.ID)
 		}
-		if _, err := s.appendTo(tx, "", AuditEntry{At: now, Tool: checkpointTool, Outcome: OutcomeOK,
-			Detail: fmt.Sprintf("checkpoint: %d rows of %d chains older than %s pruned", n, chains, FormatTime(before)),
-			Refs:   strings.Join(refs, "\n")}); err != nil {
-			return "", err
-		}
-		return fmt.Sprintf("pruned %d rows of %d chains older than %s", n, chains, FormatTime(before)), nil
+		vouch(tx, refs...)
+		return fmt.Sprintf("checkpoint: %d rows of %d chains older than %s pruned", n, chains, FormatTime(before)), nil
 	})
 	return n, err
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"slices"
-	"strings"
 	"time"
 )
 
@@ -60,14 +59,10 @@ func (s *Service) SealLegacy(ctx context.Context) (LegacySealed, bool, error) {
 				return "", err
 			}
 		}
-		if _, err := s.appendTo(tx, "", AuditEntry{At: now, Tool: "cli:seal-legacy", Outcome: OutcomeOK,
-			Detail: fmt.Sprintf("sealed %d legacy rows written before row MACs: %d messages through id %d, %d members, %d invites; %d conversations' chains opened",
-				out.Messages+out.Members+out.Invites, out.Messages, out.ThroughMessage, out.Members, out.Invites, len(ids)),
-			Refs: strings.Join(refs, "\n")}); err != nil {
-			return "", err
-		}
+		vouch(tx, refs...)
 		done = true
-		return "legacy rows sealed", nil
+		return fmt.Sprintf("sealed %d legacy rows written before row MACs: %d messages through id %d, %d members, %d invites; %d conversations' chains opened",
+			out.Messages+out.Members+out.Invites, out.Messages, out.ThroughMessage, out.Members, out.Invites, len(ids)), nil
 	})
 	if err == errNothing {
 		err = nil
