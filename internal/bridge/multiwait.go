@@ -1,7 +1,10 @@
 package bridge
 
 import (
+	"cmp"
 	"context"
+	"slices"
+	"strings"
 )
 
 // CheckAny is CheckMessages over several conversations the agent belongs
@@ -79,8 +82,15 @@ func (s *Service) CheckAny(ctx context.Context, callers []Caller, in CheckInput)
 		}
 		if now.Sub(lastBeat) >= beatEvery {
 			// Waiting members are alive, in every conversation waited on.
+			// One row per conversation, touched in ascending order: such
+			// writes of several conversations take no chain lock, and
+			// cannot deadlock on rows with one another.
+			byConv := slices.Clone(callers)
+			slices.SortFunc(byConv, func(x, y Caller) int {
+				return cmp.Or(strings.Compare(x.ConversationID, y.ConversationID), strings.Compare(string(x.Session), string(y.Session)))
+			})
 			err := s.store.Update(context.WithoutCancel(ctx), func(tx Tx) error {
-				for _, c := range callers {
+				for _, c := range byConv {
 					if err := tx.Touch(c.ConversationID, c.Session, now); err != nil {
 						return err
 					}
