@@ -149,14 +149,13 @@ func (s *Service) PruneAudit(ctx context.Context, before time.Time) (int, error)
 			return "", err
 		}
 		type chainState struct {
-			first      AuditEntry
-			held       AuditEntry // the row before the one being read: never the newest
-			hasHeld    bool
-			cut        AuditEntry // the last row to remove
-			hasCut     bool
-			maxMsg     int64 // the highest message named by rows through held
-			cutMaxMsg  int64
-			firstKnown bool
+			first     AuditEntry
+			held      AuditEntry // the row before the one being read: never the newest
+			hasHeld   bool
+			cut       AuditEntry // the last row to remove
+			hasCut    bool
+			maxMsg    int64 // the highest message named by rows through held
+			cutMaxMsg int64
 		}
 		var order []string
 		states := map[string]*chainState{}

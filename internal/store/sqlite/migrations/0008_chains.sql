@@ -24,7 +24,6 @@ INSERT INTO audit_v8 (chain, seq, at, tool, conversation_id, session, outcome, e
 SELECT '', seq, at, tool, conversation_id, session, outcome, error_kind, detail, '', prev_digest, digest FROM audit ORDER BY seq;
 DROP TABLE audit;
 ALTER TABLE audit_v8 RENAME TO audit;
-CREATE INDEX audit_conversation ON audit (conversation_id);
 
 ALTER TABLE messages ADD COLUMN mac TEXT NOT NULL DEFAULT '';
 ALTER TABLE members ADD COLUMN mac TEXT NOT NULL DEFAULT '';
