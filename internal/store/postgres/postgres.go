@@ -64,6 +64,7 @@ type DB struct {
 	pool   *pgxpool.Pool
 	where  string // the URL without its password, for messages
 	notify *notifier
+	gates  gates // this process's writers, queued per chain
 }
 
 var _ bridge.Store = (*DB)(nil)
@@ -239,11 +240,12 @@ func (db *DB) migrate(ctx context.Context) error {
 // the waiters of every node.
 func (db *DB) Update(ctx context.Context, fn func(bridge.Tx) error) error {
 	var raised []string
-	err := db.run(ctx, writeTx, func(ptx pgx.Tx) error {
-		if err := fn(&tx{ctx: ctx, tx: ptx, signals: &raised}); err != nil {
+	l := &lazyTx{db: db, ctx: ctx}
+	err := l.run(func() error {
+		if err := fn(&tx{ctx: ctx, tx: l, signals: &raised}); err != nil {
 			return err
 		}
-		return publish(ctx, ptx, raised)
+		return publish(ctx, l, raised)
 	})
 	if err == nil {
 		// This process's waiters need not wait for the round trip.
@@ -259,7 +261,7 @@ const maxPayload = 7000
 
 // publish sends the topics a transaction raised to every node's listener,
 // delivered at commit and never on rollback, like the commit's own notify.
-func publish(ctx context.Context, ptx pgx.Tx, topics []string) error {
+func publish(ctx context.Context, ptx *lazyTx, topics []string) error {
 	if len(topics) == 0 {
 		return nil
 	}
@@ -268,7 +270,7 @@ func publish(ctx context.Context, ptx pgx.Tx, topics []string) error {
 		payload = "*"
 	}
 	if _, err := ptx.Exec(ctx, `SELECT pg_notify($1, $2)`, Channel, payload); err != nil {
-		return translate("publish change", err, ptx.Conn().IsClosed())
+		return translate("publish change", err, ptx.closed())
 	}
 	return nil
 }
@@ -290,7 +292,7 @@ var writeTx = pgx.TxOptions{
 // View runs fn in a read-only transaction over one consistent snapshot.
 func (db *DB) View(ctx context.Context, fn func(bridge.Tx) error) error {
 	return db.run(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, func(ptx pgx.Tx) error {
-		return fn(&tx{ctx: ctx, tx: ptx})
+		return fn(&tx{ctx: ctx, tx: &lazyTx{db: db, ctx: ctx, ptx: ptx}})
 	})
 }
 

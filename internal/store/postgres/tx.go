@@ -19,25 +19,21 @@ import (
 // store's statement cache does.
 type tx struct {
 	ctx      context.Context
-	tx       pgx.Tx
+	tx       *lazyTx
 	signals  *[]string // topics to raise at commit; nil in a read
 	locks    chainlock.Order
 	reserved int64 // the last id NextMessageID handed out
 }
 
 // Lock takes the chains' advisory locks, in ascending order, in one round
-// trip (see ChainLockKey).
+// trip (see ChainLockKey), which begins the transaction when it is the
+// first thing it does (see lazyTx).
 func (t *tx) Lock(chains ...string) error {
 	todo, err := t.locks.Take(chains)
 	if err != nil || len(todo) == 0 {
 		return err
 	}
-	var q strings.Builder
-	for _, c := range todo {
-		fmt.Fprintf(&q, "SELECT pg_advisory_xact_lock(%d);", ChainLockKey(c))
-	}
-	_, err = t.exec("take chain lock", q.String())
-	return err
+	return t.tx.lock(todo)
 }
 
 func (t *tx) Signal(topics ...string) {
@@ -48,7 +44,7 @@ func (t *tx) Signal(topics ...string) {
 
 // fail translates a driver error met while doing what.
 func (t *tx) fail(what string, err error) error {
-	return translate(what, err, t.tx.Conn().IsClosed())
+	return translate(what, err, t.tx.closed())
 }
 
 func (t *tx) exec(what, query string, args ...any) (pgconn.CommandTag, error) {
