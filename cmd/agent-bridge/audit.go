@@ -87,6 +87,9 @@ which --verify still checks the rest. A chain's newest row is never removed.`,
 					if r.PrunedThrough > 0 {
 						pruned = fmt.Sprintf(" (rows through %d pruned behind a checkpoint)", r.PrunedThrough)
 					}
+					if r.Removed > 0 {
+						pruned += fmt.Sprintf(" (%d rows name messages that cleanup removed with their conversation, as recorded)", r.Removed)
+					}
 					head := "no head sealed"
 					if r.HeadSeq != 0 {
 						head = "head " + r.HeadString()

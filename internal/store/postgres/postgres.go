@@ -6,7 +6,9 @@
 // the global chain), in ascending order, before it reads what it will
 // write from (bridge.Tx.Lock): writers of one conversation run one at a
 // time, on every node, while writers of different conversations never
-// wait for each other. Message ids come from a sequence. Writes run at
+// wait for each other. A transaction begins at its first lock (lazyTx):
+// a process's writers of one conversation queue in memory, and only the
+// first holds a connection while it waits for the lock. Message ids come from a sequence. Writes run at
 // READ COMMITTED, so each statement after a lock sees every commit made
 // under it. Reads run in read-only REPEATABLE READ transactions (one
 // snapshot) and never wait for writers. The schema is migrated under the
