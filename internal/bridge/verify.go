@@ -359,8 +359,11 @@ func (s *Service) VerifyAudit(ctx context.Context, expectHead string) (AuditRepo
 		exists := map[string]bool{}
 		for _, c := range convs {
 			exists[c.ID] = true
-			if cs := chains[c.ID]; cs == nil && expected[c.ID] != 0 {
+			switch cs := chains[c.ID]; {
+			case cs == nil && expected[c.ID] != 0:
 				run.problem(c.ID, 0, "the conversation's chain is missing: its audit rows were deleted")
+			case cs == nil:
+				run.problem(c.ID, 0, "the conversation was inserted outside agent-bridge: no audit row records its creation")
 			}
 		}
 		for _, c := range sortedKeys(expected) {

@@ -132,6 +132,8 @@ func Tamper(t *testing.T, newDB NewRawDB) {
 			}},
 		{name: "edit an audit row", sql: `UPDATE audit SET detail = 'nothing happened' WHERE chain <> '' AND seq = 3`, report: "content does not match its digest"},
 		{name: "move an audit row to the global chain", sql: `UPDATE audit SET chain = '', seq = 100 WHERE chain <> '' AND seq = (SELECT max(seq) FROM audit WHERE chain <> '')`, report: "row 100"},
+		{name: "insert a conversation", sql: `INSERT INTO conversations (id, role_a, role_b, created_at, expires_at)
+			SELECT 'conv_00000000000000ee', role_a, role_b, created_at, expires_at FROM conversations`, report: "conv_00000000000000ee: the conversation was inserted outside agent-bridge"},
 		{name: "delete a conversation's chain", sql: `DELETE FROM audit WHERE chain <> ''`, report: "chain is missing"},
 		{name: "delete a whole conversation", sql: `DELETE FROM inbox; DELETE FROM invites; DELETE FROM members; DELETE FROM messages; DELETE FROM audit WHERE chain <> ''; DELETE FROM conversations`,
 			report: "the conversation was deleted outside agent-bridge"},
