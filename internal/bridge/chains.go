@@ -22,6 +22,7 @@ import (
 //	                                  they named messages up to id MSG
 //	head:CHAIN:SEQ:DIGEST             audit --verify saw CHAIN end at row SEQ with DIGEST
 //	legacy:MESSAGES:MEMBERS:INVITES:ID rows from before row MACs were sealed, messages through id ID
+//	rearmed                           the upgrade mark was found re-created, and nothing was sealed
 //
 // A conversation chain's rows name the messages they stored as m:ID.
 
@@ -60,6 +61,8 @@ func parseRefs(refs string) []ref {
 			out = append(out, ref{kind: f[0], chain: str(1), seq: num(2), digest: str(3), n: num(4)})
 		case "legacy":
 			out = append(out, ref{kind: f[0], n: num(4)})
+		case "rearmed":
+			out = append(out, ref{kind: f[0]})
 		case "m":
 			out = append(out, ref{kind: f[0], n: num(1)})
 		}

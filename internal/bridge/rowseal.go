@@ -164,14 +164,14 @@ func messageRef(id int64) string { return "m:" + strconv.FormatInt(id, 10) }
 // it reaches the reader as a notice from the bridge, never as the
 // sender's words. Legacy rows not sealed yet (the store has not been
 // opened with the key since its upgrade) pass as before the upgrade.
-func (s *Service) screen(tx SealTx, msgs []Message) error {
+func (s *Service) screen(tx Tx, msgs []Message) error {
 	pending := -1
 	for i, m := range msgs {
 		if ok, _ := s.messageSealed(m); ok {
 			continue
 		}
 		if m.MAC == "" && pending < 0 {
-			p, err := tx.LegacyPending()
+			p, err := s.legacyTrusted(tx)
 			if err != nil {
 				return err
 			}
@@ -198,23 +198,23 @@ func AlteredNotice(id int64) string {
 
 // memberGenuine reports whether a member row may authenticate: its MAC
 // verifies, or it is a legacy row not sealed yet.
-func (s *Service) memberGenuine(tx SealTx, m Membership) (bool, error) {
+func (s *Service) memberGenuine(tx Tx, m Membership) (bool, error) {
 	if s.memberSealed(m) {
 		return true, nil
 	}
 	if m.MAC != "" {
 		return false, nil
 	}
-	return tx.LegacyPending()
+	return s.legacyTrusted(tx)
 }
 
 // inviteGenuine is memberGenuine for an invite.
-func (s *Service) inviteGenuine(tx SealTx, inv Invite) (bool, error) {
+func (s *Service) inviteGenuine(tx Tx, inv Invite) (bool, error) {
 	if s.inviteSealed(inv) {
 		return true, nil
 	}
 	if inv.MAC != "" {
 		return false, nil
 	}
-	return tx.LegacyPending()
+	return s.legacyTrusted(tx)
 }

@@ -101,6 +101,9 @@ type Service struct {
 	cfg      Config
 	log      *slog.Logger
 	waiters  atomic.Int64 // check_messages calls blocked in wait
+
+	legacyMu   sync.Mutex  // one ensureSealed at a time
+	legacyDone atomic.Bool // legacy rows sealed, or none: see ensureSealed
 }
 
 // Waiters returns how many check_messages calls of this process are
@@ -156,6 +159,9 @@ var errGone = Errorf(ECancelled, "the caller went away before the result could b
 // right before the commit, so a call that delivers messages marks nothing
 // read for a caller that has gone (the delivery rule).
 func (s *Service) callAs(ctx context.Context, tool string, c *Caller, live bool, fn func(tx Tx, now time.Time) (detail string, err error)) error {
+	if err := s.ensureSealed(ctx); err != nil {
+		return err
+	}
 	now := s.cfg.Now()
 	var detail string
 	// A transaction, once begun, runs to its end even if the caller goes

@@ -226,6 +226,9 @@ type SealTx interface {
 	// none to what seal returns for it, clears the pending mark, and says
 	// what it sealed.
 	SealLegacy(seal Sealer) (LegacySealed, error)
+
+	// DropLegacyMark clears the pending mark without sealing anything.
+	DropLegacyMark() error
 }
 
 // Sealer computes row MACs for SealTx.SealLegacy.

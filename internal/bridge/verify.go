@@ -254,6 +254,8 @@ func (s *Service) VerifyAudit(ctx context.Context, expectHead string) (AuditRepo
 					}
 				case "legacy":
 					legacySeals++
+				case "rearmed":
+					run.problem("", e.Seq, "the upgrade mark was re-created outside agent-bridge, to have rows inserted since sealed as legacy ones; they were not")
 				}
 			}
 			return nil

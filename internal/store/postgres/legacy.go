@@ -55,3 +55,8 @@ func (t *tx) SealLegacy(seal bridge.Sealer) (bridge.LegacySealed, error) {
 	_, err = t.exec("clear legacy seal mark", `DELETE FROM legacy_seal`)
 	return out, err
 }
+
+func (t *tx) DropLegacyMark() error {
+	_, err := t.exec("clear legacy seal mark", `DELETE FROM legacy_seal`)
+	return err
+}

@@ -108,6 +108,23 @@ func Tamper(t *testing.T, newDB NewRawDB) {
 		{name: "insert a message without a MAC", sql: `INSERT INTO messages (id, conversation_id, sender, recipient, reply_to, action_type, body, files, created_at, system, mac)
 			SELECT 200, conversation_id, sender, recipient, reply_to, action_type, 'forged', files, created_at, system, '' FROM messages WHERE id = 1`,
 			report: "message 200 has no MAC"},
+		{name: "re-arm the upgrade's legacy sealing", sql: `INSERT INTO legacy_seal DEFAULT VALUES;
+			INSERT INTO messages (id, conversation_id, sender, recipient, reply_to, action_type, body, files, created_at, system, mac)
+			SELECT 300, conversation_id, sender, recipient, reply_to, action_type, 'forged', files, created_at, system, '' FROM messages WHERE id = 1;
+			INSERT INTO inbox (conversation_id, member_id, message_id, read_at) SELECT conversation_id, 'b', 300, NULL FROM messages WHERE id = 300`,
+			report: "the upgrade mark was re-created outside agent-bridge",
+			check: func(t *testing.T, r *tamperRig) {
+				rep, _ := r.svc.VerifyAudit(ctx, "")
+				if !strings.Contains(fmt.Sprint(rep.Problems), "message 300 has no MAC") {
+					t.Fatalf("the inserted message was sealed as legacy: %v", rep.Problems)
+				}
+				in, _ := r.svc.CheckMessages(ctx, r.b, bridge.CheckInput{History: true})
+				for _, m := range in.Messages {
+					if m.ID == 300 && !m.Altered {
+						t.Fatal("the inserted message was delivered as genuine")
+					}
+				}
+			}},
 		{name: "revive a member that left", sql: `UPDATE members SET left_at = NULL WHERE member_id = 'c'`, report: "member c was written or changed outside agent-bridge",
 			check: func(t *testing.T, r *tamperRig) {
 				if _, err := r.svc.Send(ctx, r.c, bridge.SendInput{Message: "back", To: "a"}); bridge.KindOf(err) != bridge.EUnauthorized || !strings.Contains(err.Error(), "outside agent-bridge") {
