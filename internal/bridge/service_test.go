@@ -160,3 +160,21 @@ func TestTokensAreAudited(t *testing.T) {
 		t.Fatalf("rows %+v", rows)
 	}
 }
+
+// A refusal naming a conversation that does not exist goes to the global
+// chain, and never opens a chain of its own.
+func TestRefusalOfUnknownConversationGoesToTheGlobalChain(t *testing.T) {
+	ctx := context.Background()
+	svc, _ := newService(t, nil)
+	ghost := bridge.Caller{ConversationID: "conv_ffffffffffffffff", Session: "a", Token: strings.Repeat("0", 64)}
+	if _, err := svc.Send(ctx, ghost, bridge.SendInput{Message: "hi"}); bridge.KindOf(err) != bridge.EUnauthorized {
+		t.Fatalf("send to a ghost: %v", err)
+	}
+	rows, _ := svc.Audit(ctx, bridge.AuditFilter{})
+	if len(rows) != 1 || rows[0].Chain != "" || rows[0].ConversationID != ghost.ConversationID || rows[0].Outcome != bridge.OutcomeRefused {
+		t.Fatalf("rows %+v", rows)
+	}
+	if rep, err := svc.VerifyAudit(ctx, ""); err != nil || !rep.OK() || rep.Chains != 1 {
+		t.Fatalf("verify: %+v %v", rep, err)
+	}
+}
