@@ -20,11 +20,12 @@ const module = "github.com/agent-bridge/agent-bridge/"
 // this module it may import. A directory not listed may import none.
 var allowed = map[string][]string{
 	"bridge":          {"internal/audit", "internal/lease", "internal/limit", "internal/redact", "internal/termtext", "internal/token", "internal/yolo"},
-	"store/sqlite":    {"internal/bridge", "internal/store/migrate", "internal/store/signal"},
-	"store/postgres":  {"internal/bridge", "internal/store/migrate", "internal/store/signal"},
+	"store/sqlite":    {"internal/bridge", "internal/store/migrate", "internal/store/signal", "internal/store/chainlock"},
+	"store/postgres":  {"internal/bridge", "internal/store/migrate", "internal/store/signal", "internal/store/chainlock"},
+	"store/chainlock": nil,
 	"store/migrate":   nil,
 	"store/signal":    nil,
-	"store/storetest": {"internal/bridge"},
+	"store/storetest": {"internal/bridge", "internal/token", "internal/audit"},
 	"mcpserver":       {"internal/bridge", "internal/redact", "internal/limit"},
 	"metrics":         {"internal/bridge"}, // a front's helper: never a store
 	"console":         {"internal/bridge"}, // the web front: the service only
@@ -38,7 +39,7 @@ var allowed = map[string][]string{
 }
 
 // leaves may import only the standard library.
-var leaves = map[string]bool{"audit": true, "lease": true, "limit": true, "redact": true, "token": true, "store/migrate": true, "store/signal": true, "termtext": true}
+var leaves = map[string]bool{"audit": true, "lease": true, "limit": true, "redact": true, "token": true, "store/migrate": true, "store/signal": true, "store/chainlock": true, "termtext": true}
 
 func TestImportsPointInward(t *testing.T) {
 	fset := token.NewFileSet()

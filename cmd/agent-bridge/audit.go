@@ -17,21 +17,25 @@ func auditCommand() command {
 accepted or refused, with its time, tool, session, outcome and error kind. Rows never
 hold message text, tokens or secrets.
 
-With --verify it checks the whole hash chain instead (each row's keyed digest covers its
-content and the previous row's digest) and reports every edited, deleted or reordered
-row; it exits with status 1 when the chain is broken. It prints the chain's head as
-SEQ:DIGEST: keep it elsewhere and pass it to a later run as --expect-head, which then
-also reports rows cut from the end (a chain alone cannot show that).
+With --verify it checks the whole trail instead: one hash chain per conversation and a
+global chain (each row's keyed digest covers its content and the previous row's digest),
+the MAC of every message, member, invite and approval, that every message is named by
+an audit row of its conversation's chain, and that no conversation or chain vanished.
+It reports every edited, deleted, inserted or reordered row and exits with status 1 when
+anything is wrong. It then appends a row to the global chain that seals every chain's
+last row, and prints that row as the head, SEQ:DIGEST: keep it elsewhere and pass it to
+a later run as --expect-head, which then also reports rows cut from the end of any chain
+(a chain alone cannot show that). A head printed before chains existed still works.
 
-With --prune-older-than AGE it removes older rows (audit retention) and appends a
-checkpoint row, written with the key like every row, from which --verify still checks
-the rest. The newest row is never removed.`,
+With --prune-older-than AGE it removes older rows of every chain (audit retention) and
+appends a checkpoint row to the global chain, written with the key like every row, from
+which --verify still checks the rest. A chain's newest row is never removed.`,
 		flags: func(fs *flag.FlagSet, o *options) {
 			dbFlags(fs, o)
 			fs.BoolVar(&o.json, "json", false, "print JSON for scripts")
 			fs.IntVar(&o.n, "n", 50, "show the last `N` rows (0 = all)")
-			fs.BoolVar(&o.verify, "verify", false, "check the whole hash chain and report every edited, deleted or reordered row")
-			fs.StringVar(&o.expectHead, "expect-head", "", "with --verify: a head `SEQ:DIGEST` printed by an earlier --verify; report the chain broken if it no longer reaches that row (rows cut from the end)")
+			fs.BoolVar(&o.verify, "verify", false, "check every hash chain and sealed row, report every edited, deleted, inserted or reordered row, and print a head")
+			fs.StringVar(&o.expectHead, "expect-head", "", "with --verify: a head `SEQ:DIGEST` printed by an earlier --verify; report any chain that no longer reaches the row that head sealed (rows cut from the end)")
 			fs.DurationVar(&o.prune, "prune-older-than", 0, "remove rows older than this `age` (e.g. 720h), leaving a checkpoint row that keeps the rest verifiable")
 		},
 		run: adminRun("audit", 0, 1, conversationArg(func(ctx context.Context, e env, o *options, svc *bridge.Service, pos []string) error {
@@ -51,18 +55,24 @@ the rest. The newest row is never removed.`,
 			}
 			if o.verify {
 				if len(pos) > 0 {
-					return usagef("audit --verify checks the whole chain; it takes no conversation id")
+					return usagef("audit --verify checks the whole trail; it takes no conversation id")
 				}
 				r, err := svc.VerifyAudit(ctx, o.expectHead)
 				if err != nil {
 					return err
 				}
+				// The head is a row that seals what was seen; a database
+				// that cannot be written still gets its report.
+				if err := svc.SealHead(ctx, &r); err != nil {
+					fmt.Fprintf(e.stderr, "agent-bridge audit: the heads were not sealed (%v); no head to keep\n", err)
+				}
 				if o.json {
 					problems := make([]map[string]any, len(r.Problems))
 					for i, p := range r.Problems {
-						problems[i] = map[string]any{"seq": p.Seq, "reason": p.Reason}
+						problems[i] = map[string]any{"chain": p.Chain, "seq": p.Seq, "reason": p.Reason}
 					}
-					if err := printJSON(e.stdout, map[string]any{"ok": r.OK(), "checked": r.Checked, "head_seq": r.HeadSeq, "head_digest": r.Head, "head": r.HeadString(), "pruned_through": r.PrunedThrough, "problems": problems}); err != nil {
+					if err := printJSON(e.stdout, map[string]any{"ok": r.OK(), "checked": r.Checked, "chains": r.Chains, "sealed_rows": r.Rows, "removed_by_cleanup": r.Removed,
+						"head_seq": r.HeadSeq, "head_digest": r.Head, "head": r.HeadString(), "pruned_through": r.PrunedThrough, "problems": problems}); err != nil {
 						return err
 					}
 				} else {
@@ -77,7 +87,14 @@ the rest. The newest row is never removed.`,
 					if r.PrunedThrough > 0 {
 						pruned = fmt.Sprintf(" (rows through %d pruned behind a checkpoint)", r.PrunedThrough)
 					}
-					fmt.Fprintf(e.stdout, "audit chain %s: %d rows checked%s, head %s\n", state, r.Checked, pruned, r.HeadString())
+					if r.Removed > 0 {
+						pruned += fmt.Sprintf(" (%d rows name messages that cleanup removed with their conversation, as recorded)", r.Removed)
+					}
+					head := "no head sealed"
+					if r.HeadSeq != 0 {
+						head = "head " + r.HeadString()
+					}
+					fmt.Fprintf(e.stdout, "audit chain %s: %d rows checked in %d chains, %d sealed rows%s, %s\n", state, r.Checked, r.Chains, r.Rows, pruned, head)
 				}
 				if !r.OK() {
 					return fmt.Errorf("audit chain broken: %d problems", len(r.Problems))
@@ -99,7 +116,7 @@ the rest. The newest row is never removed.`,
 				out := make([]map[string]any, len(rows))
 				for i, r := range rows {
 					out[i] = map[string]any{
-						"seq": r.Seq, "at": bridge.FormatTime(r.At), "tool": r.Tool, "conversation_id": r.ConversationID,
+						"chain": r.Chain, "seq": r.Seq, "at": bridge.FormatTime(r.At), "tool": r.Tool, "conversation_id": r.ConversationID,
 						"session": r.Session, "outcome": r.Outcome, "error_kind": string(r.ErrorKind), "detail": r.Detail,
 						"prev_digest": r.PrevDigest, "digest": r.Digest,
 					}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"database/sql"
+	"fmt"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -80,5 +81,32 @@ func TestStdioShutdownWritesReadOnlyAudit(t *testing.T) {
 	}
 	if out, _, code := runCLI(t, home, "audit", "--verify", "--db", db); code != 0 || !strings.Contains(out, "intact") {
 		t.Fatalf("verify: %d %q", code, out)
+	}
+}
+
+// A message edited with SQL alone: audit --verify exits 1 and names it;
+// the partner receives a notice instead of the edited text.
+func TestAuditVerifyReportsAnEditedMessage(t *testing.T) {
+	home := t.TempDir()
+	db := filepath.Join(home, "b.db")
+	p := launch(t, home, home, nil, db)
+	a, b := create(p)
+	p.ok("send_to_partner", a.args(map[string]any{"message": "deploy to staging"}))
+	raw, err := sql.Open("sqlite", db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	if _, err := raw.Exec(`UPDATE messages SET body = 'deploy to production'`); err != nil {
+		t.Fatal(err)
+	}
+	got := p.ok("check_messages", b.args(nil))["messages"].([]any)
+	if len(got) != 1 || strings.Contains(fmt.Sprint(got), "production") || !strings.Contains(fmt.Sprint(got), "withheld") {
+		t.Fatalf("the edited message reached the partner: %v", got)
+	}
+	p.close()
+	out, _, code := runCLI(t, home, "audit", "--verify", "--db", db)
+	if code != 1 || !strings.Contains(out, "message 1 was edited outside agent-bridge") || !strings.Contains(out, "BROKEN") {
+		t.Fatalf("verify after an edit: %d %q", code, out)
 	}
 }

@@ -200,6 +200,10 @@ func openConsole(ctx context.Context, o *options, getenv func(string) string, lo
 		}
 		return nil, nil, nil, err
 	}
+	if err := sealLegacy(ctx, svc, log); err != nil {
+		db.Close()
+		return nil, nil, nil, err
+	}
 	return svc, m, db, nil
 }
 

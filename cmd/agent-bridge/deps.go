@@ -84,6 +84,10 @@ func openForServe(ctx context.Context, o *options, getenv func(string) string, l
 		db.Close()
 		return bridgeDeps{}, err
 	}
+	if err := sealLegacy(ctx, svc, log); err != nil {
+		db.Close()
+		return bridgeDeps{}, err
+	}
 	if m != nil {
 		m.WatchWaiters(svc.Waiters)
 	}

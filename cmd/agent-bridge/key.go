@@ -44,3 +44,18 @@ func checkServeKey(ctx context.Context, svc *bridge.Service, dbPath, keyPath str
 		"Pass --key-file with the right key; if the key is right, the newest audit row was edited: run agent-bridge audit --verify. "+
 		"--init-key serves anyway with this key (every existing token stops working)", keyPath, dbPath)
 }
+
+// sealLegacy seals, once, the rows of a database upgraded from before row
+// MACs, now that the key is known to be the database's (see
+// bridge.Service.SealLegacy).
+func sealLegacy(ctx context.Context, svc *bridge.Service, log *slog.Logger) error {
+	n, sealed, err := svc.SealLegacy(ctx)
+	if err != nil {
+		return fmt.Errorf("seal the rows written before row MACs: %w", err)
+	}
+	if sealed {
+		log.Info("sealed the rows written before row MACs; from now on a row without a valid MAC is reported as tampering",
+			"messages", n.Messages, "members", n.Members, "invites", n.Invites)
+	}
+	return nil
+}

@@ -108,3 +108,50 @@ func TestVerifierAfterCheckpoint(t *testing.T) {
 		t.Fatal("a row deleted past the checkpoint was not reported")
 	}
 }
+
+// Rows in the format from before chains verify only as a chain's prefix,
+// and only where the verifier allows it (the global chain after an
+// upgrade); a row in that format after one in the current format, or one
+// naming refs, is reported as edited.
+func TestLegacyPrefix(t *testing.T) {
+	key := []byte("k")
+	var rows []Row
+	prev := Genesis
+	for i := 1; i <= 4; i++ {
+		r := Record{Seq: int64(i), At: int64(i), Tool: "send_to_partner", Outcome: "ok"}
+		d := Digest(key, prev, r)
+		if i <= 2 {
+			d = LegacyDigest(key, prev, r)
+		}
+		rows = append(rows, Row{Record: r, Prev: prev, Digest: d})
+		prev = d
+	}
+	v := NewVerifier(key)
+	v.Legacy = true
+	for _, r := range rows {
+		v.Add(r)
+	}
+	if !v.OK() {
+		t.Fatalf("a legacy prefix: %v", v.Problems)
+	}
+	if v := verify(key, rows); v.OK() {
+		t.Fatal("legacy rows verified where none are allowed")
+	}
+	// A legacy-format row after the prefix ended.
+	r := Record{Seq: 5, At: 5, Tool: "t", Outcome: "ok"}
+	late := append(rows[:4:4], Row{Record: r, Prev: prev, Digest: LegacyDigest(key, prev, r)})
+	v = NewVerifier(key)
+	v.Legacy = true
+	for _, r := range late {
+		v.Add(r)
+	}
+	if v.OK() {
+		t.Fatal("a legacy row after the prefix verified")
+	}
+	// The chain name is covered: a row cannot move to another chain.
+	moved := rows[3]
+	moved.Chain = "conv_0123456789abcdef"
+	if Digest(key, moved.Prev, moved.Record) == moved.Digest {
+		t.Fatal("the digest does not cover the chain")
+	}
+}

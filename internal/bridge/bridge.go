@@ -119,6 +119,13 @@ type Message struct {
 	System bool
 	// Role is the sender's role, filled by the service for readers.
 	Role string
+	// MAC seals the fields above but ReadAt and Role (see MessageMAC):
+	// a message whose MAC does not verify was written or edited without
+	// the bridge's key.
+	MAC string
+	// Altered is set by the service on a message whose MAC does not
+	// verify: its text is withheld from agents.
+	Altered bool
 }
 
 // Membership is one member of a conversation, as stored.
@@ -135,6 +142,9 @@ type Membership struct {
 	JoinedAt   time.Time
 	LeftAt     time.Time // zero while a member; set when it left or was removed
 	Unread     int       // messages waiting in its inbox
+	// MAC seals the conversation, member, role, generation, joined and
+	// left times; status, heartbeat and unread are delivery state.
+	MAC string
 }
 
 // Active reports whether the member has not left.
@@ -157,6 +167,7 @@ type Invite struct {
 	ExpiresAt      time.Time
 	RedeemedAt     time.Time // zero until redeemed
 	RedeemedBy     Member
+	MAC            string // seals every field above
 }
 
 // Delivery is one inbox row: a message delivered to a member, and when the
@@ -193,6 +204,10 @@ type Receipt struct {
 // AuditEntry is one row of the audit trail. It never holds a message body,
 // a token or a secret.
 type AuditEntry struct {
+	// Chain is the conversation whose chain holds the row, or "" for the
+	// global chain (creations, deletions, refusals naming no existing
+	// conversation, operations on the whole store).
+	Chain          string
 	Seq            int64
 	At             time.Time
 	Tool           string
@@ -201,8 +216,12 @@ type AuditEntry struct {
 	Outcome        string // OutcomeOK or OutcomeRefused
 	ErrorKind      ErrorKind
 	Detail         string
-	PrevDigest     string
-	Digest         string
+	// Refs names the rows the row vouches for, one per line: "m:ID" for a
+	// message it stored; the global chain's rows also name chains they
+	// create, delete, checkpoint or seal (see chains.go).
+	Refs       string
+	PrevDigest string
+	Digest     string
 }
 
 // Audit outcomes.

@@ -71,6 +71,9 @@ func (s *Service) TeamConversation(ctx context.Context, id string, silentAfter t
 		if msgs, err = tx.Messages(id); err != nil {
 			return err
 		}
+		if err := s.screen(tx, msgs); err != nil {
+			return err
+		}
 		tc, err = s.teamConversation(tx, c, msgs, now, silentAfter)
 		return err
 	})

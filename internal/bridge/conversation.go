@@ -55,7 +55,14 @@ func (s *Service) Create(ctx context.Context, in CreateInput) (Created, error) {
 	if err != nil {
 		return out, err
 	}
-	err = s.call(ctx, "create_conversation", id, "", func(tx Tx, now time.Time) (string, error) {
+	// The conversation's chain opens with this call's row; the global
+	// chain records the creation, so deleting the whole conversation is
+	// detected. The global chain's lock comes first (see Tx.Lock).
+	c := Caller{}
+	err = s.callAs(ctx, "create_conversation", &c, false, func(tx Tx, now time.Time) (string, error) {
+		if err := tx.Lock(""); err != nil {
+			return "", err
+		}
 		tx.Signal(ConversationsTopic) // raised only if the call commits
 		if err := s.checkRole("my_role", in.MyRole); err != nil {
 			return "", err
@@ -91,32 +98,36 @@ func (s *Service) Create(ctx context.Context, in CreateInput) (Created, error) {
 			}
 			return "", fmt.Errorf("conversation id %s drawn twice", id)
 		}
-		c := Conversation{
+		cv := Conversation{
 			ID:        id,
 			RoleA:     s.clean(in.MyRole),
 			RoleB:     s.clean(in.PartnerRole),
 			CreatedAt: now.UTC().Truncate(time.Millisecond),
 			ExpiresAt: now.Add(s.cfg.TTL).UTC().Truncate(time.Second),
 		}
-		if err := tx.CreateConversation(c); err != nil {
+		if err := s.created(tx, now, "create_conversation", cv.ID); err != nil {
 			return "", err
 		}
-		if err := tx.AddMember(Membership{ConversationID: c.ID, Member: SessionA, Role: c.RoleA, JoinedAt: c.CreatedAt, Heartbeat: c.CreatedAt}); err != nil {
+		c.ConversationID = cv.ID
+		if err := tx.CreateConversation(cv); err != nil {
 			return "", err
 		}
-		out = Created{Conversation: c, TokenA: s.key.DeriveMember(c.ID, "a", 0)}
+		if err := tx.AddMember(Membership{ConversationID: cv.ID, Member: SessionA, Role: cv.RoleA, JoinedAt: cv.CreatedAt, Heartbeat: cv.CreatedAt}); err != nil {
+			return "", err
+		}
+		out = Created{Conversation: cv, TokenA: s.key.DeriveMember(cv.ID, "a", 0)}
 		if in.Invite {
 			var err error
-			if out.Invite, err = s.issue(tx, c, SessionA, partner, c.RoleB, s.cfg.InviteTTL, now); err != nil {
+			if out.Invite, err = s.issue(tx, cv, SessionA, partner, cv.RoleB, s.cfg.InviteTTL, now); err != nil {
 				return "", err
 			}
-			return fmt.Sprintf("created with an invite for member %s, expires %s", partner, FormatTime(c.ExpiresAt)), nil
+			return fmt.Sprintf("created with an invite for member %s, expires %s", partner, FormatTime(cv.ExpiresAt)), nil
 		}
-		if err := tx.AddMember(Membership{ConversationID: c.ID, Member: SessionB, Role: c.RoleB, JoinedAt: c.CreatedAt}); err != nil {
+		if err := tx.AddMember(Membership{ConversationID: cv.ID, Member: SessionB, Role: cv.RoleB, JoinedAt: cv.CreatedAt}); err != nil {
 			return "", err
 		}
-		out.TokenB = s.key.DeriveMember(c.ID, "b", 0)
-		return "created, expires " + FormatTime(c.ExpiresAt), nil
+		out.TokenB = s.key.DeriveMember(cv.ID, "b", 0)
+		return "created, expires " + FormatTime(cv.ExpiresAt), nil
 	})
 	return out, err
 }

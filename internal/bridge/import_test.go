@@ -41,6 +41,15 @@ func TestImportRedactsAndValidates(t *testing.T) {
 		strings.Contains(d.All[0].Files[0], secret) || !strings.Contains(d.All[0].Body, "[REDACTED:") {
 		t.Fatalf("imported text kept the secret: %q %+v", d.Conversation.RoleB, d.All)
 	}
+	// An import is a creation: the global chain records it, the new
+	// chain's row names every imported message (also under a new id).
+	again, err := svc.Import(ctx, snap(), true)
+	if err != nil || again.ID == conv.ID {
+		t.Fatalf("import under a new id: %v", err)
+	}
+	if rep, err := svc.VerifyAudit(ctx, ""); err != nil || !rep.OK() || rep.Chains != 3 {
+		t.Fatalf("verify after imports: %+v %v", rep, err)
+	}
 	for name, spoil := range map[string]func(*bridge.Snapshot){
 		"NUL in a message":    func(s *bridge.Snapshot) { s.Messages[0].Body = "a\x00b" },
 		"unknown action type": func(s *bridge.Snapshot) { s.Messages[0].ActionType = "shout" },

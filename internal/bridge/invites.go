@@ -182,6 +182,17 @@ func (s *Service) Join(ctx context.Context, code string, member Member) (Joined,
 		if err != nil {
 			return "", err
 		}
+		// The code named the conversation: take its lock, then read the
+		// invite again under it.
+		if err := tx.Lock(inv.ConversationID); err != nil {
+			return "", err
+		}
+		if inv, err = tx.Invite(inv.CodeHash); err != nil {
+			return "", err
+		}
+		if ok, err := s.inviteGenuine(tx, inv); err != nil || !ok {
+			return "", errf(err, Errorf(EUnauthorized, "this invite was written or changed in the database outside agent-bridge (its MAC does not verify), so it is not honoured. Ask a member for a new invite."))
+		}
 		c.ConversationID = inv.ConversationID
 		if !inv.RedeemedAt.IsZero() {
 			return "", Errorf(EUnauthorized, "this invite code was already used (at %s): a code works once. Ask a member of the conversation for a new invite.", FormatTime(inv.RedeemedAt))
@@ -215,7 +226,7 @@ func (s *Service) Join(ctx context.Context, code string, member Member) (Joined,
 		if len(team.active) >= s.cfg.MaxMembers {
 			return "", Errorf(EInvalid, "conversation %s is full: it holds at most %d members. Ask its creator to remove a member first.", conv.ID, s.cfg.MaxMembers)
 		}
-		if ok, err := tx.RedeemInvite(inv.CodeHash, member, now); err != nil || !ok {
+		if ok, err := tx.RedeemInvite(inv.CodeHash, member, now, ""); err != nil || !ok {
 			return "", errf(err, Errorf(EUnauthorized, "this invite code was already used: a code works once. Ask a member of the conversation for a new invite."))
 		}
 		gen := 1

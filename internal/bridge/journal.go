@@ -161,7 +161,9 @@ func (j *journal) carry(conv string) []record {
 	var out []record
 	keep := j.pending[:0]
 	for _, r := range j.pending {
-		if r.conv == conv {
+		// A refusal may land in the global chain, whose lock must come
+		// before the conversation's: the next flush writes it.
+		if r.conv == conv && r.err == nil {
 			out = append(out, r)
 		} else {
 			keep = append(keep, r)
@@ -192,9 +194,27 @@ func (j *journal) settle(rs []record, stored bool) {
 	j.pending = append(slices.Clone(rs), j.pending...)
 }
 
-// writeRecords stores rs in tx, in order.
+// chain is the lock a record's writes need first: its conversation's, or
+// the global chain's for a refusal (which lands there when the
+// conversation does not exist) and a record naming no valid conversation.
+func (r record) chain() string {
+	if r.err != nil || !ValidConversationID(r.conv) {
+		return ""
+	}
+	return r.conv
+}
+
+// writeRecords stores rs in tx, in order, each under its conversation's
+// lock (Tx.Lock), taken before any of its writes: rs must be in ascending
+// order of their conversations, after the global chain's lock if any
+// record needs it.
 func (s *Service) writeRecords(tx Tx, rs []record) error {
 	for _, r := range rs {
+		if ValidConversationID(r.conv) {
+			if err := tx.Lock(r.conv); err != nil {
+				return err
+			}
+		}
 		// What a record writes raises the topics the same write raises
 		// outside the journal, so watchers (status, console, hooks) see it.
 		if !r.touch.IsZero() {
@@ -293,9 +313,21 @@ func (s *Service) Flush(ctx context.Context) error {
 	}
 	// Grouped by conversation (in call order within each), so that a
 	// store locking per conversation takes the locks in one order.
-	sort.SliceStable(batch, func(a, b int) bool { return batch[a].conv < batch[b].conv })
+	key := func(r record) string {
+		if !ValidConversationID(r.conv) {
+			return ""
+		}
+		return r.conv
+	}
+	sort.SliceStable(batch, func(a, b int) bool { return key(batch[a]) < key(batch[b]) })
+	global := slices.ContainsFunc(batch, func(r record) bool { return r.chain() == "" })
 	var unlock func()
 	err := s.store.Update(context.WithoutCancel(ctx), func(tx Tx) error {
+		if global {
+			if err := tx.Lock(""); err != nil {
+				return err
+			}
+		}
 		if err := s.writeRecords(tx, batch); err != nil {
 			return err
 		}
@@ -414,6 +446,9 @@ type writeTx struct {
 // readTx).
 func (s *Service) admit(tx LimitTx, subject, conv string, ws []limit.Window, now, since time.Time) (limit.Decision, error) {
 	j := &s.jr
+	if st, ok := tx.(*sealTx); ok {
+		tx = st.Tx // sealing wraps the journal's transaction
+	}
 	switch t := tx.(type) {
 	case *writeTx:
 		st := &j.stripes[j.stripe(conv)]

@@ -30,7 +30,8 @@ func (s *Service) CheckKey(ctx context.Context) error {
 		return err
 	}
 	e := last[0]
-	if want := audit.Digest(s.auditKey, e.PrevDigest, auditRecord(e)); !hmac.Equal([]byte(want), []byte(e.Digest)) {
+	want, legacy := audit.Digest(s.auditKey, e.PrevDigest, auditRecord(e)), audit.LegacyDigest(s.auditKey, e.PrevDigest, auditRecord(e))
+	if !hmac.Equal([]byte(want), []byte(e.Digest)) && (e.Chain != "" || !hmac.Equal([]byte(legacy), []byte(e.Digest))) {
 		return ErrKeyMismatch
 	}
 	return nil

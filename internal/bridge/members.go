@@ -143,7 +143,7 @@ func (s *Service) Leave(ctx context.Context, c Caller, target Member) (Left, err
 		if _, ok := team.member(target); !ok {
 			return "", Errorf(ENotFound, "conversation %s has no member %q (members: %s).", conv.ID, target, quoteList(team.ids()))
 		}
-		if err := tx.RemoveMember(conv.ID, target, now.UTC().Truncate(time.Millisecond)); err != nil {
+		if err := tx.RemoveMember(conv.ID, target, now.UTC().Truncate(time.Millisecond), ""); err != nil {
 			return "", err
 		}
 		// A wait of the member that left ends now, refused, in every process.

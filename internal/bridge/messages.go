@@ -205,6 +205,11 @@ type Inbox struct {
 
 // describe fills each message's sender role, and the inbox's member list.
 func (s *Service) describe(tx Tx, in *Inbox) error {
+	// Every path that hands out messages comes here: a message whose MAC
+	// fails reaches the reader as a notice, never as its sender's words.
+	if err := s.screen(tx, in.Messages); err != nil {
+		return err
+	}
 	all, err := tx.Members(in.Conversation.ID)
 	if err != nil {
 		return err

@@ -122,7 +122,12 @@ func (s *Service) reassignConversation(ctx context.Context, conv string) ([]Stal
 	if err != nil || len(n) == 0 {
 		return nil, err
 	}
-	err = s.update(context.WithoutCancel(ctx), conv, func(tx Tx) error {
+	err = s.update(context.WithoutCancel(ctx), conv, func(stx Tx) error {
+		// Under the conversation's lock, and sealed like any call's writes.
+		tx := &sealTx{Tx: stx, s: s}
+		if err := tx.Lock(conv); err != nil {
+			return err
+		}
 		var err error
 		n, err = s.reassignSilent(tx, conv, s.cfg.Now())
 		return err

@@ -3,6 +3,7 @@ package bridge_test
 import (
 	"context"
 	"database/sql"
+	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -44,8 +45,9 @@ func exec(t *testing.T, raw *sql.DB, q string, args ...any) {
 	}
 }
 
-// prunedTrail writes two days of calls and prunes the first day.
-func prunedTrail(t *testing.T) (*bridge.Service, *sql.DB) {
+// prunedTrail writes two days of calls in one conversation and prunes the
+// first day: that chain's rows 1 to 6 (the creation and five sends).
+func prunedTrail(t *testing.T) (*bridge.Service, *sql.DB, bridge.Caller) {
 	t.Helper()
 	ctx := context.Background()
 	svc, now, raw := auditService(t)
@@ -62,28 +64,53 @@ func prunedTrail(t *testing.T) (*bridge.Service, *sql.DB) {
 	if err != nil || n != 6 {
 		t.Fatalf("prune: %d rows, %v; want the 6 rows of the first day", n, err)
 	}
-	return svc, raw
+	return svc, raw, a
+}
+
+func rowCount(t *testing.T, raw *sql.DB) int64 {
+	t.Helper()
+	var n int64
+	if err := raw.QueryRow(`SELECT count(*) FROM audit`).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n
 }
 
 func TestPrunedTrailStillVerifies(t *testing.T) {
 	ctx := context.Background()
-	svc, raw := prunedTrail(t)
+	svc, raw, a := prunedTrail(t)
 	svc.CreateConversation(ctx, "reviewer", "author") // rows after the checkpoint
 	svc.CreateConversation(ctx, "reviewer", "author")
 	rep, err := svc.VerifyAudit(ctx, "")
-	if err != nil || !rep.OK() || rep.PrunedThrough != 6 || rep.Checked != 6 {
+	if err != nil || !rep.OK() || rep.Checked != rowCount(t, raw) || rep.Chains != 4 {
 		t.Fatalf("verify after pruning: %+v %v", rep, err)
 	}
-	head := rep.HeadString()
+	// The messages the pruned rows named need no row now.
+	if rep.Rows < 8 {
+		t.Fatalf("sealed rows checked: %d", rep.Rows)
+	}
 
-	// Cutting the tail is invisible without an anchor, and caught with one.
-	exec(t, raw, `DELETE FROM audit WHERE seq = (SELECT max(seq) FROM audit)`)
+	// A row cut from the end of a chain is invisible without an anchor
+	// (when it stored no message), and caught with one.
+	svc.UpdateStatus(ctx, a, "working")
+	rep, _ = svc.VerifyAudit(ctx, "")
+	if err := svc.SealHead(ctx, &rep); err != nil {
+		t.Fatal(err)
+	}
+	head := rep.HeadString()
+	exec(t, raw, `DELETE FROM audit WHERE chain = ? AND seq = (SELECT max(seq) FROM audit WHERE chain = ?)`, a.ConversationID, a.ConversationID)
 	if rep, _ := svc.VerifyAudit(ctx, ""); !rep.OK() {
 		t.Fatalf("a cut tail alone is not detectable, yet: %v", rep.Problems)
 	}
 	rep, err = svc.VerifyAudit(ctx, head)
-	if err != nil || rep.OK() || !strings.Contains(rep.Problems[0].Reason, "cut from the end") {
+	if err != nil || rep.OK() || !strings.Contains(rep.Problems[0].String(), "cut from the end") || rep.Problems[0].Chain != a.ConversationID {
 		t.Fatalf("verify --expect-head after the tail was cut: %+v %v", rep, err)
+	}
+	// So is the global chain's tail, the sealing row itself.
+	headSeq, _, _ := bridge.ParseHead(head)
+	exec(t, raw, `DELETE FROM audit WHERE chain = '' AND seq >= ?`, headSeq)
+	if rep, err = svc.VerifyAudit(ctx, head); err != nil || rep.OK() || !strings.Contains(fmt.Sprint(rep.Problems), "expected head is missing") {
+		t.Fatalf("verify --expect-head after the global tail was cut: %+v %v", rep, err)
 	}
 	if _, err := svc.VerifyAudit(ctx, "12:nothex"); bridge.KindOf(err) != bridge.EInvalid {
 		t.Fatalf("a malformed head: %v", err)
@@ -94,13 +121,13 @@ func TestPrunedTrailStillVerifies(t *testing.T) {
 // checkpoint covers is still reported after pruning.
 func TestPrunedTrailTampering(t *testing.T) {
 	for name, q := range map[string]string{
-		"a kept row":          `DELETE FROM audit WHERE seq = 8`,
-		"the checkpoint":      `DELETE FROM audit WHERE tool = 'cli:audit-prune'`,
-		"past the prefix":     `DELETE FROM audit WHERE seq = 7`,
-		"a forged checkpoint": `UPDATE audit SET detail = replace(detail, 'through 6', 'through 7') WHERE tool = 'cli:audit-prune'`,
+		"a kept row":          `DELETE FROM audit WHERE chain <> '' AND seq = 8`,
+		"the checkpoint":      `DELETE FROM audit WHERE tool = 'cli:audit-prune' AND refs LIKE 'cp:%'`,
+		"past the prefix":     `DELETE FROM audit WHERE chain <> '' AND seq = 7`,
+		"a forged checkpoint": `UPDATE audit SET refs = replace(refs, ':6:', ':7:') WHERE tool = 'cli:audit-prune'`,
 	} {
 		t.Run(name, func(t *testing.T) {
-			svc, raw := prunedTrail(t)
+			svc, raw, _ := prunedTrail(t)
 			exec(t, raw, q)
 			if rep, err := svc.VerifyAudit(context.Background(), ""); err != nil || rep.OK() {
 				t.Fatalf("%s went unnoticed (%v)", name, err)

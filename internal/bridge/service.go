@@ -111,6 +111,9 @@ type Service struct {
 	log      *slog.Logger
 	waiters  atomic.Int64 // check_messages calls blocked in wait
 	jr       journal      // what read-only calls still have to write: see journal.go
+
+	legacyMu   sync.Mutex  // one ensureSealed at a time
+	legacyDone atomic.Bool // legacy rows sealed, or none: see ensureSealed
 }
 
 // Waiters returns how many check_messages calls of this process are
@@ -166,12 +169,25 @@ var errGone = Errorf(ECancelled, "the caller went away before the result could b
 // right before the commit, so a call that delivers messages marks nothing
 // read for a caller that has gone (the delivery rule).
 func (s *Service) callAs(ctx context.Context, tool string, c *Caller, live bool, fn func(tx Tx, now time.Time) (detail string, err error)) error {
+	if err := s.ensureSealed(ctx); err != nil {
+		return err
+	}
 	now := s.cfg.Now()
 	var detail string
 	// A transaction, once begun, runs to its end even if the caller goes
 	// away: a send either commits or never happened.
 	wctx := context.WithoutCancel(ctx)
-	err := s.update(wctx, c.ConversationID, func(tx Tx) error {
+	err := s.update(wctx, c.ConversationID, func(stx Tx) error {
+		tx := &sealTx{Tx: stx, s: s}
+		// A call naming a conversation runs under that conversation's
+		// lock; one that learns its conversation on the way (a join)
+		// takes it then, and one that writes the global chain takes that
+		// first (see Tx.Lock).
+		if ValidConversationID(c.ConversationID) {
+			if err := tx.Lock(c.ConversationID); err != nil {
+				return err
+			}
+		}
 		var err error
 		if detail, err = fn(tx, now); err != nil {
 			return err
@@ -195,7 +211,9 @@ func (s *Service) callAs(ctx context.Context, tool string, c *Caller, live bool,
 	if tool == "create_conversation" {
 		conv = "" // a refused create made no conversation
 	}
-	if aerr := s.update(wctx, conv, func(tx Tx) error {
+	// Nothing of the journal rides along: the refusal may land in the
+	// global chain, whose lock comes before any conversation's.
+	if aerr := s.update(wctx, "", func(tx Tx) error {
 		tx.Signal(AuditTopic) // a refusal changes nothing but the trail
 		return s.appendAudit(tx, now, tool, conv, c.Session, err, "")
 	}); aerr != nil {
@@ -210,7 +228,11 @@ func (s *Service) Refuse(ctx context.Context, tool, conv string, sess Session, e
 	return s.call(ctx, tool, conv, sess, func(Tx, time.Time) (string, error) { return "", err })
 }
 
-func (s *Service) appendAudit(tx AuditTx, now time.Time, tool, conv string, sess Session, callErr error, detail string) error {
+// appendAudit appends the audit row of a call to the chain of its
+// conversation, or to the global chain when it names none, or (for a
+// refusal) one that does not exist. Messages stored through tx are named
+// in the row's Refs.
+func (s *Service) appendAudit(tx Tx, now time.Time, tool, conv string, sess Session, callErr error, detail string) error {
 	// Only well-formed ids are recorded: a malformed one may be anything,
 	// including a pasted secret.
 	if !ValidConversationID(conv) {
@@ -226,17 +248,42 @@ func (s *Service) appendAudit(tx AuditTx, now time.Time, tool, conv string, sess
 		e.Detail = MessageOf(callErr)
 	}
 	e.Detail = truncate(s.clean(e.Detail), MaxAuditDetail)
-	seq, prev, err := tx.LastAudit()
+	chain := conv
+	if callErr != nil && conv != "" {
+		// Checked before any lock: a refusal takes only the lock of the
+		// chain it lands in.
+		if _, err := tx.Conversation(conv); IsNotFound(err) {
+			chain = ""
+		} else if err != nil {
+			return err
+		}
+	}
+	if st, ok := tx.(*sealTx); ok {
+		e.Refs = strings.Join(st.refs, "\n")
+		st.refs = nil
+	}
+	_, err := s.appendTo(tx, chain, e)
+	return err
+}
+
+// appendTo appends e to chain, under chain's lock, and returns it as
+// stored.
+func (s *Service) appendTo(tx Tx, chain string, e AuditEntry) (AuditEntry, error) {
+	if err := tx.Lock(chain); err != nil {
+		return e, err
+	}
+	seq, prev, err := tx.LastAudit(chain)
 	if err != nil {
-		return err
+		return e, err
 	}
 	if prev == "" {
 		prev = audit.Genesis
 	}
+	e.Chain = chain
 	e.Seq = seq + 1
 	e.PrevDigest = prev
 	e.Digest = audit.Digest(s.auditKey, prev, auditRecord(e))
-	return tx.AppendAudit(e)
+	return e, tx.AppendAudit(e)
 }
 
 // MaxAuditDetail bounds an audit row's detail in bytes, so that refused
@@ -258,7 +305,7 @@ func truncate(s string, n int) string {
 
 func auditRecord(e AuditEntry) audit.Record {
 	return audit.Record{
-		Seq: e.Seq, At: e.At.UnixMilli(), Tool: e.Tool, ConversationID: e.ConversationID,
+		Chain: e.Chain, Refs: e.Refs, Seq: e.Seq, At: e.At.UnixMilli(), Tool: e.Tool, ConversationID: e.ConversationID,
 		Session: e.Session, Outcome: e.Outcome, ErrorKind: string(e.ErrorKind), Detail: e.Detail,
 	}
 }
@@ -346,6 +393,13 @@ func (s *Service) authenticate(tx Tx, c *Caller) (Conversation, Membership, erro
 		if !s.key.VerifyMember(c.ConversationID, string(m.Member), m.Generation, c.Token) {
 			continue
 		}
+		// A member row written or changed without the key (a revived
+		// member, an older generation put back) never authenticates.
+		if ok, err := s.memberGenuine(tx, m); err != nil {
+			return Conversation{}, Membership{}, err
+		} else if !ok {
+			return Conversation{}, Membership{}, MemberAltered(c.ConversationID, m.Member)
+		}
 		if !m.Active() {
 			left = &candidates[i]
 			continue
@@ -358,6 +412,11 @@ func (s *Service) authenticate(tx Tx, c *Caller) (Conversation, Membership, erro
 			left.Member, c.ConversationID, FormatTime(left.LeftAt))
 	}
 	return Conversation{}, Membership{}, s.badToken(*c)
+}
+
+// MemberAltered is the refusal for a member row whose MAC does not verify.
+func MemberAltered(conversationID string, id Member) error {
+	return Errorf(EUnauthorized, "member %s of %s was written or changed in the database outside agent-bridge (its MAC does not verify), so its token is not accepted. Ask the person running agent-bridge to run agent-bridge audit --verify.", id, conversationID)
 }
 
 func (s *Service) badToken(c Caller) error {

@@ -104,21 +104,25 @@ func TestAuditRecordsEveryCall(t *testing.T) {
 	svc.Send(ctx, bad, bridge.SendInput{Message: "hi"})
 	svc.UpdateStatus(ctx, a, "sleeping")
 	rows, err := svc.Audit(ctx, bridge.AuditFilter{})
-	if err != nil || len(rows) != 4 {
+	if err != nil || len(rows) != 5 {
 		t.Fatalf("%d rows, %v", len(rows), err)
 	}
+	id := c.Conversation.ID
 	want := []struct {
+		chain         string
+		seq           int64
 		tool, outcome string
 		kind          bridge.ErrorKind
 	}{
-		{"create_conversation", "ok", ""},
-		{"send_to_partner", "ok", ""},
-		{"send_to_partner", "refused", bridge.EUnauthorized},
-		{"update_my_status", "refused", bridge.EInvalid},
+		{"", 1, "create_conversation", "ok", ""}, // the global chain records the creation
+		{id, 1, "create_conversation", "ok", ""}, // and the conversation's chain opens
+		{id, 2, "send_to_partner", "ok", ""},
+		{id, 3, "send_to_partner", "refused", bridge.EUnauthorized},
+		{id, 4, "update_my_status", "refused", bridge.EInvalid},
 	}
 	for i, w := range want {
 		r := rows[i]
-		if r.Tool != w.tool || r.Outcome != w.outcome || r.ErrorKind != w.kind || r.Seq != int64(i+1) {
+		if r.Chain != w.chain || r.Tool != w.tool || r.Outcome != w.outcome || r.ErrorKind != w.kind || r.Seq != w.seq {
 			t.Errorf("row %d: %+v, want %+v", i, r, w)
 		}
 		for _, secret := range []string{c.TokenA, c.TokenB, "hunter2"} {
@@ -127,12 +131,18 @@ func TestAuditRecordsEveryCall(t *testing.T) {
 			}
 		}
 	}
-	if rows[0].ConversationID != c.Conversation.ID || rows[2].Session != "a" {
+	if rows[0].ConversationID != id || rows[0].Refs != "new:"+id || rows[3].Session != "a" {
 		t.Errorf("rows do not name the conversation and session: %+v", rows)
 	}
+	if rows[2].Refs != "m:1" {
+		t.Errorf("the send's row names %q, want the message it stored", rows[2].Refs)
+	}
 	rep, err := svc.VerifyAudit(ctx, "")
-	if err != nil || !rep.OK() || rep.Checked != 4 || rep.HeadSeq != 4 {
+	if err != nil || !rep.OK() || rep.Checked != 5 || rep.Chains != 2 {
 		t.Fatalf("verify: %+v %v", rep, err)
+	}
+	if err := svc.SealHead(ctx, &rep); err != nil || rep.HeadSeq != 2 {
+		t.Fatalf("the head seals the global chain's row 2: %+v %v", rep, err)
 	}
 }
 
@@ -150,5 +160,23 @@ func TestTokensAreAudited(t *testing.T) {
 	rows, _ := svc.Audit(ctx, bridge.AuditFilter{Limit: 2})
 	if rows[0].Tool != "cli:tokens" || rows[0].Outcome != "ok" || rows[1].ErrorKind != bridge.ENotFound {
 		t.Fatalf("rows %+v", rows)
+	}
+}
+
+// A refusal naming a conversation that does not exist goes to the global
+// chain, and never opens a chain of its own.
+func TestRefusalOfUnknownConversationGoesToTheGlobalChain(t *testing.T) {
+	ctx := context.Background()
+	svc, _ := newService(t, nil)
+	ghost := bridge.Caller{ConversationID: "conv_ffffffffffffffff", Session: "a", Token: strings.Repeat("0", 64)}
+	if _, err := svc.Send(ctx, ghost, bridge.SendInput{Message: "hi"}); bridge.KindOf(err) != bridge.EUnauthorized {
+		t.Fatalf("send to a ghost: %v", err)
+	}
+	rows, _ := svc.Audit(ctx, bridge.AuditFilter{})
+	if len(rows) != 1 || rows[0].Chain != "" || rows[0].ConversationID != ghost.ConversationID || rows[0].Outcome != bridge.OutcomeRefused {
+		t.Fatalf("rows %+v", rows)
+	}
+	if rep, err := svc.VerifyAudit(ctx, ""); err != nil || !rep.OK() || rep.Chains != 1 {
+		t.Fatalf("verify: %+v %v", rep, err)
 	}
 }

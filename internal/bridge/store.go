@@ -5,10 +5,11 @@ import (
 	"time"
 )
 
-// Store keeps the bridge's state. Update runs fn in a write transaction that
-// is serialised with every other writer, in this process and in every other
-// process sharing the store; it commits durably when fn returns nil and rolls
-// back otherwise. View runs fn in a read-only transaction.
+// Store keeps the bridge's state. Update runs fn in a write transaction; it
+// commits durably when fn returns nil and rolls back otherwise. Writers are
+// serialised per chain (see Tx.Lock): a store may run the transactions of
+// two conversations at once (PostgreSQL does), or one at a time (SQLite).
+// View runs fn in a read-only transaction.
 type Store interface {
 	Update(ctx context.Context, fn func(Tx) error) error
 	View(ctx context.Context, fn func(Tx) error) error
@@ -28,6 +29,16 @@ type Tx interface {
 	// rolls back or only reads): see Store.Watch and the Topic functions.
 	Signal(topics ...string)
 
+	// Lock serialises this transaction with every other that locks one of
+	// chains ("" is the global chain, else a conversation id), in every
+	// process and on every node, until it ends. Take a conversation's lock
+	// before reading what the transaction will write from (its inbox, its
+	// members, its audit head). Locks must be taken in ascending order (the
+	// global chain first): asking for a chain that sorts before one already
+	// held is refused, since two transactions taking the same locks in
+	// different orders could deadlock. Taking a held lock again is free.
+	Lock(chains ...string) error
+
 	ConversationTx
 	MemberTx
 	MessageTx
@@ -38,6 +49,7 @@ type Tx interface {
 	SessionTx
 	TaskTx
 	LeaseTx
+	SealTx
 }
 
 // SessionTx keeps the HTTP sessions ended by DELETE, named by a keyed
@@ -72,8 +84,8 @@ type ConversationTx interface {
 // MemberTx keeps members and invites.
 type MemberTx interface {
 	// AddMember adds a member, or readmits one that left: its role,
-	// generation and joined time are overwritten, its status and heartbeat
-	// reset, and its left time cleared.
+	// generation, joined time and MAC are overwritten, its status and
+	// heartbeat reset, and its left time cleared.
 	AddMember(m Membership) error
 
 	// Member returns ENotFound when the conversation never had the member.
@@ -83,11 +95,18 @@ type MemberTx interface {
 	// included, in joining order.
 	Members(conversationID string) ([]Membership, error)
 
-	// RemoveMember records that a member left (or was removed) at `at`.
-	RemoveMember(conversationID string, id Member, at time.Time) error
+	// RemoveMember records that a member left (or was removed) at `at`,
+	// with mac, the member row's MAC after the change (the service's
+	// transaction computes it: callers pass "").
+	RemoveMember(conversationID string, id Member, at time.Time, mac string) error
 
-	// AddInvite stores a new invite; its code hash must be unused.
+	// AddInvite stores a new invite, MAC included; its code hash must be
+	// unused.
 	AddInvite(inv Invite) error
+
+	// Invites returns every invite of a conversation, redeemed and
+	// expired ones included, oldest first.
+	Invites(conversationID string) ([]Invite, error)
 
 	// Invite returns ENotFound when no invite has that code hash.
 	Invite(codeHash string) (Invite, error)
@@ -96,9 +115,11 @@ type MemberTx interface {
 	// redeemed nor expired at now, oldest first.
 	OpenInvites(conversationID string, now time.Time) ([]Invite, error)
 
-	// RedeemInvite marks an unredeemed invite redeemed by `by` at `at`;
-	// false when it was redeemed already (by any process).
-	RedeemInvite(codeHash string, by Member, at time.Time) (bool, error)
+	// RedeemInvite marks an unredeemed invite redeemed by `by` at `at`,
+	// with mac, the invite's MAC after the change (the service's
+	// transaction computes it: callers pass ""); false when it was
+	// redeemed already (by any process).
+	RedeemInvite(codeHash string, by Member, at time.Time, mac string) (bool, error)
 
 	// SetState records a member's status with a heartbeat at `at`.
 	SetState(conversationID string, s Member, status string, at time.Time) error
@@ -119,7 +140,7 @@ type MessageTx interface {
 	// when m.To is Broadcast or "", one for every active member but m.From
 	// (m.To is then stored as Broadcast). Each recipient's unread counter
 	// grows by one; an inbox row of a message with ReadAt set (an import)
-	// is read already.
+	// is read already. m.MAC is stored as given.
 	AddMessage(m *Message) error
 
 	// ImportMessage stores m as AddMessage does (keeping its ID, or failing
@@ -131,6 +152,10 @@ type MessageTx interface {
 	// Deliveries returns every inbox row of a conversation, by message
 	// then member.
 	Deliveries(conversationID string) ([]Delivery, error)
+	// NextMessageID reserves the id the next message will get, so its MAC
+	// can cover it. It is never handed out again by this store, except
+	// that SQLite reuses the highest id once that message is deleted.
+	NextMessageID() (int64, error)
 
 	// TakeUnread returns at most limit of the unread messages in `to`'s
 	// inbox, oldest first, and marks them read at now.
@@ -190,24 +215,53 @@ type FleetTx interface {
 	CloseSilences(conversationID string, s Session, heartbeat, at time.Time) (int, error)
 }
 
-// AuditTx keeps the audit trail.
+// AuditTx keeps the audit trail: one chain per conversation and the
+// global chain "".
 type AuditTx interface {
-	// LastAudit returns the last audit row's sequence number and digest;
-	// 0 and "" when the trail is empty.
-	LastAudit() (int64, string, error)
+	// LastAudit returns the sequence number and digest of chain's last
+	// row; 0 and "" when the chain is empty.
+	LastAudit(chain string) (int64, string, error)
 	AppendAudit(e AuditEntry) error
 
-	// Audit returns rows in ascending sequence order.
+	// Audit returns the rows f selects, in the order they were written.
 	Audit(f AuditFilter) ([]AuditEntry, error)
 
-	// EachAudit calls fn for every row in ascending order, stopping at the
-	// first error.
-	EachAudit(fn func(AuditEntry) error) error
+	// EachAudit calls fn for every row of chain (every chain when chain is
+	// nil), chain by chain in ascending order (the global chain first),
+	// each in ascending sequence order, stopping at the first error.
+	EachAudit(chain *string, fn func(AuditEntry) error) error
 
-	// PruneAudit removes the rows written before `before`, never the
-	// newest row, and returns the last removed row's sequence number and
-	// digest and how many it removed (0, "", 0 when none).
-	PruneAudit(before time.Time) (through int64, digest string, removed int, err error)
+	// DeleteAudit removes chain's rows up to and including sequence
+	// number through and returns how many it removed (audit retention).
+	DeleteAudit(chain string, through int64) (int, error)
+}
+
+// SealTx seals the rows written before row MACs existed, once.
+type SealTx interface {
+	// LegacyPending reports whether the store was upgraded from a schema
+	// without row MACs and its rows from then still wait to be sealed.
+	LegacyPending() (bool, error)
+
+	// SealLegacy sets the MAC of every message, member and invite that has
+	// none to what seal returns for it, clears the pending mark, and says
+	// what it sealed.
+	SealLegacy(seal Sealer) (LegacySealed, error)
+
+	// DropLegacyMark clears the pending mark without sealing anything.
+	DropLegacyMark() error
+}
+
+// Sealer computes row MACs for SealTx.SealLegacy.
+type Sealer struct {
+	Message func(Message) string
+	Member  func(Membership) string
+	Invite  func(Invite) string
+}
+
+// LegacySealed counts what SealLegacy sealed.
+type LegacySealed struct {
+	Messages, Members, Invites int
+	ThroughMessage             int64 // the highest message id sealed
 }
 
 // ApprovalTx keeps consent requests for command execution.

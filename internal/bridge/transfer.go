@@ -86,7 +86,14 @@ func (s *Service) Export(ctx context.Context, id string) (Snapshot, error) {
 // ones.
 func (s *Service) Import(ctx context.Context, snap Snapshot, rename bool) (Conversation, error) {
 	conv := snap.Conversation
-	err := s.call(ctx, "cli:import", conv.ID, "", func(tx Tx, now time.Time) (string, error) {
+	// Like a creation: the global chain records it (its lock first), and
+	// the conversation's chain opens with this call's row, which names
+	// every imported message.
+	c := Caller{}
+	err := s.callAs(ctx, "cli:import", &c, false, func(tx Tx, now time.Time) (string, error) {
+		if err := tx.Lock(""); err != nil {
+			return "", err
+		}
 		if err := s.checkSnapshot(&snap); err != nil {
 			return "", err
 		}
@@ -104,6 +111,10 @@ func (s *Service) Import(ctx context.Context, snap Snapshot, rename bool) (Conve
 		}
 		renamed := conv.ID != snap.Conversation.ID
 		tx.Signal(ConversationsTopic, ConversationTopic(conv.ID))
+		if err := s.created(tx, now, "cli:import", conv.ID); err != nil {
+			return "", err
+		}
+		c.ConversationID = conv.ID
 		if err := tx.CreateConversation(conv); err != nil {
 			return "", err
 		}
@@ -118,7 +129,7 @@ func (s *Service) Import(ctx context.Context, snap Snapshot, rename bool) (Conve
 				}
 			}
 			if !m.Active() {
-				if err := tx.RemoveMember(conv.ID, m.Member, m.LeftAt); err != nil {
+				if err := tx.RemoveMember(conv.ID, m.Member, m.LeftAt, ""); err != nil {
 					return "", err
 				}
 			}

@@ -38,8 +38,10 @@ func (s *Service) Watch(ctx context.Context, c Caller, afterID int64, fn func(Me
 			if conv.Expired(now) {
 				return s.expired(conv)
 			}
-			msgs, err = tx.History(c.ConversationID, c.Session, afterID, time.Time{}, s.cfg.MaxHistory)
-			return err
+			if msgs, err = tx.History(c.ConversationID, c.Session, afterID, time.Time{}, s.cfg.MaxHistory); err != nil {
+				return err
+			}
+			return s.screen(tx, msgs)
 		})
 		if err != nil {
 			return err

@@ -282,6 +282,11 @@ func (c *Console) verify(w http.ResponseWriter, r *http.Request, s *session) {
 		}
 		p.Error = bridge.MessageOf(err)
 	} else {
+		// The head shown is a row sealing what was seen (see SealHead).
+		if err := c.svc.SealHead(r.Context(), &rep); err != nil {
+			c.fail(w, err)
+			return
+		}
 		p.Verify = &rep
 	}
 	c.render(w, r, s, p)

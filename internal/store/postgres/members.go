@@ -15,21 +15,21 @@ func (t *tx) AddMember(m bridge.Membership) error {
 		status = bridge.StatusUnknown
 	}
 	_, err := t.exec("add member",
-		`INSERT INTO members (conversation_id, member_id, role, generation, status, heartbeat, joined_at, left_at, unread)
-		 VALUES ($1, $2, $3, $4, $5, $6, $7, NULL, 0)
+		`INSERT INTO members (conversation_id, member_id, role, generation, status, heartbeat, joined_at, left_at, unread, mac)
+		 VALUES ($1, $2, $3, $4, $5, $6, $7, NULL, 0, $8)
 		 ON CONFLICT (conversation_id, member_id) DO UPDATE SET role = excluded.role, generation = excluded.generation,
-		   status = excluded.status, heartbeat = excluded.heartbeat, joined_at = excluded.joined_at, left_at = NULL`,
-		m.ConversationID, string(m.Member), m.Role, m.Generation, status, nullTS(m.Heartbeat), ts(m.JoinedAt))
+		   status = excluded.status, heartbeat = excluded.heartbeat, joined_at = excluded.joined_at, left_at = NULL, mac = excluded.mac`,
+		m.ConversationID, string(m.Member), m.Role, m.Generation, status, nullTS(m.Heartbeat), ts(m.JoinedAt), m.MAC)
 	return err
 }
 
-const memberColumns = `conversation_id, member_id, role, generation, status, heartbeat, joined_at, left_at, unread`
+const memberColumns = `conversation_id, member_id, role, generation, status, heartbeat, joined_at, left_at, unread, mac`
 
 func scanMember(row pgx.Row) (bridge.Membership, error) {
 	var m bridge.Membership
 	var id string
 	var hb, left *time.Time
-	err := row.Scan(&m.ConversationID, &id, &m.Role, &m.Generation, &m.Status, &hb, &m.JoinedAt, &left, &m.Unread)
+	err := row.Scan(&m.ConversationID, &id, &m.Role, &m.Generation, &m.Status, &hb, &m.JoinedAt, &left, &m.Unread, &m.MAC)
 	m.Member, m.JoinedAt = bridge.Member(id), fromTS(m.JoinedAt)
 	if hb != nil {
 		m.Heartbeat = fromTS(*hb)
@@ -64,28 +64,28 @@ func (t *tx) Members(conversationID string) ([]bridge.Membership, error) {
 	return out, nil
 }
 
-func (t *tx) RemoveMember(conversationID string, id bridge.Member, at time.Time) error {
-	_, err := t.exec("remove member", `UPDATE members SET left_at = $1 WHERE conversation_id = $2 AND member_id = $3 AND left_at IS NULL`,
-		ts(at), conversationID, string(id))
+func (t *tx) RemoveMember(conversationID string, id bridge.Member, at time.Time, mac string) error {
+	_, err := t.exec("remove member", `UPDATE members SET left_at = $1, mac = $4 WHERE conversation_id = $2 AND member_id = $3 AND left_at IS NULL`,
+		ts(at), conversationID, string(id), mac)
 	return err
 }
 
 func (t *tx) AddInvite(inv bridge.Invite) error {
 	_, err := t.exec("add invite",
-		`INSERT INTO invites (code_hash, conversation_id, member_id, role, created_by, created_at, expires_at, redeemed_at, redeemed_by)
-		 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+		`INSERT INTO invites (code_hash, conversation_id, member_id, role, created_by, created_at, expires_at, redeemed_at, redeemed_by, mac)
+		 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
 		inv.CodeHash, inv.ConversationID, string(inv.Member), inv.Role, string(inv.CreatedBy), ts(inv.CreatedAt), ts(inv.ExpiresAt),
-		nullTS(inv.RedeemedAt), string(inv.RedeemedBy))
+		nullTS(inv.RedeemedAt), string(inv.RedeemedBy), inv.MAC)
 	return err
 }
 
-const inviteColumns = `code_hash, conversation_id, member_id, role, created_by, created_at, expires_at, redeemed_at, redeemed_by`
+const inviteColumns = `code_hash, conversation_id, member_id, role, created_by, created_at, expires_at, redeemed_at, redeemed_by, mac`
 
 func scanInvite(row pgx.Row) (bridge.Invite, error) {
 	var inv bridge.Invite
 	var member, by, redeemedBy string
 	var redeemed *time.Time
-	err := row.Scan(&inv.CodeHash, &inv.ConversationID, &member, &inv.Role, &by, &inv.CreatedAt, &inv.ExpiresAt, &redeemed, &redeemedBy)
+	err := row.Scan(&inv.CodeHash, &inv.ConversationID, &member, &inv.Role, &by, &inv.CreatedAt, &inv.ExpiresAt, &redeemed, &redeemedBy, &inv.MAC)
 	inv.Member, inv.CreatedBy, inv.RedeemedBy = bridge.Member(member), bridge.Member(by), bridge.Member(redeemedBy)
 	inv.CreatedAt, inv.ExpiresAt = fromTS(inv.CreatedAt), fromTS(inv.ExpiresAt)
 	if redeemed != nil {
@@ -106,8 +106,16 @@ func (t *tx) Invite(codeHash string) (bridge.Invite, error) {
 }
 
 func (t *tx) OpenInvites(conversationID string, now time.Time) ([]bridge.Invite, error) {
-	rows, err := t.tx.Query(t.ctx, `SELECT `+inviteColumns+` FROM invites
+	return t.invites(`SELECT `+inviteColumns+` FROM invites
 		WHERE conversation_id = $1 AND redeemed_at IS NULL AND expires_at > $2 ORDER BY created_at, code_hash COLLATE "C"`, conversationID, ts(now))
+}
+
+func (t *tx) Invites(conversationID string) ([]bridge.Invite, error) {
+	return t.invites(`SELECT `+inviteColumns+` FROM invites WHERE conversation_id = $1 ORDER BY created_at, code_hash COLLATE "C"`, conversationID)
+}
+
+func (t *tx) invites(query string, args ...any) ([]bridge.Invite, error) {
+	rows, err := t.tx.Query(t.ctx, query, args...)
 	if err != nil {
 		return nil, t.fail("read invites", err)
 	}
@@ -118,9 +126,9 @@ func (t *tx) OpenInvites(conversationID string, now time.Time) ([]bridge.Invite,
 	return out, nil
 }
 
-func (t *tx) RedeemInvite(codeHash string, by bridge.Member, at time.Time) (bool, error) {
-	tag, err := t.exec("redeem invite", `UPDATE invites SET redeemed_at = $1, redeemed_by = $2 WHERE code_hash = $3 AND redeemed_at IS NULL`,
-		ts(at), string(by), codeHash)
+func (t *tx) RedeemInvite(codeHash string, by bridge.Member, at time.Time, mac string) (bool, error) {
+	tag, err := t.exec("redeem invite", `UPDATE invites SET redeemed_at = $1, redeemed_by = $2, mac = $4 WHERE code_hash = $3 AND redeemed_at IS NULL`,
+		ts(at), string(by), codeHash, mac)
 	if err != nil {
 		return false, err
 	}

@@ -1,17 +1,22 @@
 // Package postgres stores the bridge in a PostgreSQL database shared by
 // agent-bridge processes on any number of machines (github.com/jackc/pgx/v5).
 //
-// Every write transaction first takes one transaction-scoped advisory lock
-// (WriteLockKey), so writers on every node run one at a time, as SQLite's
-// BEGIN IMMEDIATE makes them on one machine: the audit hash chain needs that
-// total order, and message ids are assigned max(id)+1 under it. Writes run
-// at READ COMMITTED, so each statement after the lock sees every earlier
-// commit. Reads run in read-only REPEATABLE READ transactions (one snapshot)
-// and never wait for writers. The schema is migrated under the same lock.
+// A write transaction takes a transaction-scoped advisory lock per audit
+// chain it writes (ChainLockKey: one per conversation, and WriteLockKey for
+// the global chain), in ascending order, before it reads what it will
+// write from (bridge.Tx.Lock): writers of one conversation run one at a
+// time, on every node, while writers of different conversations never
+// wait for each other. A transaction begins at its first lock (lazyTx):
+// a process's writers of one conversation queue in memory, and only the
+// first holds a connection while it waits for the lock. Message ids come from a sequence. Writes run at
+// READ COMMITTED, so each statement after a lock sees every commit made
+// under it. Reads run in read-only REPEATABLE READ transactions (one
+// snapshot) and never wait for writers. The schema is migrated under the
+// global chain's lock.
 //
 // Tables live in the connection's search_path, so one database can hold
 // several bridges in separate schemas (?search_path=NAME in the URL); they
-// then share the write lock and the notification channel, which costs
+// then share the lock keys and the notification channel, which costs
 // waiting and spurious wake-ups, never correctness.
 package postgres
 
@@ -19,6 +24,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"net/url"
 	"strings"
 	"time"
@@ -29,9 +35,23 @@ import (
 	"github.com/agent-bridge/agent-bridge/internal/bridge"
 )
 
-// WriteLockKey is the pg_advisory_xact_lock key every write transaction
-// takes first ("agentbrg" in ASCII).
+// WriteLockKey is the pg_advisory_xact_lock key of the global chain
+// ("agentbrg" in ASCII): creations, cleanup, retention and migrations.
 const WriteLockKey int64 = 0x6167656e74627267
+
+// ChainLockKey is the pg_advisory_xact_lock key of an audit chain: a
+// 64-bit FNV-1a hash of the conversation id, WriteLockKey for the global
+// chain "". Two conversations share a key only by a hash collision, which
+// costs waiting, never correctness.
+func ChainLockKey(chain string) int64 {
+	if chain == "" {
+		return WriteLockKey
+	}
+	h := fnv.New64a()
+	h.Write([]byte("agent-bridge chain\x00"))
+	h.Write([]byte(chain))
+	return int64(h.Sum64())
+}
 
 // Channel is the LISTEN/NOTIFY channel a write transaction that raised
 // topics notifies, with the topics as payload.
@@ -45,9 +65,9 @@ const DefaultConnectTimeout = 10 * time.Second
 // DB is an open bridge database. It implements bridge.Store.
 type DB struct {
 	pool   *pgxpool.Pool
-	where  string        // the URL without its password, for messages
-	writer chan struct{} // one writer per process waits for the lock; the others wait here without holding a connection
+	where  string // the URL without its password, for messages
 	notify *notifier
+	gates  gates // this process's writers, queued per chain
 }
 
 var _ bridge.Store = (*DB)(nil)
@@ -71,7 +91,7 @@ func Open(ctx context.Context, url string) (*DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open database %s: %w", where, scrub(err, url))
 	}
-	db := &DB{pool: pool, where: where, writer: make(chan struct{}, 1)}
+	db := &DB{pool: pool, where: where}
 	listenCfg := cfg.ConnConfig.Copy()
 	listenCfg.RuntimeParams["application_name"] = listenCfg.RuntimeParams["application_name"] + " (listen)"
 	db.notify = newNotifier(func(ctx context.Context) (*pgx.Conn, error) { return pgx.ConnectConfig(ctx, listenCfg) }, where)
@@ -181,10 +201,13 @@ func (db *DB) Close() error {
 func SchemaVersion() int { return len(migrations) }
 
 // migrate brings the schema up to date. Many nodes may start at once: the
-// version is read under the write lock, so one of them migrates and the
-// others find the work done.
+// version is read under the global chain's lock, so one of them migrates
+// and the others find the work done.
 func (db *DB) migrate(ctx context.Context) error {
-	return db.update(ctx, func(tx pgx.Tx) error {
+	return db.run(ctx, writeTx, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, fmt.Sprintf(`SELECT pg_advisory_xact_lock(%d)`, WriteLockKey)); err != nil {
+			return translate("migrate: lock", err, tx.Conn().IsClosed())
+		}
 		if _, err := tx.Exec(ctx, `CREATE TABLE IF NOT EXISTS agent_bridge_schema (
 			one     boolean PRIMARY KEY DEFAULT true CHECK (one),
 			version integer NOT NULL)`); err != nil {
@@ -214,17 +237,18 @@ func (db *DB) migrate(ctx context.Context) error {
 	})
 }
 
-// Update runs fn in a write transaction, after every earlier writer on
-// every node, and commits when fn returns nil. The commit is durable (as
+// Update runs fn in a write transaction, which takes the locks of the
+// chains it writes (bridge.Tx.Lock), and commits when fn returns nil. The commit is durable (as
 // the server's synchronous_commit makes it) when Update returns, and wakes
 // the waiters, on every node, of the topics it raised.
 func (db *DB) Update(ctx context.Context, fn func(bridge.Tx) error) error {
 	var raised []string
-	err := db.update(ctx, func(ptx pgx.Tx) error {
-		if err := fn(&tx{ctx: ctx, tx: ptx, signals: &raised}); err != nil {
+	l := &lazyTx{db: db, ctx: ctx}
+	err := l.run(func() error {
+		if err := fn(&tx{ctx: ctx, tx: l, signals: &raised}); err != nil {
 			return err
 		}
-		return publish(ctx, ptx, raised)
+		return publish(ctx, l, raised)
 	})
 	if err == nil {
 		// This process's waiters need not wait for the round trip.
@@ -239,7 +263,7 @@ const maxPayload = 7000
 
 // publish sends the topics a transaction raised to every node's listener,
 // delivered at commit and never on rollback.
-func publish(ctx context.Context, ptx pgx.Tx, topics []string) error {
+func publish(ctx context.Context, ptx *lazyTx, topics []string) error {
 	if len(topics) == 0 {
 		return nil
 	}
@@ -248,7 +272,7 @@ func publish(ctx context.Context, ptx pgx.Tx, topics []string) error {
 		payload = "*"
 	}
 	if _, err := ptx.Exec(ctx, `SELECT pg_notify($1, $2)`, Channel, payload); err != nil {
-		return translate("publish change", err, ptx.Conn().IsClosed())
+		return translate("publish change", err, ptx.closed())
 	}
 	return nil
 }
@@ -259,29 +283,18 @@ func (db *DB) Watch(topics ...string) (<-chan struct{}, func()) {
 	return db.notify.watch(topics...)
 }
 
-// writeTx begins a write transaction and takes the write lock in one round
-// trip. A commit notifies listeners only of the topics it raised (publish):
+// writeTx begins a write transaction; its locks come after (Tx.Lock). A
+// commit notifies listeners only of the topics it raised (publish):
 // PostgreSQL delivers them at commit, never before, and never when the
 // transaction rolls back.
 var writeTx = pgx.TxOptions{
-	BeginQuery: fmt.Sprintf(`BEGIN ISOLATION LEVEL READ COMMITTED READ WRITE; SELECT pg_advisory_xact_lock(%d)`, WriteLockKey),
-}
-
-// update runs fn in a READ COMMITTED transaction holding the write lock.
-func (db *DB) update(ctx context.Context, fn func(pgx.Tx) error) error {
-	select {
-	case db.writer <- struct{}{}:
-	case <-ctx.Done():
-		return fmt.Errorf("wait for the write lock: %w", ctx.Err())
-	}
-	defer func() { <-db.writer }()
-	return db.run(ctx, writeTx, fn)
+	BeginQuery: `BEGIN ISOLATION LEVEL READ COMMITTED READ WRITE`,
 }
 
 // View runs fn in a read-only transaction over one consistent snapshot.
 func (db *DB) View(ctx context.Context, fn func(bridge.Tx) error) error {
 	return db.run(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, func(ptx pgx.Tx) error {
-		return fn(&tx{ctx: ctx, tx: ptx})
+		return fn(&tx{ctx: ctx, tx: &lazyTx{db: db, ctx: ctx, ptx: ptx}})
 	})
 }
 

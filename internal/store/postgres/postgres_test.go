@@ -127,8 +127,9 @@ func TestStoreBehaviour(t *testing.T) {
 }
 
 // Two nodes writing through the service at once: the audit trail stays one
-// chain (seq 1..n, each row chained to the one before), which needs every
-// write on every node serialised.
+// chain per conversation and the global chain (seq 1..n in each, each row
+// chained to the one before), which needs the writes of each chain
+// serialised on every node.
 func TestConcurrentNodesKeepAuditChainLinear(t *testing.T) {
 	dsn := newDatabase(t)
 	key, err := token.LoadOrCreate(t.TempDir() + "/key")
@@ -178,16 +179,21 @@ func TestConcurrentNodesKeepAuditChainLinear(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := workers + workers*perWorker; len(rows) != want {
+	// Each creation is one row of the global chain and opens its
+	// conversation's chain; each send is one row of its conversation's.
+	if want := 2*workers + workers*perWorker; len(rows) != want {
 		t.Fatalf("%d audit rows, want %d", len(rows), want)
 	}
-	for i, r := range rows {
-		if r.Seq != int64(i+1) {
-			t.Fatalf("row %d has seq %d", i, r.Seq)
+	last := map[string]bridge.AuditEntry{}
+	for _, r := range rows {
+		prev, seen := last[r.Chain]
+		if !seen && r.Seq != 1 || seen && (r.Seq != prev.Seq+1 || r.PrevDigest != prev.Digest) {
+			t.Fatalf("chain %q: row %d does not follow row %d", r.Chain, r.Seq, prev.Seq)
 		}
-		if i > 0 && r.PrevDigest != rows[i-1].Digest {
-			t.Fatalf("row %d is not chained to row %d", r.Seq, rows[i-1].Seq)
-		}
+		last[r.Chain] = r
+	}
+	if len(last) != workers+1 || last[""].Seq != workers {
+		t.Fatalf("chains: %d, global head %d", len(last), last[""].Seq)
 	}
 }
 

@@ -11,15 +11,29 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/agent-bridge/agent-bridge/internal/bridge"
+	"github.com/agent-bridge/agent-bridge/internal/store/chainlock"
 )
 
 // tx implements bridge.Tx over one pgx transaction. pgx prepares each query
 // once per connection and caches it (its default exec mode), as the SQLite
 // store's statement cache does.
 type tx struct {
-	ctx     context.Context
-	tx      pgx.Tx
-	signals *[]string // topics to raise at commit; nil in a read
+	ctx      context.Context
+	tx       *lazyTx
+	signals  *[]string // topics to raise at commit; nil in a read
+	locks    chainlock.Order
+	reserved int64 // the last id NextMessageID handed out
+}
+
+// Lock takes the chains' advisory locks, in ascending order, in one round
+// trip (see ChainLockKey), which begins the transaction when it is the
+// first thing it does (see lazyTx).
+func (t *tx) Lock(chains ...string) error {
+	todo, err := t.locks.Take(chains)
+	if err != nil || len(todo) == 0 {
+		return err
+	}
+	return t.tx.lock(todo)
 }
 
 func (t *tx) Signal(topics ...string) {
@@ -30,7 +44,7 @@ func (t *tx) Signal(topics ...string) {
 
 // fail translates a driver error met while doing what.
 func (t *tx) fail(what string, err error) error {
-	return translate(what, err, t.tx.Conn().IsClosed())
+	return translate(what, err, t.tx.closed())
 }
 
 func (t *tx) exec(what, query string, args ...any) (pgconn.CommandTag, error) {
@@ -145,13 +159,18 @@ func (t *tx) insertMessage(m *bridge.Message) (*time.Time, error) {
 		replyTo = &m.ReplyTo
 	}
 	readAt := nullTS(m.ReadAt)
-	// max(id)+1, like SQLite's rowid: every writer holds the write lock,
-	// and an imported id can never collide with a later one (a sequence
-	// would hand it out again).
+	// Ids come from a sequence (writers of different conversations run at
+	// once); an imported id beyond it moves the sequence past it, so the
+	// sequence never hands it out again.
+	if m.ID != 0 && m.ID != t.reserved {
+		if _, err := t.exec("reserve imported message id", `SELECT setval('messages_id_seq', $1) FROM messages_id_seq WHERE last_value < $1`, m.ID); err != nil {
+			return nil, err
+		}
+	}
 	var id int64
-	err := t.tx.QueryRow(t.ctx, `INSERT INTO messages (id, conversation_id, sender, recipient, reply_to, action_type, body, files, created_at, system)
-		 VALUES (COALESCE($1, (SELECT COALESCE(max(id), 0) + 1 FROM messages)), $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id`,
-		id0, m.ConversationID, string(m.From), string(to), replyTo, m.ActionType, m.Body, files, ts(m.CreatedAt), m.System).Scan(&id)
+	err := t.tx.QueryRow(t.ctx, `INSERT INTO messages (id, conversation_id, sender, recipient, reply_to, action_type, body, files, created_at, system, mac)
+		 VALUES (COALESCE($1, nextval('messages_id_seq')), $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id`,
+		id0, m.ConversationID, string(m.From), string(to), replyTo, m.ActionType, m.Body, files, ts(m.CreatedAt), m.System, m.MAC).Scan(&id)
 	if err != nil {
 		return nil, t.fail("add message", err)
 	}
@@ -159,7 +178,17 @@ func (t *tx) insertMessage(m *bridge.Message) (*time.Time, error) {
 	return readAt, nil
 }
 
-const messageColumns = `m.id, m.conversation_id, m.sender, m.recipient, m.reply_to, m.action_type, m.body, m.files, m.created_at, m.system`
+// NextMessageID draws the next id from the sequence.
+func (t *tx) NextMessageID() (int64, error) {
+	var id int64
+	if err := t.tx.QueryRow(t.ctx, `SELECT nextval('messages_id_seq')`).Scan(&id); err != nil {
+		return 0, t.fail("next message id", err)
+	}
+	t.reserved = id
+	return id, nil
+}
+
+const messageColumns = `m.id, m.conversation_id, m.sender, m.recipient, m.reply_to, m.action_type, m.body, m.files, m.created_at, m.system, m.mac`
 
 // scanMessage reads a row of messageColumns followed by a read time.
 func scanMessage(row pgx.CollectableRow) (bridge.Message, error) {
@@ -167,7 +196,7 @@ func scanMessage(row pgx.CollectableRow) (bridge.Message, error) {
 	var from, to string
 	var read *time.Time
 	var replyTo *int64
-	if err := row.Scan(&m.ID, &m.ConversationID, &from, &to, &replyTo, &m.ActionType, &m.Body, &m.Files, &m.CreatedAt, &m.System, &read); err != nil {
+	if err := row.Scan(&m.ID, &m.ConversationID, &from, &to, &replyTo, &m.ActionType, &m.Body, &m.Files, &m.CreatedAt, &m.System, &m.MAC, &read); err != nil {
 		return m, err
 	}
 	m.From, m.To = bridge.Member(from), bridge.Member(to)
@@ -204,8 +233,8 @@ func (t *tx) TakeUnread(conversationID string, to bridge.Member, now time.Time, 
 	if err != nil || len(msgs) == 0 {
 		return msgs, err
 	}
-	// Every writer holds the write lock: the rows just read are exactly
-	// the unread ones up to the last id.
+	// Every writer of this conversation holds its lock: the rows just
+	// read are exactly the unread ones up to the last id.
 	last := msgs[len(msgs)-1].ID
 	if _, err := t.exec("take unread messages", `UPDATE inbox SET read_at = $1
 		 WHERE conversation_id = $2 AND member_id = $3 AND read_at IS NULL AND message_id <= $4`,
@@ -397,10 +426,10 @@ func (t *tx) CloseSilences(conversationID string, s bridge.Session, heartbeat, a
 	return int(tag.RowsAffected()), nil
 }
 
-func (t *tx) LastAudit() (int64, string, error) {
+func (t *tx) LastAudit(chain string) (int64, string, error) {
 	var seq int64
 	var digest string
-	err := t.tx.QueryRow(t.ctx, `SELECT seq, digest FROM audit ORDER BY seq DESC LIMIT 1`).Scan(&seq, &digest)
+	err := t.tx.QueryRow(t.ctx, `SELECT seq, digest FROM audit WHERE chain = $1 ORDER BY seq DESC LIMIT 1`, chain).Scan(&seq, &digest)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return 0, "", nil
 	}
@@ -412,13 +441,13 @@ func (t *tx) LastAudit() (int64, string, error) {
 
 func (t *tx) AppendAudit(e bridge.AuditEntry) error {
 	_, err := t.exec("append audit row",
-		`INSERT INTO audit (seq, at, tool, conversation_id, session, outcome, error_kind, detail, prev_digest, digest)
-		 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
-		e.Seq, ts(e.At), e.Tool, e.ConversationID, e.Session, e.Outcome, string(e.ErrorKind), e.Detail, e.PrevDigest, e.Digest)
+		`INSERT INTO audit (chain, seq, at, tool, conversation_id, session, outcome, error_kind, detail, refs, prev_digest, digest)
+		 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
+		e.Chain, e.Seq, ts(e.At), e.Tool, e.ConversationID, e.Session, e.Outcome, string(e.ErrorKind), e.Detail, e.Refs, e.PrevDigest, e.Digest)
 	return err
 }
 
-const auditColumns = `seq, at, tool, conversation_id, session, outcome, error_kind, detail, prev_digest, digest`
+const auditColumns = `chain, seq, at, tool, conversation_id, session, outcome, error_kind, detail, refs, prev_digest, digest`
 
 func (t *tx) queryAudit(fn func(bridge.AuditEntry) error, query string, args ...any) error {
 	rows, err := t.tx.Query(t.ctx, query, args...)
@@ -429,7 +458,7 @@ func (t *tx) queryAudit(fn func(bridge.AuditEntry) error, query string, args ...
 	for rows.Next() {
 		var e bridge.AuditEntry
 		var kind string
-		if err := rows.Scan(&e.Seq, &e.At, &e.Tool, &e.ConversationID, &e.Session, &e.Outcome, &kind, &e.Detail, &e.PrevDigest, &e.Digest); err != nil {
+		if err := rows.Scan(&e.Chain, &e.Seq, &e.At, &e.Tool, &e.ConversationID, &e.Session, &e.Outcome, &kind, &e.Detail, &e.Refs, &e.PrevDigest, &e.Digest); err != nil {
 			return t.fail("read audit", err)
 		}
 		e.At, e.ErrorKind = fromTS(e.At), bridge.ErrorKind(kind)
@@ -454,7 +483,7 @@ func (t *tx) Audit(f bridge.AuditFilter) ([]bridge.AuditEntry, error) {
 	if len(where) > 0 {
 		q += ` WHERE ` + strings.Join(where, " AND ")
 	}
-	q += ` ORDER BY seq DESC`
+	q += ` ORDER BY id DESC` // the order rows were written in
 	if f.Limit > 0 {
 		args = append(args, f.Limit)
 		q += fmt.Sprintf(` LIMIT $%d`, len(args))
@@ -469,8 +498,19 @@ func (t *tx) Audit(f bridge.AuditFilter) ([]bridge.AuditEntry, error) {
 	return out, err
 }
 
-func (t *tx) EachAudit(fn func(bridge.AuditEntry) error) error {
-	return t.queryAudit(fn, `SELECT `+auditColumns+` FROM audit ORDER BY seq`)
+func (t *tx) EachAudit(chain *string, fn func(bridge.AuditEntry) error) error {
+	if chain != nil {
+		return t.queryAudit(fn, `SELECT `+auditColumns+` FROM audit WHERE chain = $1 ORDER BY seq`, *chain)
+	}
+	return t.queryAudit(fn, `SELECT `+auditColumns+` FROM audit ORDER BY chain COLLATE "C", seq`)
+}
+
+func (t *tx) DeleteAudit(chain string, through int64) (int, error) {
+	tag, err := t.exec("prune audit", `DELETE FROM audit WHERE chain = $1 AND seq <= $2`, chain, through)
+	if err != nil {
+		return 0, err
+	}
+	return int(tag.RowsAffected()), nil
 }
 
 func (t *tx) DeleteExpired(now time.Time) (bridge.Cleanup, error) {
@@ -506,22 +546,4 @@ func (t *tx) DeleteExpired(now time.Time) (bridge.Cleanup, error) {
 	}
 	out.Sessions = int(tag.RowsAffected())
 	return out, nil
-}
-
-func (t *tx) PruneAudit(before time.Time) (int64, string, int, error) {
-	var through int64
-	var digest string
-	err := t.tx.QueryRow(t.ctx, `SELECT seq, digest FROM audit WHERE at < $1 AND seq < (SELECT max(seq) FROM audit) ORDER BY seq DESC LIMIT 1`,
-		ts(before)).Scan(&through, &digest)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return 0, "", 0, nil
-	}
-	if err != nil {
-		return 0, "", 0, t.fail("prune audit", err)
-	}
-	tag, err := t.exec("prune audit", `DELETE FROM audit WHERE seq <= $1`, through)
-	if err != nil {
-		return 0, "", 0, err
-	}
-	return through, digest, int(tag.RowsAffected()), nil
 }

@@ -15,22 +15,22 @@ func (t *tx) AddMember(m bridge.Membership) error {
 		status = bridge.StatusUnknown
 	}
 	_, err := t.exec("add member",
-		`INSERT INTO members (conversation_id, member_id, role, generation, status, heartbeat, joined_at, left_at, unread)
-		 VALUES (?, ?, ?, ?, ?, ?, ?, NULL, 0)
+		`INSERT INTO members (conversation_id, member_id, role, generation, status, heartbeat, joined_at, left_at, unread, mac)
+		 VALUES (?, ?, ?, ?, ?, ?, ?, NULL, 0, ?)
 		 ON CONFLICT (conversation_id, member_id) DO UPDATE SET role = excluded.role, generation = excluded.generation,
-		   status = excluded.status, heartbeat = excluded.heartbeat, joined_at = excluded.joined_at, left_at = NULL`,
-		m.ConversationID, string(m.Member), m.Role, m.Generation, status, nullMS(m.Heartbeat), ms(m.JoinedAt))
+		   status = excluded.status, heartbeat = excluded.heartbeat, joined_at = excluded.joined_at, left_at = NULL, mac = excluded.mac`,
+		m.ConversationID, string(m.Member), m.Role, m.Generation, status, nullMS(m.Heartbeat), ms(m.JoinedAt), m.MAC)
 	return err
 }
 
-const memberColumns = `conversation_id, member_id, role, generation, status, heartbeat, joined_at, left_at, unread`
+const memberColumns = `conversation_id, member_id, role, generation, status, heartbeat, joined_at, left_at, unread, mac`
 
 func scanMember(row scanner) (bridge.Membership, error) {
 	var m bridge.Membership
 	var id string
 	var hb, left sql.NullInt64
 	var joined int64
-	err := row.Scan(&m.ConversationID, &id, &m.Role, &m.Generation, &m.Status, &hb, &joined, &left, &m.Unread)
+	err := row.Scan(&m.ConversationID, &id, &m.Role, &m.Generation, &m.Status, &hb, &joined, &left, &m.Unread, &m.MAC)
 	m.Member, m.Heartbeat, m.JoinedAt, m.LeftAt = bridge.Member(id), fromNullMS(hb), fromMS(joined), fromNullMS(left)
 	return m, err
 }
@@ -67,29 +67,29 @@ func (t *tx) Members(conversationID string) ([]bridge.Membership, error) {
 	return out, nil
 }
 
-func (t *tx) RemoveMember(conversationID string, id bridge.Member, at time.Time) error {
-	_, err := t.exec("remove member", `UPDATE members SET left_at = ? WHERE conversation_id = ? AND member_id = ? AND left_at IS NULL`,
-		ms(at), conversationID, string(id))
+func (t *tx) RemoveMember(conversationID string, id bridge.Member, at time.Time, mac string) error {
+	_, err := t.exec("remove member", `UPDATE members SET left_at = ?, mac = ? WHERE conversation_id = ? AND member_id = ? AND left_at IS NULL`,
+		ms(at), mac, conversationID, string(id))
 	return err
 }
 
 func (t *tx) AddInvite(inv bridge.Invite) error {
 	_, err := t.exec("add invite",
-		`INSERT INTO invites (code_hash, conversation_id, member_id, role, created_by, created_at, expires_at, redeemed_at, redeemed_by)
-		 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		`INSERT INTO invites (code_hash, conversation_id, member_id, role, created_by, created_at, expires_at, redeemed_at, redeemed_by, mac)
+		 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		inv.CodeHash, inv.ConversationID, string(inv.Member), inv.Role, string(inv.CreatedBy), ms(inv.CreatedAt), ms(inv.ExpiresAt),
-		nullMS(inv.RedeemedAt), string(inv.RedeemedBy))
+		nullMS(inv.RedeemedAt), string(inv.RedeemedBy), inv.MAC)
 	return err
 }
 
-const inviteColumns = `code_hash, conversation_id, member_id, role, created_by, created_at, expires_at, redeemed_at, redeemed_by`
+const inviteColumns = `code_hash, conversation_id, member_id, role, created_by, created_at, expires_at, redeemed_at, redeemed_by, mac`
 
 func scanInvite(row scanner) (bridge.Invite, error) {
 	var inv bridge.Invite
 	var member, by, redeemedBy string
 	var created, expires int64
 	var redeemed sql.NullInt64
-	err := row.Scan(&inv.CodeHash, &inv.ConversationID, &member, &inv.Role, &by, &created, &expires, &redeemed, &redeemedBy)
+	err := row.Scan(&inv.CodeHash, &inv.ConversationID, &member, &inv.Role, &by, &created, &expires, &redeemed, &redeemedBy, &inv.MAC)
 	inv.Member, inv.CreatedBy, inv.RedeemedBy = bridge.Member(member), bridge.Member(by), bridge.Member(redeemedBy)
 	inv.CreatedAt, inv.ExpiresAt, inv.RedeemedAt = fromMS(created), fromMS(expires), fromNullMS(redeemed)
 	return inv, err
@@ -107,8 +107,16 @@ func (t *tx) Invite(codeHash string) (bridge.Invite, error) {
 }
 
 func (t *tx) OpenInvites(conversationID string, now time.Time) ([]bridge.Invite, error) {
-	rows, err := t.query(`SELECT `+inviteColumns+` FROM invites INDEXED BY invites_open
+	return t.invites(`SELECT `+inviteColumns+` FROM invites INDEXED BY invites_open
 		WHERE conversation_id = ? AND redeemed_at IS NULL AND expires_at > ? ORDER BY created_at, code_hash`, conversationID, ms(now))
+}
+
+func (t *tx) Invites(conversationID string) ([]bridge.Invite, error) {
+	return t.invites(`SELECT `+inviteColumns+` FROM invites WHERE conversation_id = ? ORDER BY created_at, code_hash`, conversationID)
+}
+
+func (t *tx) invites(query string, args ...any) ([]bridge.Invite, error) {
+	rows, err := t.query(query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("read invites: %w", err)
 	}
@@ -127,9 +135,9 @@ func (t *tx) OpenInvites(conversationID string, now time.Time) ([]bridge.Invite,
 	return out, nil
 }
 
-func (t *tx) RedeemInvite(codeHash string, by bridge.Member, at time.Time) (bool, error) {
-	r, err := t.exec("redeem invite", `UPDATE invites SET redeemed_at = ?, redeemed_by = ? WHERE code_hash = ? AND redeemed_at IS NULL`,
-		ms(at), string(by), codeHash)
+func (t *tx) RedeemInvite(codeHash string, by bridge.Member, at time.Time, mac string) (bool, error) {
+	r, err := t.exec("redeem invite", `UPDATE invites SET redeemed_at = ?, redeemed_by = ?, mac = ? WHERE code_hash = ? AND redeemed_at IS NULL`,
+		ms(at), string(by), mac, codeHash)
 	if err != nil {
 		return false, err
 	}

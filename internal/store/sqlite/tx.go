@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/agent-bridge/agent-bridge/internal/bridge"
+	"github.com/agent-bridge/agent-bridge/internal/store/chainlock"
 )
 
 // tx implements bridge.Tx over one SQL transaction. Statements come from
@@ -19,6 +20,14 @@ type tx struct {
 	tx      *sql.Tx
 	stmts   *stmtCache
 	signals *[]string // topics to raise after the commit; nil in a read
+	locks   chainlock.Order
+}
+
+// Lock checks the order of the chains' locks; SQLite has one writer at a
+// time (BEGIN IMMEDIATE under the write queue), which holds them all.
+func (t *tx) Lock(chains ...string) error {
+	_, err := t.locks.Take(chains)
+	return err
 }
 
 func (t *tx) Signal(topics ...string) {
@@ -178,9 +187,9 @@ func (t *tx) insertMessage(m *bridge.Message) (readAt any, err error) {
 	if m.ReplyTo != 0 {
 		replyTo = m.ReplyTo
 	}
-	err = t.queryRow(`INSERT INTO messages (id, conversation_id, sender, recipient, reply_to, action_type, body, files, created_at, system)
-		 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
-		id0, m.ConversationID, string(m.From), string(to), replyTo, m.ActionType, m.Body, string(fj), ms(m.CreatedAt), m.System).Scan(&id)
+	err = t.queryRow(`INSERT INTO messages (id, conversation_id, sender, recipient, reply_to, action_type, body, files, created_at, system, mac)
+		 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+		id0, m.ConversationID, string(m.From), string(to), replyTo, m.ActionType, m.Body, string(fj), ms(m.CreatedAt), m.System, m.MAC).Scan(&id)
 	if err != nil {
 		return nil, fmt.Errorf("add message: %w", err)
 	}
@@ -188,7 +197,17 @@ func (t *tx) insertMessage(m *bridge.Message) (readAt any, err error) {
 	return readAt, nil
 }
 
-const messageColumns = `m.id, m.conversation_id, m.sender, m.recipient, m.reply_to, m.action_type, m.body, m.files, m.created_at, m.system`
+// NextMessageID is max(id)+1: the one writer holds the lock until it has
+// inserted the message.
+func (t *tx) NextMessageID() (int64, error) {
+	var id int64
+	if err := t.queryRow(`SELECT coalesce(max(id), 0) + 1 FROM messages`).Scan(&id); err != nil {
+		return 0, fmt.Errorf("next message id: %w", err)
+	}
+	return id, nil
+}
+
+const messageColumns = `m.id, m.conversation_id, m.sender, m.recipient, m.reply_to, m.action_type, m.body, m.files, m.created_at, m.system, m.mac`
 
 // scanMessages reads rows of messageColumns followed by a read time.
 func scanMessages(rows *sql.Rows) ([]bridge.Message, error) {
@@ -199,7 +218,7 @@ func scanMessages(rows *sql.Rows) ([]bridge.Message, error) {
 		var from, to, files string
 		var created int64
 		var read, replyTo sql.NullInt64
-		if err := rows.Scan(&m.ID, &m.ConversationID, &from, &to, &replyTo, &m.ActionType, &m.Body, &files, &created, &m.System, &read); err != nil {
+		if err := rows.Scan(&m.ID, &m.ConversationID, &from, &to, &replyTo, &m.ActionType, &m.Body, &files, &created, &m.System, &m.MAC, &read); err != nil {
 			return nil, err
 		}
 		m.From, m.To, m.ReplyTo = bridge.Member(from), bridge.Member(to), replyTo.Int64
@@ -326,10 +345,10 @@ func (t *tx) AddRequest(subject, conversationID string, at, forgetBefore time.Ti
 	return err
 }
 
-func (t *tx) LastAudit() (int64, string, error) {
+func (t *tx) LastAudit(chain string) (int64, string, error) {
 	var seq int64
 	var digest string
-	err := t.queryRow(`SELECT seq, digest FROM audit ORDER BY seq DESC LIMIT 1`).Scan(&seq, &digest)
+	err := t.queryRow(`SELECT seq, digest FROM audit WHERE chain = ? ORDER BY seq DESC LIMIT 1`, chain).Scan(&seq, &digest)
 	if errors.Is(err, sql.ErrNoRows) {
 		return 0, "", nil
 	}
@@ -341,13 +360,13 @@ func (t *tx) LastAudit() (int64, string, error) {
 
 func (t *tx) AppendAudit(e bridge.AuditEntry) error {
 	_, err := t.exec("append audit row",
-		`INSERT INTO audit (seq, at, tool, conversation_id, session, outcome, error_kind, detail, prev_digest, digest)
-		 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		e.Seq, ms(e.At), e.Tool, e.ConversationID, e.Session, e.Outcome, string(e.ErrorKind), e.Detail, e.PrevDigest, e.Digest)
+		`INSERT INTO audit (chain, seq, at, tool, conversation_id, session, outcome, error_kind, detail, refs, prev_digest, digest)
+		 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		e.Chain, e.Seq, ms(e.At), e.Tool, e.ConversationID, e.Session, e.Outcome, string(e.ErrorKind), e.Detail, e.Refs, e.PrevDigest, e.Digest)
 	return err
 }
 
-const auditColumns = `seq, at, tool, conversation_id, session, outcome, error_kind, detail, prev_digest, digest`
+const auditColumns = `chain, seq, at, tool, conversation_id, session, outcome, error_kind, detail, refs, prev_digest, digest`
 
 func (t *tx) queryAudit(fn func(bridge.AuditEntry) error, query string, args ...any) error {
 	rows, err := t.query(query, args...)
@@ -359,7 +378,7 @@ func (t *tx) queryAudit(fn func(bridge.AuditEntry) error, query string, args ...
 		var e bridge.AuditEntry
 		var at int64
 		var kind string
-		if err := rows.Scan(&e.Seq, &at, &e.Tool, &e.ConversationID, &e.Session, &e.Outcome, &kind, &e.Detail, &e.PrevDigest, &e.Digest); err != nil {
+		if err := rows.Scan(&e.Chain, &e.Seq, &at, &e.Tool, &e.ConversationID, &e.Session, &e.Outcome, &kind, &e.Detail, &e.Refs, &e.PrevDigest, &e.Digest); err != nil {
 			return fmt.Errorf("read audit: %w", err)
 		}
 		e.At, e.ErrorKind = fromMS(at), bridge.ErrorKind(kind)
@@ -384,7 +403,7 @@ func (t *tx) Audit(f bridge.AuditFilter) ([]bridge.AuditEntry, error) {
 	if len(where) > 0 {
 		q += ` WHERE ` + strings.Join(where, " AND ")
 	}
-	q += ` ORDER BY seq DESC`
+	q += ` ORDER BY rowid DESC` // the order rows were written in
 	if f.Limit > 0 {
 		q += ` LIMIT ?`
 		args = append(args, f.Limit)
@@ -399,8 +418,20 @@ func (t *tx) Audit(f bridge.AuditFilter) ([]bridge.AuditEntry, error) {
 	return out, err
 }
 
-func (t *tx) EachAudit(fn func(bridge.AuditEntry) error) error {
-	return t.queryAudit(fn, `SELECT `+auditColumns+` FROM audit ORDER BY seq`)
+func (t *tx) EachAudit(chain *string, fn func(bridge.AuditEntry) error) error {
+	if chain != nil {
+		return t.queryAudit(fn, `SELECT `+auditColumns+` FROM audit WHERE chain = ? ORDER BY seq`, *chain)
+	}
+	return t.queryAudit(fn, `SELECT `+auditColumns+` FROM audit ORDER BY chain, seq`)
+}
+
+func (t *tx) DeleteAudit(chain string, through int64) (int, error) {
+	r, err := t.exec("prune audit", `DELETE FROM audit WHERE chain = ? AND seq <= ?`, chain, through)
+	if err != nil {
+		return 0, err
+	}
+	n, err := r.RowsAffected()
+	return int(n), err
 }
 
 func (t *tx) DeleteExpired(now time.Time) (bridge.Cleanup, error) {
@@ -565,23 +596,4 @@ func (t *tx) CloseSilences(conversationID string, s bridge.Session, heartbeat, a
 func (t *tx) SetExpiry(conversationID string, expires time.Time) error {
 	_, err := t.exec("set expiry", `UPDATE conversations SET expires_at = ? WHERE id = ?`, ms(expires), conversationID)
 	return err
-}
-
-func (t *tx) PruneAudit(before time.Time) (int64, string, int, error) {
-	var through int64
-	var digest string
-	err := t.queryRow(`SELECT seq, digest FROM audit WHERE at < ? AND seq < (SELECT max(seq) FROM audit) ORDER BY seq DESC LIMIT 1`,
-		ms(before)).Scan(&through, &digest)
-	if errors.Is(err, sql.ErrNoRows) {
-		return 0, "", 0, nil
-	}
-	if err != nil {
-		return 0, "", 0, fmt.Errorf("prune audit: %w", err)
-	}
-	r, err := t.exec("prune audit", `DELETE FROM audit WHERE seq <= ?`, through)
-	if err != nil {
-		return 0, "", 0, err
-	}
-	n, err := r.RowsAffected()
-	return through, digest, int(n), err
 }

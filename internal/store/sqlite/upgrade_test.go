@@ -1,6 +1,7 @@
 package sqlite_test
 
 import (
+	"context"
 	"database/sql"
 	"fmt"
 	"path/filepath"
@@ -64,4 +65,56 @@ func TestUpgradeFromSchema4(t *testing.T) {
 	if err := check.QueryRow(`PRAGMA foreign_key_check`).Scan(&fk); err != sql.ErrNoRows {
 		t.Fatalf("foreign key check after the upgrade: %q %v", fk, err)
 	}
+}
+
+// A database of the schema before audit chains and row MACs, with the
+// rows and the audit trail agent-bridge wrote, upgrades in place: the old
+// trail is the global chain's prefix and verifies against the head kept
+// before, and the old rows are sealed once.
+func TestUpgradeToChains(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "old.db")
+	raw, err := sql.Open("sqlite", "file:"+path+"?_pragma=foreign_keys(1)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	before := len(sqlite.Migrations()) - 1 // the last step is the chains'
+	for i, step := range sqlite.Migrations()[:before] {
+		if _, err := raw.Exec(step); err != nil {
+			t.Fatalf("schema step %d: %v", i+1, err)
+		}
+	}
+	var key token.Key
+	key[0] = 9
+	t0 := storetest.LegacyT0.UnixMilli()
+	conv := storetest.LegacyConversation
+	exec := func(q string, args ...any) {
+		t.Helper()
+		if _, err := raw.Exec(q, args...); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	exec(fmt.Sprintf(`PRAGMA user_version = %d`, before))
+	exec(`INSERT INTO conversations VALUES (?, 'backend', 'frontend', ?, ?)`, conv, t0, time.Date(2100, 1, 1, 0, 0, 0, 0, time.UTC).UnixMilli())
+	exec(`INSERT INTO members (conversation_id, member_id, role, generation, status, heartbeat, joined_at, left_at, unread) VALUES
+		(?1, 'a', 'backend', 0, 'working', ?2, ?2, NULL, 1), (?1, 'b', 'frontend', 0, 'unknown', NULL, ?2, NULL, 1)`, conv, t0)
+	exec(`INSERT INTO messages (id, conversation_id, sender, recipient, reply_to, action_type, body, files, created_at, system) VALUES
+		(1, ?1, 'a', 'b', NULL, 'info', 'one', '[]', ?2, 0), (2, ?1, 'a', 'b', NULL, 'question', 'two', '[]', ?2 + 1, 0),
+		(3, ?1, 'b', 'a', NULL, 'info', 'three', '[]', ?2 + 2, 0)`, conv, t0)
+	exec(`INSERT INTO inbox (conversation_id, member_id, message_id, read_at) VALUES (?1, 'b', 1, ?2), (?1, 'b', 2, NULL), (?1, 'a', 3, NULL)`, conv, t0+60000)
+	exec(`INSERT INTO invites (code_hash, conversation_id, member_id, role, created_by, created_at, expires_at, redeemed_at, redeemed_by)
+		VALUES ('legacy-invite', ?, '', 'reviewer', 'a', ?, ?, NULL, '')`, conv, t0, t0+1800000)
+	rows, head := storetest.LegacyAudit(key)
+	for _, e := range rows {
+		exec(`INSERT INTO audit (seq, at, tool, conversation_id, session, outcome, error_kind, detail, prev_digest, digest) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			e.Seq, e.At.UnixMilli(), e.Tool, e.ConversationID, e.Session, e.Outcome, string(e.ErrorKind), e.Detail, e.PrevDigest, e.Digest)
+	}
+	db := open(t, path)
+	cfg := bridge.DefaultConfig()
+	cfg.Now = func() time.Time { return storetest.LegacyT0.Add(time.Hour) }
+	svc := bridge.NewService(db, key, nil, cfg, nil)
+	if err := svc.CheckKey(context.Background()); err != nil {
+		t.Fatalf("the key check on the legacy trail: %v", err)
+	}
+	storetest.CheckChainsUpgraded(t, svc, key, head, func(q string) { exec(q) })
 }

@@ -29,7 +29,9 @@ func Run(t *testing.T, newDB NewDB) {
 		{"TakeUnreadExactlyOnceAcrossHandles", takeUnreadExactlyOnce},
 		{"DeleteExpiredKeepsAudit", deleteExpiredKeepsAudit},
 		{"AuditLimitKeepsNewestInOrder", auditLimit},
-		{"PruneAuditKeepsTheNewestRow", pruneAudit},
+		{"DeleteAuditPrunesOneChain", deleteAudit},
+		{"ChainLocksInOrder", lockOrder},
+		{"RowMACsRoundTrip", rowMACs},
 		{"CleanupForgetsOldRateEvents", cleanupForgetsOldRateEvents},
 		{"ViewIsReadOnly", viewIsReadOnly},
 		{"WatchWakesOtherHandles", watchWakesOtherHandles},
@@ -103,7 +105,12 @@ func takeUnreadExactlyOnce(t *testing.T, open func(t *testing.T) bridge.Store) {
 	go func() {
 		defer wg.Done()
 		for i := 0; i < n; i++ {
-			if err := h1.Update(context.Background(), func(tx bridge.Tx) error { return addMessage(tx, conv, "a", fmt.Sprint(i)) }); err != nil {
+			if err := h1.Update(context.Background(), func(tx bridge.Tx) error {
+				if err := tx.Lock(conv); err != nil {
+					return err
+				}
+				return addMessage(tx, conv, "a", fmt.Sprint(i))
+			}); err != nil {
 				t.Error(err)
 				return
 			}
@@ -117,6 +124,9 @@ func takeUnreadExactlyOnce(t *testing.T, open func(t *testing.T) bridge.Store) {
 			for deadline := time.Now().Add(time.Minute); time.Now().Before(deadline); {
 				var got []bridge.Message
 				err := s.Update(context.Background(), func(tx bridge.Tx) (err error) {
+					if err := tx.Lock(conv); err != nil {
+						return err
+					}
 					got, err = tx.TakeUnread(conv, "b", t0, 1000)
 					return err
 				})
@@ -205,55 +215,155 @@ func auditLimit(t *testing.T, open func(t *testing.T) bridge.Store) {
 	db := open(t)
 	update(t, db, func(tx bridge.Tx) error {
 		for i := int64(1); i <= 5; i++ {
-			if err := tx.AppendAudit(bridge.AuditEntry{Seq: i, At: t0, Tool: "t", Outcome: "ok", PrevDigest: "p", Digest: fmt.Sprint(i)}); err != nil {
+			if err := tx.AppendAudit(bridge.AuditEntry{Seq: i, At: t0.Add(time.Duration(i) * time.Second), Tool: "t", Outcome: "ok", PrevDigest: "p", Digest: fmt.Sprint(i)}); err != nil {
 				return err
+			}
+		}
+		// Another chain numbers its rows from 1 again.
+		return tx.AppendAudit(bridge.AuditEntry{Chain: "conv_0000000000000001", Seq: 1, At: t0.Add(10 * time.Second), Tool: "t", Outcome: "ok", Refs: "m:7", PrevDigest: "p", Digest: "c1"})
+	})
+	view(t, db, func(tx bridge.Tx) error {
+		rows, err := tx.Audit(bridge.AuditFilter{Limit: 2})
+		if err != nil || len(rows) != 2 || rows[0].Seq != 5 || rows[1].Chain != "conv_0000000000000001" || rows[1].Refs != "m:7" {
+			t.Errorf("last 2 rows: %+v %v", rows, err)
+		}
+		seq, digest, _ := tx.LastAudit("")
+		if seq != 5 || digest != "5" {
+			t.Errorf("global head %d %s", seq, digest)
+		}
+		if seq, digest, _ := tx.LastAudit("conv_0000000000000001"); seq != 1 || digest != "c1" {
+			t.Errorf("conversation head %d %s", seq, digest)
+		}
+		if seq, _, _ := tx.LastAudit("conv_0000000000000002"); seq != 0 {
+			t.Errorf("an empty chain's head: %d", seq)
+		}
+		var order []string
+		err = tx.EachAudit(nil, func(e bridge.AuditEntry) error {
+			order = append(order, fmt.Sprintf("%s/%d", e.Chain, e.Seq))
+			return nil
+		})
+		if want := "[/1 /2 /3 /4 /5 conv_0000000000000001/1]"; err != nil || fmt.Sprint(order) != want {
+			t.Errorf("every chain in order: %v %v, want %s", order, err, want)
+		}
+		global, n := "", 0
+		if err := tx.EachAudit(&global, func(e bridge.AuditEntry) error { n++; return nil }); err != nil || n != 5 {
+			t.Errorf("the global chain alone: %d rows, %v", n, err)
+		}
+		return nil
+	})
+	// (chain, seq) is unique.
+	if err := db.Update(context.Background(), func(tx bridge.Tx) error {
+		return tx.AppendAudit(bridge.AuditEntry{Chain: "conv_0000000000000001", Seq: 1, At: t0, Tool: "t", Outcome: "ok", PrevDigest: "p", Digest: "x"})
+	}); err == nil {
+		t.Error("a chain took the same sequence number twice")
+	}
+}
+
+func deleteAudit(t *testing.T, open func(t *testing.T) bridge.Store) {
+	db := open(t)
+	const conv = "conv_0000000000000001"
+	update(t, db, func(tx bridge.Tx) error {
+		for i := int64(1); i <= 4; i++ {
+			for _, chain := range []string{"", conv} {
+				if err := tx.AppendAudit(bridge.AuditEntry{Chain: chain, Seq: i, At: t0.Add(time.Duration(i) * time.Hour), Tool: "t", Outcome: "ok", PrevDigest: "p", Digest: fmt.Sprint(i)}); err != nil {
+					return err
+				}
 			}
 		}
 		return nil
 	})
-	view(t, db, func(tx bridge.Tx) error {
-		rows, err := tx.Audit(bridge.AuditFilter{Limit: 2})
-		if err != nil || len(rows) != 2 || rows[0].Seq != 4 || rows[1].Seq != 5 {
-			t.Errorf("last 2 rows: %+v %v", rows, err)
+	update(t, db, func(tx bridge.Tx) error {
+		if n, err := tx.DeleteAudit(conv, 2); err != nil || n != 2 {
+			t.Errorf("delete through row 2: %d, %v", n, err)
 		}
-		seq, digest, _ := tx.LastAudit()
-		if seq != 5 || digest != "5" {
-			t.Errorf("head %d %s", seq, digest)
+		if n, err := tx.DeleteAudit(conv, 2); err != nil || n != 0 {
+			t.Errorf("delete again: %d, %v", n, err)
+		}
+		return nil
+	})
+	view(t, db, func(tx bridge.Tx) error {
+		var left []string
+		tx.EachAudit(nil, func(e bridge.AuditEntry) error { left = append(left, fmt.Sprintf("%s/%d", e.Chain, e.Seq)); return nil })
+		if want := "[/1 /2 /3 /4 " + conv + "/3 " + conv + "/4]"; fmt.Sprint(left) != want {
+			t.Errorf("after pruning one chain: %v, want %s", left, want)
 		}
 		return nil
 	})
 }
 
-func pruneAudit(t *testing.T, open func(t *testing.T) bridge.Store) {
+// Chain locks are taken in ascending order, the global chain first; a
+// lock asked for out of order is refused rather than risking a deadlock.
+func lockOrder(t *testing.T, open func(t *testing.T) bridge.Store) {
 	db := open(t)
 	update(t, db, func(tx bridge.Tx) error {
-		for i := int64(1); i <= 4; i++ {
-			at := t0.Add(time.Duration(i) * time.Hour)
-			if err := tx.AppendAudit(bridge.AuditEntry{Seq: i, At: at, Tool: "t", Outcome: "ok", PrevDigest: "p", Digest: fmt.Sprint(i)}); err != nil {
-				return err
-			}
+		if err := tx.Lock("", "conv_0000000000000002", "conv_0000000000000001"); err != nil {
+			t.Errorf("locks in one call: %v", err)
+		}
+		if err := tx.Lock("conv_0000000000000001"); err != nil {
+			t.Errorf("a held lock again: %v", err)
+		}
+		if err := tx.Lock("conv_0000000000000003"); err != nil {
+			t.Errorf("a later lock: %v", err)
 		}
 		return nil
 	})
+	err := db.Update(context.Background(), func(tx bridge.Tx) error {
+		if err := tx.Lock("conv_0000000000000001"); err != nil {
+			return err
+		}
+		return tx.Lock("")
+	})
+	if err == nil || !strings.Contains(err.Error(), "ascending order") {
+		t.Errorf("the global lock after a conversation's: %v", err)
+	}
+}
+
+// Rows keep the MACs they were written with; ids can be reserved first so
+// a MAC can cover them; a fresh store has no legacy rows to seal.
+func rowMACs(t *testing.T, open func(t *testing.T) bridge.Store) {
+	db := open(t)
+	const conv = "conv_00000000000000a1"
+	addConversation(t, db, conv, t0.Add(time.Hour))
+	var id int64
 	update(t, db, func(tx bridge.Tx) error {
-		through, digest, n, err := tx.PruneAudit(t0.Add(2*time.Hour + time.Minute))
-		if err != nil || through != 2 || digest != "2" || n != 2 {
-			t.Errorf("prune before row 3: through %d digest %q removed %d, %v", through, digest, n, err)
+		var err error
+		if id, err = tx.NextMessageID(); err != nil {
+			return err
 		}
-		// Everything is older than this, but the newest row stays.
-		through, _, n, err = tx.PruneAudit(t0.Add(24 * time.Hour))
-		if err != nil || through != 3 || n != 1 {
-			t.Errorf("prune all: through %d removed %d, %v", through, n, err)
+		m := bridge.Message{ID: id, ConversationID: conv, From: "a", To: "b", ActionType: "info", Body: "x", CreatedAt: t0, MAC: "msgmac"}
+		if err := tx.AddMessage(&m); err != nil || m.ID != id {
+			t.Errorf("add with a reserved id: %d %v", m.ID, err)
 		}
-		through, _, n, err = tx.PruneAudit(t0.Add(24 * time.Hour))
-		if err != nil || through != 0 || n != 0 {
-			t.Errorf("prune with one row left: through %d removed %d, %v", through, n, err)
+		if err := tx.AddMember(bridge.Membership{ConversationID: conv, Member: "w", Role: "worker", Generation: 1, JoinedAt: t0, MAC: "membermac"}); err != nil {
+			return err
+		}
+		if err := tx.RemoveMember(conv, "w", t0.Add(time.Minute), "leftmac"); err != nil {
+			return err
+		}
+		if err := tx.AddInvite(bridge.Invite{CodeHash: "h1", ConversationID: conv, Role: "r", CreatedBy: "a", CreatedAt: t0, ExpiresAt: t0.Add(time.Hour), MAC: "invmac"}); err != nil {
+			return err
+		}
+		if ok, err := tx.RedeemInvite("h1", "w", t0.Add(time.Minute), "redeemedmac"); !ok || err != nil {
+			t.Errorf("redeem: %v %v", ok, err)
+		}
+		next, err := tx.NextMessageID()
+		if err != nil || next <= id {
+			t.Errorf("next id %d after %d: %v", next, id, err)
 		}
 		return nil
 	})
 	view(t, db, func(tx bridge.Tx) error {
-		if seq, _, _ := tx.LastAudit(); seq != 4 {
-			t.Errorf("head after pruning: %d", seq)
+		if h, _ := tx.History(conv, "b", 0, time.Time{}, 10); len(h) != 1 || h[0].MAC != "msgmac" || h[0].ID != id {
+			t.Errorf("message MAC: %+v", h)
+		}
+		if m, _ := tx.Member(conv, "w"); m.MAC != "leftmac" || m.LeftAt.IsZero() {
+			t.Errorf("member MAC after leaving: %+v", m)
+		}
+		if invs, err := tx.Invites(conv); err != nil || len(invs) != 1 || invs[0].MAC != "redeemedmac" || invs[0].RedeemedBy != "w" {
+			t.Errorf("invites: %+v %v", invs, err)
+		}
+		if p, err := tx.LegacyPending(); p || err != nil {
+			t.Errorf("a fresh store has legacy rows pending: %v %v", p, err)
 		}
 		return nil
 	})
@@ -633,7 +743,7 @@ func membersRoundTrip(t *testing.T, open func(t *testing.T) bridge.Store) {
 		if err := tx.SetState(conv, "worker-1", "working", t0.Add(time.Second)); err != nil {
 			return err
 		}
-		return tx.RemoveMember(conv, "worker-1", t0.Add(time.Minute))
+		return tx.RemoveMember(conv, "worker-1", t0.Add(time.Minute), "")
 	})
 	view(t, h1, func(tx bridge.Tx) error {
 		m, err := tx.Member(conv, "worker-1")
@@ -693,7 +803,7 @@ func invitesRoundTrip(t *testing.T, open func(t *testing.T) bridge.Store) {
 			defer wg.Done()
 			s := []bridge.Store{h1, h2}[i%2]
 			err := s.Update(context.Background(), func(tx bridge.Tx) error {
-				ok, err := tx.RedeemInvite("hash-1", "worker-1", t0.Add(time.Minute))
+				ok, err := tx.RedeemInvite("hash-1", "worker-1", t0.Add(time.Minute), "")
 				if ok {
 					mu.Lock()
 					wins++
@@ -745,7 +855,7 @@ func broadcastFanOut(t *testing.T, open func(t *testing.T) bridge.Store) {
 	h1, h2 := open(t), open(t)
 	const conv = "conv_0000000000000b03"
 	addConversation(t, h1, conv, t0.Add(time.Hour), "c", "d", "e")
-	update(t, h1, func(tx bridge.Tx) error { return tx.RemoveMember(conv, "e", t0) })
+	update(t, h1, func(tx bridge.Tx) error { return tx.RemoveMember(conv, "e", t0, "") })
 	var bc, direct bridge.Message
 	update(t, h2, func(tx bridge.Tx) error {
 		bc = bridge.Message{ConversationID: conv, From: "a", To: bridge.Broadcast, ActionType: "info", Body: "to all", CreatedAt: t0}
@@ -909,7 +1019,7 @@ func importMessageDelivers(t *testing.T, open func(t *testing.T) bridge.Store) {
 	addConversation(t, db, conv, t0.Add(time.Hour), "worker-3")
 	to := []bridge.Delivery{{Member: "b", ReadAt: t0.Add(time.Second)}, {Member: "worker-3"}}
 	update(t, db, func(tx bridge.Tx) error {
-		if err := tx.RemoveMember(conv, "worker-3", t0.Add(time.Minute)); err != nil {
+		if err := tx.RemoveMember(conv, "worker-3", t0.Add(time.Minute), ""); err != nil {
 			return err
 		}
 		m := bridge.Message{ID: 41, ConversationID: conv, From: "a", To: bridge.Broadcast, ActionType: "info", Body: "plan", CreatedAt: t0}

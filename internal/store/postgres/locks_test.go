@@ -1,0 +1,155 @@
+package postgres_test
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/agent-bridge/agent-bridge/internal/bridge"
+	"github.com/agent-bridge/agent-bridge/internal/store/postgres"
+	"github.com/agent-bridge/agent-bridge/internal/token"
+)
+
+// A transaction held open in one conversation never delays a send in
+// another, on any node; a send in the same conversation waits for it.
+func TestHeldConversationDelaysOnlyItself(t *testing.T) {
+	dsn := newDatabase(t)
+	key, err := token.LoadOrCreate(t.TempDir() + "/key")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := bridge.DefaultConfig()
+	holder, node := open(t, dsn), open(t, dsn) // two nodes
+	svc := bridge.NewService(node, key, nil, cfg, nil)
+	ctx := context.Background()
+	var convs [2]bridge.Caller
+	for i := range convs {
+		c, err := svc.CreateConversation(ctx, "backend", "frontend")
+		if err != nil {
+			t.Fatal(err)
+		}
+		convs[i] = bridge.Caller{ConversationID: c.Conversation.ID, Session: "a", Token: c.TokenA}
+	}
+	a, b := convs[0], convs[1]
+
+	// The hook: a write transaction of conversation A on the other node,
+	// held open until released.
+	locked, release, held := make(chan struct{}), make(chan struct{}), make(chan error, 1)
+	go func() {
+		held <- holder.Update(ctx, func(tx bridge.Tx) error {
+			if err := tx.Lock(a.ConversationID); err != nil {
+				return err
+			}
+			close(locked)
+			<-release
+			return nil
+		})
+	}()
+	<-locked
+
+	bctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	if _, err := svc.Send(bctx, b, bridge.SendInput{Message: "to B while A is held"}); err != nil {
+		t.Fatalf("a send in B while A is held: %v", err)
+	}
+
+	sentA := make(chan error, 1)
+	go func() {
+		_, err := svc.Send(ctx, a, bridge.SendInput{Message: "to A while A is held"})
+		sentA <- err
+	}()
+	// Wait until the send in A is blocked on A's lock, as the server sees it.
+	admin := connect(t, dsn)
+	for {
+		var waiting int
+		err := admin.QueryRow(ctx, `SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND wait_event = 'advisory'
+			AND query LIKE $1`, fmt.Sprintf("%%pg_advisory_xact_lock(%d)%%", postgres.ChainLockKey(a.ConversationID))).Scan(&waiting)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if waiting == 1 {
+			break
+		}
+		select {
+		case err := <-sentA:
+			t.Fatalf("a send in A completed while A was held: %v", err)
+		case <-time.After(5 * time.Millisecond): // poll the server's view
+		}
+	}
+	close(release)
+	if err := <-held; err != nil {
+		t.Fatal(err)
+	}
+	if err := <-sentA; err != nil {
+		t.Fatalf("the send in A after the release: %v", err)
+	}
+	rep, err := svc.VerifyAudit(ctx, "")
+	if err != nil || !rep.OK() {
+		t.Fatalf("verify: %+v %v", rep.Problems, err)
+	}
+}
+
+// Writers queued on a busy conversation wait in their process without
+// holding a connection, so they cannot use up the pool that another
+// conversation's writers need.
+func TestQueuedWritersHoldNoConnection(t *testing.T) {
+	// One connection for the held transaction, one for the queue's head
+	// waiting on the advisory lock, one for the send in B.
+	dsn := newDatabase(t) + "&pool_max_conns=3"
+	db := open(t, dsn)
+	key, err := token.LoadOrCreate(t.TempDir() + "/key")
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc := bridge.NewService(db, key, nil, bridge.DefaultConfig(), nil)
+	ctx := context.Background()
+	var convs [2]bridge.Caller
+	for i := range convs {
+		c, err := svc.CreateConversation(ctx, "backend", "frontend")
+		if err != nil {
+			t.Fatal(err)
+		}
+		convs[i] = bridge.Caller{ConversationID: c.Conversation.ID, Session: "a", Token: c.TokenA}
+	}
+	a, b := convs[0], convs[1]
+	locked, release, held := make(chan struct{}), make(chan struct{}), make(chan error, 1)
+	go func() {
+		held <- db.Update(ctx, func(tx bridge.Tx) error {
+			if err := tx.Lock(a.ConversationID); err != nil {
+				return err
+			}
+			close(locked)
+			<-release
+			return nil
+		})
+	}()
+	<-locked
+	const queued = 4 // more than the pool has room for
+	sentA := make(chan error, queued)
+	for i := 0; i < queued; i++ {
+		go func() {
+			_, err := svc.Send(ctx, a, bridge.SendInput{Message: "queued"})
+			sentA <- err
+		}()
+	}
+	for postgres.QueuedWriters(db, a.ConversationID) < 1+queued { // the held transaction too
+		select {
+		case err := <-sentA:
+			t.Fatalf("a send in A completed while A was held: %v", err)
+		case <-time.After(5 * time.Millisecond): // until every sender queued
+		}
+	}
+	if _, err := svc.Send(ctx, b, bridge.SendInput{Message: "to B past the queue"}); err != nil {
+		t.Fatalf("a send in B behind %d queued writers of A: %v", queued, err)
+	}
+	close(release)
+	if err := <-held; err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < queued; i++ {
+		if err := <-sentA; err != nil {
+			t.Fatalf("a queued send in A: %v", err)
+		}
+	}
+}
