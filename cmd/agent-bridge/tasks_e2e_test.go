@@ -129,7 +129,7 @@ func TestTaskReassignmentAcrossProcesses(t *testing.T) {
 	}
 	body := got[0].(map[string]any)["message"].(string)
 	if got[0].(map[string]any)["from"] != "bridge" || !strings.Contains(body, fmt.Sprintf("task %d \"part %d\" went back to open", claimed[0], claimed[0])) ||
-		!strings.Contains(body, "worker-1 has made no call since") || !strings.Contains(body, `"lexer half done"`) || !strings.Contains(body, "1 leases released") {
+		!strings.Contains(body, "worker-1 has made no call since") || !strings.Contains(body, `"lexer half done"`) || !strings.Contains(body, "1 lease released") {
 		t.Fatalf("announcement: %s", body)
 	}
 	t.Logf("reopened and announced %s after the kill (threshold 2s, watchdog interval 100ms)", time.Since(killed).Round(10*time.Millisecond))

@@ -58,7 +58,7 @@ func (s *Service) reassignSilent(tx Tx, conv string, now time.Time) ([]StaleTask
 			last = fmt.Sprintf("%q", t.Note)
 		}
 		why := fmt.Sprintf("task %s went back to open: its assignee %s has made no call since %s (%s).", quoteTitle(t), who, FormatTime(st.Heartbeat), Human(silent))
-		notes := []notice{{Broadcast, fmt.Sprintf("Reassignment: %s Last progress note: %s. %d leases released. Any member may claim it with tasks action claim, task_id %d.", why, last, released, t.ID)}}
+		notes := []notice{{Broadcast, fmt.Sprintf("Reassignment: %s Last progress note: %s. %s released. Any member may claim it with tasks action claim, task_id %d.", why, last, Quantity(released, "lease"), t.ID)}}
 		if err := s.tell(tx, conv, who, team, notes, now); err != nil {
 			return nil, err
 		}
@@ -71,7 +71,7 @@ func (s *Service) reassignSilent(tx Tx, conv string, now time.Time) ([]StaleTask
 				return nil, err
 			}
 		}
-		detail := fmt.Sprintf("task %d reopened: assignee %s silent since %s; %d leases released", t.ID, who, FormatTime(st.Heartbeat), released)
+		detail := fmt.Sprintf("task %d reopened: assignee %s silent since %s; %s released", t.ID, who, FormatTime(st.Heartbeat), Quantity(released, "lease"))
 		if err := s.appendAudit(tx, now, "tasks:reassign", conv, who, nil, detail); err != nil {
 			return nil, err
 		}

@@ -261,7 +261,7 @@ func TestSilentAssigneesTaskIsReassignedOnce(t *testing.T) {
 	r.advance(time.Minute + time.Millisecond) // w1 silent just over 5 minutes
 	msgs := r.inbox(t, r.a)                   // this call reassigns, then reads
 	if len(msgs) != 1 || !strings.Contains(msgs[0].Body, "w1 has made no call since "+bridge.FormatTime(last)) ||
-		!strings.Contains(msgs[0].Body, `Last progress note: "lexer done"`) || !strings.Contains(msgs[0].Body, "1 leases released") {
+		!strings.Contains(msgs[0].Body, `Last progress note: "lexer done"`) || !strings.Contains(msgs[0].Body, "1 lease released") {
 		t.Fatalf("creator told: %+v", msgs)
 	}
 	if msgs := r.inbox(t, r.ws[1]); len(msgs) != 1 || !strings.Contains(msgs[0].Body, "went back to open") {

@@ -1,6 +1,7 @@
 package bridge
 
 import (
+	"strconv"
 	"strings"
 	"unicode/utf8"
 )
@@ -17,4 +18,13 @@ func storable(v string) string {
 		return "contains a NUL character (U+0000), which cannot be stored; remove it"
 	}
 	return ""
+}
+
+// Quantity writes n with its noun, singular or plural: "1 lease", "2
+// leases". The noun's plural is the noun and "s".
+func Quantity(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return strconv.Itoa(n) + " " + noun + "s"
 }

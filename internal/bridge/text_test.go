@@ -34,3 +34,11 @@ func TestNULIsRefusedEverywhereTextEnters(t *testing.T) {
 		t.Fatalf("a refused send left a message: %+v %v", in.Messages, err)
 	}
 }
+
+func TestQuantity(t *testing.T) {
+	for n, want := range map[int]string{0: "0 leases", 1: "1 lease", 2: "2 leases"} {
+		if got := bridge.Quantity(n, "lease"); got != want {
+			t.Errorf("Quantity(%d) = %q, want %q", n, got, want)
+		}
+	}
+}

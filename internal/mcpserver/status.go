@@ -168,7 +168,11 @@ func (h *handlers) checkPartnerStatus() tool {
 		if p.Session != "" {
 			switch r := p.Receipt; {
 			case r.Unread > 0:
-				text += fmt.Sprintf(" %d of your messages are not read yet.", r.Unread)
+				if r.Unread == 1 {
+					text += " 1 of your messages is not read yet."
+				} else {
+					text += fmt.Sprintf(" %d of your messages are not read yet.", r.Unread)
+				}
 			case r.LastReadID > 0:
 				text += fmt.Sprintf(" It has read all your messages (the last, id %d, at %s).", r.LastReadID, bridge.FormatTime(r.LastReadAt))
 			}

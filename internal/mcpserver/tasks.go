@@ -103,7 +103,7 @@ func (h *handlers) tasksTool() tool {
 				list[i], lines[i] = taskJSON(t), taskLine(t)
 			}
 			out["tasks"], out["more"] = list, page.More
-			text = fmt.Sprintf("%d tasks:\n%s", len(page.Tasks), strings.Join(lines, "\n"))
+			text = fmt.Sprintf("%s:\n%s", bridge.Quantity(len(page.Tasks), "task"), strings.Join(lines, "\n"))
 			if len(page.Tasks) == 0 {
 				text = "No tasks match."
 			}
@@ -173,7 +173,7 @@ func taskDone(action string, r bridge.TaskResult) string {
 		s = fmt.Sprintf("Task %d is %s.", t.ID, t.State)
 	}
 	if r.Released > 0 {
-		s += fmt.Sprintf(" %d leases released.", r.Released)
+		s += " " + bridge.Quantity(r.Released, "lease") + " released."
 	}
 	return s + "\n" + taskLine(t)
 }
