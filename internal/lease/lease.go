@@ -72,28 +72,34 @@ func Clean(p string) (string, error) {
 // Covers reports whether the cleaned pattern covers the cleaned,
 // repository-relative file path.
 func Covers(pattern, file string) bool {
-	return covers(strings.Split(pattern, "/"), strings.Split(file, "/"))
-}
-
-func covers(ps, fs []string) bool {
-	for len(ps) > 0 {
-		if ps[0] == "**" {
-			for i := 0; i <= len(fs); i++ {
-				if covers(ps[1:], fs[i:]) {
-					return true
-				}
-			}
-			return false
+	ps, fs := strings.Split(pattern, "/"), strings.Split(file, "/")
+	// Memoised on (pattern segment, file segment): a pattern of many '**'
+	// segments (an agent chooses it) costs at most len(ps)*len(fs) steps,
+	// never the exponential backtracking of a naive matcher.
+	memo := make(map[[2]int]bool)
+	var rec func(i, j int) bool
+	rec = func(i, j int) bool {
+		if i == len(ps) {
+			return true // the pattern matched a directory the file is in, or the file
 		}
-		if len(fs) == 0 {
-			return false
+		k := [2]int{i, j}
+		if v, ok := memo[k]; ok {
+			return v
 		}
-		if ok, _ := path.Match(ps[0], fs[0]); !ok {
-			return false
+		var r bool
+		switch {
+		case ps[i] == "**":
+			r = rec(i+1, j) || (j < len(fs) && rec(i, j+1))
+		case j == len(fs):
+			r = false
+		default:
+			ok, _ := path.Match(ps[i], fs[j])
+			r = ok && rec(i+1, j+1)
 		}
-		ps, fs = ps[1:], fs[1:]
+		memo[k] = r
+		return r
 	}
-	return true // the pattern matched a directory the file is in, or the file
+	return rec(0, 0)
 }
 
 // Overlap reports whether some file could be covered by both cleaned

@@ -113,3 +113,23 @@ func FuzzOverlapIsSafe(f *testing.F) {
 		}
 	})
 }
+
+// A pattern of many '**' segments, which an agent may choose, is matched
+// in polynomial time: a naive backtracking matcher never finishes this one
+// (the guard hook would hang every commit).
+func TestCoversManyDoubleStars(t *testing.T) {
+	p := strings.Repeat("**/a/", 30) + "b"
+	if Covers(p, strings.Repeat("a/", 60)+"c") {
+		t.Fatal("covers a file without the final segment b")
+	}
+	if !Covers(p, strings.Repeat("a/", 30)+"b/x") {
+		t.Fatal("does not cover a file below a matching path")
+	}
+}
+
+func BenchmarkCoversManyDoubleStars(b *testing.B) {
+	p, f := strings.Repeat("**/a/", 30)+"b", strings.Repeat("a/", 60)+"c"
+	for b.Loop() {
+		Covers(p, f)
+	}
+}
