@@ -41,11 +41,12 @@ func (s *Service) Send(ctx context.Context, c Caller, in SendInput) (Sent, error
 		if err := s.checkSend(&in); err != nil {
 			return "", err
 		}
-		_, me, err := s.authorizeMember(tx, &c, now)
+		a, err := s.authorizeTeam(tx, &c, now)
 		if err != nil {
 			return "", err
 		}
-		to, err := s.recipient(tx, c, in.To)
+		me := a.me
+		to, err := recipient(a.members, c, in.To)
 		if err != nil {
 			return "", err
 		}
@@ -90,14 +91,10 @@ func (s *Service) Send(ctx context.Context, c Caller, in SendInput) (Sent, error
 	return out, err
 }
 
-// recipient resolves a send's `to`: in a two-member conversation it
-// defaults to the other member and a broadcast is refused as meaningless;
-// with more members it is required.
-func (s *Service) recipient(tx Tx, c Caller, to Member) (Member, error) {
-	members, err := tx.Members(c.ConversationID)
-	if err != nil {
-		return "", err
-	}
+// recipient resolves a send's `to` among the conversation's members: in a
+// two-member conversation it defaults to the other member and a broadcast
+// is refused as meaningless; with more members it is required.
+func recipient(members []Membership, c Caller, to Member) (Member, error) {
 	var others []string
 	for _, m := range members {
 		if m.Active() && m.Member != c.Session {
@@ -497,9 +494,11 @@ func (s *Service) Peek(ctx context.Context, c Caller) (Inbox, error) {
 	var out Inbox
 	now := s.cfg.Now()
 	err := s.store.View(ctx, func(tx Tx) (err error) {
-		if out.Conversation, _, err = s.authenticate(tx, &c); err != nil {
+		a, err := s.authenticate(tx, &c)
+		if err != nil {
 			return err
 		}
+		out.Conversation = a.conv
 		if out.Conversation.Expired(now) {
 			return s.expired(out.Conversation)
 		}
