@@ -5,6 +5,7 @@ package storetest
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"sync"
@@ -219,9 +220,30 @@ func auditLimit(t *testing.T, open func(t *testing.T) bridge.Store) {
 				return err
 			}
 		}
+		// Within the transaction, the head is the row just appended.
+		if seq, digest, err := tx.LastAudit(""); err != nil || seq != 5 || digest != "5" {
+			t.Errorf("global head inside the appending transaction: %d %s %v", seq, digest, err)
+		}
 		// Another chain numbers its rows from 1 again.
 		return tx.AppendAudit(bridge.AuditEntry{Chain: "conv_0000000000000001", Seq: 1, At: t0.Add(10 * time.Second), Tool: "t", Outcome: "ok", Refs: "m:7", PrevDigest: "p", Digest: "c1"})
 	})
+	// Pruning inside a transaction that appended: the head stays the
+	// newest stored row (rolled back, so the checks below see 5 rows).
+	errRollback := errors.New("roll back")
+	if err := db.Update(context.Background(), func(tx bridge.Tx) error {
+		if err := tx.AppendAudit(bridge.AuditEntry{Seq: 6, At: t0.Add(6 * time.Second), Tool: "t", Outcome: "ok", PrevDigest: "5", Digest: "6"}); err != nil {
+			return err
+		}
+		if _, err := tx.DeleteAudit("", 5); err != nil {
+			return err
+		}
+		if seq, digest, err := tx.LastAudit(""); err != nil || seq != 6 || digest != "6" {
+			t.Errorf("global head after a prune in the same transaction: %d %s %v", seq, digest, err)
+		}
+		return errRollback
+	}); err != errRollback {
+		t.Fatalf("update: %v", err)
+	}
 	view(t, db, func(tx bridge.Tx) error {
 		rows, err := tx.Audit(bridge.AuditFilter{Limit: 2})
 		if err != nil || len(rows) != 2 || rows[0].Seq != 5 || rows[1].Chain != "conv_0000000000000001" || rows[1].Refs != "m:7" {
