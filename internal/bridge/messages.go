@@ -202,14 +202,22 @@ type Inbox struct {
 
 // describe fills each message's sender role, and the inbox's member list.
 func (s *Service) describe(tx Tx, in *Inbox) error {
+	return s.describeWith(tx, in, nil)
+}
+
+// describeWith is describe with the conversation's member list when the
+// transaction has already read it (nil: read it).
+func (s *Service) describeWith(tx Tx, in *Inbox, all []Membership) error {
 	// Every path that hands out messages comes here: a message whose MAC
 	// fails reaches the reader as a notice, never as its sender's words.
 	if err := s.screen(tx, in.Messages); err != nil {
 		return err
 	}
-	all, err := tx.Members(in.Conversation.ID)
-	if err != nil {
-		return err
+	if all == nil {
+		var err error
+		if all, err = tx.Members(in.Conversation.ID); err != nil {
+			return err
+		}
 	}
 	roles := map[Member]string{}
 	in.Members = in.Members[:0]
@@ -265,14 +273,14 @@ func (s *Service) CheckMessages(ctx context.Context, c Caller, in CheckInput) (I
 		if err := s.checkCheck(in); err != nil {
 			return "", err
 		}
-		conv, m, err := s.authorizeMember(tx, &c, now)
+		a, err := s.authorizeTeam(tx, &c, now)
 		if err != nil {
 			return "", err
 		}
-		if taking && m.Unread > 0 {
+		if taking && a.me.Unread > 0 {
 			return "", errMustWrite
 		}
-		return s.checkRead(tx, c, in, conv, &out)
+		return s.checkRead(tx, c, in, a, &out)
 	})
 	if err == errMustWrite {
 		err = s.callAs(ctx, tool, &c, true, func(tx Tx, now time.Time) (string, error) {
@@ -284,7 +292,7 @@ func (s *Service) CheckMessages(ctx context.Context, c Caller, in CheckInput) (I
 			if out.Messages, err = tx.TakeUnread(c.ConversationID, c.Session, now.UTC().Truncate(time.Millisecond), s.cfg.PageSize); err != nil {
 				return "", err
 			}
-			if out.Unread, err = tx.UnreadCount(c.ConversationID, c.Session); err != nil {
+			if out.Unread, err = s.unreadAfter(tx, c, len(out.Messages)); err != nil {
 				return "", err
 			}
 			if err := s.describe(tx, &out); err != nil {
@@ -315,9 +323,9 @@ func (s *Service) CheckMessages(ctx context.Context, c Caller, in CheckInput) (I
 
 // checkRead is the read-only part of CheckMessages: history, peek, or a
 // check whose inbox is empty.
-func (s *Service) checkRead(tx Tx, c Caller, in CheckInput, conv Conversation, out *Inbox) (string, error) {
+func (s *Service) checkRead(tx Tx, c Caller, in CheckInput, a authorized, out *Inbox) (string, error) {
 	var err error
-	out.Conversation, out.Member = conv, c.Session
+	out.Conversation, out.Member = a.conv, c.Session
 	switch {
 	case in.History:
 		limit := in.Limit
@@ -330,7 +338,7 @@ func (s *Service) checkRead(tx Tx, c Caller, in CheckInput, conv Conversation, o
 		if out.Unread, err = tx.UnreadCount(c.ConversationID, c.Session); err != nil {
 			return "", err
 		}
-		return fmt.Sprintf("history: %d messages after id %d", len(out.Messages), in.AfterID), s.describe(tx, out)
+		return fmt.Sprintf("history: %d messages after id %d", len(out.Messages), in.AfterID), s.describeWith(tx, out, a.members)
 	case in.Peek:
 		if out.Messages, err = tx.PeekUnread(c.ConversationID, c.Session, s.cfg.PageSize); err != nil {
 			return "", err
@@ -338,16 +346,26 @@ func (s *Service) checkRead(tx Tx, c Caller, in CheckInput, conv Conversation, o
 		if out.Unread, err = tx.UnreadCount(c.ConversationID, c.Session); err != nil {
 			return "", err
 		}
-		return fmt.Sprintf("peeked at %d unread messages", len(out.Messages)), s.describe(tx, out)
+		return fmt.Sprintf("peeked at %d unread messages", len(out.Messages)), s.describeWith(tx, out, a.members)
 	}
 	out.Messages, out.Unread = nil, 0
-	if err := s.describe(tx, out); err != nil {
+	if err := s.describeWith(tx, out, a.members); err != nil {
 		return "", err
 	}
 	if in.Wait > 0 {
 		return fmt.Sprintf("delivered 0 messages; waiting up to %s", in.Wait), nil
 	}
 	return deliveredText(nil, 0), nil
+}
+
+// unreadAfter is how many messages wait for the caller after a take of
+// `taken` in the same transaction: none when the take was less than a page
+// (it took every unread one), else the maintained counter.
+func (s *Service) unreadAfter(tx Tx, c Caller, taken int) (int, error) {
+	if taken < s.cfg.PageSize {
+		return 0, nil
+	}
+	return tx.UnreadCount(c.ConversationID, c.Session)
 }
 
 func deliveredText(msgs []Message, more int) string {
@@ -385,13 +403,14 @@ func (s *Service) wait(ctx context.Context, c Caller, first Inbox, deadline, sta
 	topics := InboxTopics(c.ConversationID, c.Session)
 	stop := func() {}
 	defer func() { stop() }()
-	for {
+	for first := true; ; first = false {
 		changed, stopNext := s.store.Watch(topics...)
 		stop()
 		stop = stopNext
 		now := s.cfg.Now()
 		ended := !now.Before(deadline)
 		var unread int
+		var heartbeat time.Time
 		err := s.store.View(context.WithoutCancel(ctx), func(tx Tx) error {
 			cv, err := tx.Conversation(c.ConversationID)
 			if err != nil {
@@ -408,11 +427,16 @@ func (s *Service) wait(ctx context.Context, c Caller, first Inbox, deadline, sta
 			if !m.Active() {
 				return Errorf(EUnauthorized, "member %s left conversation %s (or was removed) while waiting: its token no longer works.", c.Session, c.ConversationID)
 			}
-			unread = m.Unread
-			if ra, err := tx.ReassignAfter(c.ConversationID); err != nil {
-				return err
-			} else if ra > 0 && ra/3 < beatEvery {
-				beatEvery = ra / 3
+			unread, heartbeat = m.Unread, m.Heartbeat
+			// The conversation's threshold, on the first round and when a
+			// beat is due: a change to it is broadcast to every member,
+			// which ends this wait anyway.
+			if first || now.Sub(lastBeat) >= beatEvery {
+				if ra, err := tx.ReassignAfter(c.ConversationID); err != nil {
+					return err
+				} else if ra > 0 && ra/3 < beatEvery {
+					beatEvery = ra / 3
+				}
 			}
 			return nil
 		})
@@ -434,15 +458,19 @@ func (s *Service) wait(ctx context.Context, c Caller, first Inbox, deadline, sta
 			return out, nil
 		case unread > 0:
 			err := s.callAs(ctx, tool, &c, true, func(tx Tx, now time.Time) (string, error) {
-				if err := tx.Touch(c.ConversationID, c.Session, now); err != nil {
-					return "", err
+				// Heartbeats only move forward: one read just now that is
+				// younger than a second needs no write (as in authorize).
+				if at := now.UTC().Truncate(time.Millisecond); at.Sub(heartbeat) >= heartbeatEvery {
+					if err := tx.Touch(c.ConversationID, c.Session, at); err != nil {
+						return "", err
+					}
 				}
 				msgs, err := tx.TakeUnread(c.ConversationID, c.Session, now.UTC().Truncate(time.Millisecond), s.cfg.PageSize)
 				if err != nil {
 					return "", err
 				}
 				out.Messages = msgs
-				if out.Unread, err = tx.UnreadCount(c.ConversationID, c.Session); err != nil {
+				if out.Unread, err = s.unreadAfter(tx, c, len(msgs)); err != nil {
 					return "", err
 				}
 				if err := s.describe(tx, &out); err != nil {
