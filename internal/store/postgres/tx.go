@@ -22,7 +22,7 @@ type tx struct {
 	tx       *lazyTx
 	signals  *[]string // topics to raise at commit; nil in a read
 	locks    chainlock.Order
-	reserved int64 // the last id NextMessageID handed out
+	reserved int64      // the last id NextMessageID handed out
 	heads    auditHeads // chains' last rows as this transaction appended them
 }
 
