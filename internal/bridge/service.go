@@ -387,14 +387,10 @@ func (s *Service) authenticate(tx Tx, c *Caller) (authorized, error) {
 	if err := s.checkShape(*c); err != nil {
 		return authorized{}, err
 	}
-	conv, err := tx.Conversation(c.ConversationID)
+	conv, members, err := tx.ConversationMembers(c.ConversationID)
 	if IsNotFound(err) {
 		return authorized{}, s.badToken(*c)
 	}
-	if err != nil {
-		return authorized{}, err
-	}
-	members, err := tx.Members(c.ConversationID)
 	if err != nil {
 		return authorized{}, err
 	}

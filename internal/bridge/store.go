@@ -95,6 +95,10 @@ type MemberTx interface {
 	// included, in joining order.
 	Members(conversationID string) ([]Membership, error)
 
+	// ConversationMembers returns the conversation (ENotFound when it does
+	// not exist) and what Members returns, in one read.
+	ConversationMembers(conversationID string) (Conversation, []Membership, error)
+
 	// RemoveMember records that a member left (or was removed) at `at`,
 	// with mac, the member row's MAC after the change (the service's
 	// transaction computes it: callers pass "").

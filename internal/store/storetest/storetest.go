@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"reflect"
 	"strings"
 	"sync"
 	"testing"
@@ -784,6 +785,25 @@ func membersRoundTrip(t *testing.T, open func(t *testing.T) bridge.Store) {
 		}
 		if !all[0].Heartbeat.IsZero() || all[0].Status != bridge.StatusUnknown {
 			t.Errorf("a member that never called: %+v", all[0])
+		}
+		// The conversation and its members in one read: the same rows.
+		c, both, err := tx.ConversationMembers(conv)
+		if want, _ := tx.Conversation(conv); err != nil || c != want || !reflect.DeepEqual(both, all) {
+			t.Errorf("conversation and members:\n%+v %+v %v\nwant\n%+v %+v", c, both, err, want, all)
+		}
+		if _, _, err := tx.ConversationMembers("conv_000000000000dead"); !bridge.IsNotFound(err) {
+			t.Errorf("unknown conversation: got %v, want not found", err)
+		}
+		return nil
+	})
+	// A conversation without members still reads, with none.
+	const empty = "conv_0000000000000b0e"
+	update(t, h1, func(tx bridge.Tx) error {
+		return tx.CreateConversation(bridge.Conversation{ID: empty, RoleA: "x", RoleB: "y", CreatedAt: t0, ExpiresAt: t0.Add(time.Hour)})
+	})
+	view(t, h2, func(tx bridge.Tx) error {
+		if c, ms, err := tx.ConversationMembers(empty); err != nil || c.ID != empty || !c.ExpiresAt.Equal(t0.Add(time.Hour)) || len(ms) != 0 {
+			t.Errorf("a conversation without members: %+v %+v %v", c, ms, err)
 		}
 		return nil
 	})
