@@ -102,6 +102,7 @@ func (c Config) SessionLimitsText() string {
 // Service applies the bridge's rules. It is safe for concurrent use.
 type Service struct {
 	seen     seenCache // endpoints recorded recently by this process
+	forgot   seenCache // rate-limit subjects whose old events this process deleted recently
 	store    Store
 	key      token.Key
 	auditKey []byte
@@ -447,7 +448,8 @@ func (s *Service) badToken(c Caller) error {
 		who, c.ConversationID)
 }
 
-// seenCache limits endpoint writes to one per session a minute.
+// seenCache limits endpoint writes to one per session a minute (and
+// deletions of old rate-limit events to one per subject a minute).
 type seenCache struct {
 	mu   sync.Mutex
 	last map[string]time.Time
@@ -492,7 +494,14 @@ func (s *Service) take(tx LimitTx, subject, conversationID string, ws []limit.Wi
 				who, d.Window.Name(), wait, FormatTime(d.RetryAt)),
 		}
 	}
-	return tx.AddRequest(subject, conversationID, now, now.Add(-h))
+	// Events older than the horizon are never read again; deleting them
+	// once a minute per subject keeps the table bounded without a delete
+	// on every call.
+	var forget time.Time
+	if s.forgot.due(subject, now) {
+		forget = now.Add(-h)
+	}
+	return tx.AddRequest(subject, conversationID, now, forget)
 }
 
 // checkShape validates the caller's arguments without storage.

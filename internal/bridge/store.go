@@ -196,8 +196,9 @@ type LimitTx interface {
 
 	// AddRequest records an accepted request of subject, which belongs to
 	// conversationID ("" for none: cleanup then forgets it by age), and
-	// forgets the subject's
-	// requests before forgetBefore.
+	// forgets the subject's requests before forgetBefore (none when it is
+	// zero: RequestTimes never returns them anyway, so forgetting is
+	// housekeeping the service does now and then).
 	AddRequest(subject, conversationID string, at, forgetBefore time.Time) error
 }
 

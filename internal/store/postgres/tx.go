@@ -372,8 +372,10 @@ func (t *tx) RequestTimes(subject string, since time.Time) ([]time.Time, error) 
 }
 
 func (t *tx) AddRequest(subject, conversationID string, at, forgetBefore time.Time) error {
-	if _, err := t.exec("forget rate events", `DELETE FROM rate_events WHERE subject = $1 AND at < $2`, subject, ts(forgetBefore)); err != nil {
-		return err
+	if !forgetBefore.IsZero() {
+		if _, err := t.exec("forget rate events", `DELETE FROM rate_events WHERE subject = $1 AND at < $2`, subject, ts(forgetBefore)); err != nil {
+			return err
+		}
 	}
 	_, err := t.exec("add rate event", `INSERT INTO rate_events (subject, conversation_id, at) VALUES ($1, $2, $3)`, subject, conversationID, ts(at))
 	return err

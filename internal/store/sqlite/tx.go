@@ -339,8 +339,10 @@ func (t *tx) RequestTimes(subject string, since time.Time) ([]time.Time, error) 
 }
 
 func (t *tx) AddRequest(subject, conversationID string, at, forgetBefore time.Time) error {
-	if _, err := t.exec("forget rate events", `DELETE FROM rate_events WHERE subject = ? AND at < ?`, subject, ms(forgetBefore)); err != nil {
-		return err
+	if !forgetBefore.IsZero() {
+		if _, err := t.exec("forget rate events", `DELETE FROM rate_events WHERE subject = ? AND at < ?`, subject, ms(forgetBefore)); err != nil {
+			return err
+		}
 	}
 	_, err := t.exec("add rate event", `INSERT INTO rate_events (subject, conversation_id, at) VALUES (?, ?, ?)`, subject, conversationID, ms(at))
 	return err

@@ -35,6 +35,7 @@ func Run(t *testing.T, newDB NewDB) {
 		{"ChainLocksInOrder", lockOrder},
 		{"RowMACsRoundTrip", rowMACs},
 		{"CleanupForgetsOldRateEvents", cleanupForgetsOldRateEvents},
+		{"RateEventsForgottenWhenAsked", rateEventsForgottenWhenAsked},
 		{"ViewIsReadOnly", viewIsReadOnly},
 		{"WatchWakesOtherHandles", watchWakesOtherHandles},
 		{"WatchWakesOnlyItsTopics", watchWakesOnlyItsTopics},
@@ -409,6 +410,32 @@ func cleanupForgetsOldRateEvents(t *testing.T, open func(t *testing.T) bridge.St
 		times, err := tx.RequestTimes(subject, t0.Add(-time.Hour))
 		if err != nil || len(times) != 1 || !times[0].Equal(t0.Add(bridge.RateMemory)) {
 			t.Errorf("after cleanup: %v %v; want only the event younger than RateMemory", times, err)
+		}
+		return nil
+	})
+}
+
+func rateEventsForgottenWhenAsked(t *testing.T, open func(t *testing.T) bridge.Store) {
+	db := open(t)
+	const subject = "conv_0000000000000c01/a"
+	update(t, db, func(tx bridge.Tx) error {
+		if err := tx.AddRequest(subject, "", t0, t0.Add(-time.Hour)); err != nil {
+			return err
+		}
+		// A zero forgetBefore forgets nothing.
+		return tx.AddRequest(subject, "", t0.Add(2*time.Hour), time.Time{})
+	})
+	view(t, db, func(tx bridge.Tx) error {
+		if times, err := tx.RequestTimes(subject, t0.Add(-time.Hour)); err != nil || len(times) != 2 {
+			t.Errorf("after an add that forgets nothing: %v %v; want both events", times, err)
+		}
+		return nil
+	})
+	update(t, db, func(tx bridge.Tx) error { return tx.AddRequest(subject, "", t0.Add(3*time.Hour), t0.Add(time.Hour)) })
+	view(t, db, func(tx bridge.Tx) error {
+		times, err := tx.RequestTimes(subject, t0.Add(-time.Hour))
+		if err != nil || len(times) != 2 || !times[0].Equal(t0.Add(2*time.Hour)) {
+			t.Errorf("after an add that forgets before t0+1h: %v %v; want the two younger events", times, err)
 		}
 		return nil
 	})
