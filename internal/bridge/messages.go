@@ -264,6 +264,20 @@ func (s *Service) CheckMessages(ctx context.Context, c Caller, in CheckInput) (I
 	var out Inbox
 	start := s.cfg.Now()
 	taking := !in.Peek && !in.History
+	// A check that will wait watches its inbox before it reads: when it
+	// finds nothing, the wait starts from this read instead of reading
+	// again (see waitStart). Only when the caller named its member: the
+	// topics name it.
+	var pre *waitStart
+	if taking && in.Wait > 0 && c.Session.Valid() {
+		pre = &waitStart{}
+		pre.changed, pre.stop = s.store.Watch(InboxTopics(c.ConversationID, c.Session)...)
+		defer func() {
+			if pre != nil {
+				pre.stop()
+			}
+		}()
+	}
 	// Peek, history and a check that finds nothing change nothing: they run
 	// as reads (callRead). A check with messages to take is a write.
 	err := s.callRead(ctx, tool, &c, func(tx Tx, now time.Time) (string, error) {
@@ -280,9 +294,19 @@ func (s *Service) CheckMessages(ctx context.Context, c Caller, in CheckInput) (I
 		if taking && a.me.Unread > 0 {
 			return "", errMustWrite
 		}
+		if pre != nil {
+			pre.heartbeat = a.me.Heartbeat
+			if pre.reassignAfter, err = tx.ReassignAfter(c.ConversationID); err != nil {
+				return "", err
+			}
+		}
 		return s.checkRead(tx, c, in, a, &out)
 	})
 	if err == errMustWrite {
+		if pre != nil {
+			pre.stop() // there are messages: no wait from this read
+			pre = nil
+		}
 		err = s.callAs(ctx, tool, &c, true, func(tx Tx, now time.Time) (string, error) {
 			conv, _, err := s.authorizeMember(tx, &c, now)
 			if err != nil {
@@ -310,7 +334,9 @@ func (s *Service) CheckMessages(ctx context.Context, c Caller, in CheckInput) (I
 		}
 		return out, err
 	}
-	out, err = s.wait(ctx, c, out, start.Add(in.Wait), start)
+	w := pre
+	pre = nil // wait releases it
+	out, err = s.wait(ctx, c, out, start.Add(in.Wait), start, w)
 	if err == nil && len(out.Messages) > 0 {
 		s.cfg.Events.MessagesDelivered(len(out.Messages))
 		now := s.cfg.Now()
@@ -379,13 +405,26 @@ func deliveredText(msgs []Message, more int) string {
 	return t
 }
 
+// waitStart is what a waiting check_messages knows from its own read
+// before it waits: a watch of the caller's inbox taken before that read
+// (so no write after it is missed), the caller's stored heartbeat, and the
+// conversation's reassignment threshold (0 when unset). The wait's first
+// round starts from it instead of watching and reading again.
+type waitStart struct {
+	changed       <-chan struct{}
+	stop          func()
+	heartbeat     time.Time
+	reassignAfter time.Duration
+}
+
 // wait blocks until a message for the caller arrives, then takes it, as
 // the caller's check_messages would. It wakes on every write to the store
 // (by any process), re-checks with a read-only transaction, and writes
 // only to deliver, to keep the caller's heartbeat fresh, or to end. It
 // never takes messages for a caller that has gone: the taking transaction
-// commits only while ctx is live.
-func (s *Service) wait(ctx context.Context, c Caller, first Inbox, deadline, start time.Time) (Inbox, error) {
+// commits only while ctx is live. With pre, the first round is the check's
+// own read (see waitStart); pre's watch is released here.
+func (s *Service) wait(ctx context.Context, c Caller, first Inbox, deadline, start time.Time, pre *waitStart) (Inbox, error) {
 	const tool = "check_messages"
 	conv := first.Conversation
 	out := first
@@ -404,42 +443,57 @@ func (s *Service) wait(ctx context.Context, c Caller, first Inbox, deadline, sta
 	stop := func() {}
 	defer func() { stop() }()
 	for first := true; ; first = false {
-		changed, stopNext := s.store.Watch(topics...)
-		stop()
-		stop = stopNext
-		now := s.cfg.Now()
-		ended := !now.Before(deadline)
 		var unread int
 		var heartbeat time.Time
-		err := s.store.View(context.WithoutCancel(ctx), func(tx Tx) error {
-			cv, err := tx.Conversation(c.ConversationID)
-			if err != nil {
-				return err
+		var changed <-chan struct{}
+		var err error
+		now := s.cfg.Now()
+		ended := !now.Before(deadline)
+		if first && pre != nil {
+			// The check's own read, under a watch taken before it, found
+			// nothing unread: the first round starts from that read.
+			changed, stop = pre.changed, pre.stop
+			heartbeat = pre.heartbeat
+			if ra := pre.reassignAfter; ra > 0 && ra/3 < beatEvery {
+				beatEvery = ra / 3
 			}
-			if cv.Expired(now) {
-				return s.expired(cv)
-			}
-			conv = cv // extend_conversation may have moved the expiry
-			m, err := tx.Member(c.ConversationID, c.Session)
-			if err != nil {
-				return err
-			}
-			if !m.Active() {
-				return Errorf(EUnauthorized, "member %s left conversation %s (or was removed) while waiting: its token no longer works.", c.Session, c.ConversationID)
-			}
-			unread, heartbeat = m.Unread, m.Heartbeat
-			// The conversation's threshold, on the first round and when a
-			// beat is due: a change to it is broadcast to every member,
-			// which ends this wait anyway.
-			if first || now.Sub(lastBeat) >= beatEvery {
-				if ra, err := tx.ReassignAfter(c.ConversationID); err != nil {
+		} else {
+			var stopNext func()
+			changed, stopNext = s.store.Watch(topics...)
+			stop()
+			stop = stopNext
+			now = s.cfg.Now()
+			ended = !now.Before(deadline)
+			err = s.store.View(context.WithoutCancel(ctx), func(tx Tx) error {
+				cv, err := tx.Conversation(c.ConversationID)
+				if err != nil {
 					return err
-				} else if ra > 0 && ra/3 < beatEvery {
-					beatEvery = ra / 3
 				}
-			}
-			return nil
-		})
+				if cv.Expired(now) {
+					return s.expired(cv)
+				}
+				conv = cv // extend_conversation may have moved the expiry
+				m, err := tx.Member(c.ConversationID, c.Session)
+				if err != nil {
+					return err
+				}
+				if !m.Active() {
+					return Errorf(EUnauthorized, "member %s left conversation %s (or was removed) while waiting: its token no longer works.", c.Session, c.ConversationID)
+				}
+				unread, heartbeat = m.Unread, m.Heartbeat
+				// The conversation's threshold, on the first round and when a
+				// beat is due: a change to it is broadcast to every member,
+				// which ends this wait anyway.
+				if first || now.Sub(lastBeat) >= beatEvery {
+					if ra, err := tx.ReassignAfter(c.ConversationID); err != nil {
+						return err
+					} else if ra > 0 && ra/3 < beatEvery {
+						beatEvery = ra / 3
+					}
+				}
+				return nil
+			})
+		}
 		if err != nil {
 			return out, s.Refuse(ctx, tool, c.ConversationID, c.Session, err)
 		}
