@@ -389,3 +389,53 @@ func testJournalConcurrentCallsExact(t *testing.T, db bridge.Store) {
 		t.Fatalf("verify: %v %+v", err, rep)
 	}
 }
+
+// Rate-limit events older than the longest window are deleted by the
+// member's first call and then at most once a minute, not on every call;
+// the limit counts only the window either way.
+func TestOldRateEventsForgottenOnceAMinute(t *testing.T) {
+	ctx := context.Background()
+	svc, db, now := journaled(t, func(c *bridge.Config) {
+		c.SessionLimits = []limit.Window{{Max: 2, Period: time.Minute}}
+	})
+	a, _ := journalPair(t, svc)
+	t0 := *now
+	send := func(at time.Duration) error {
+		*now = t0.Add(at)
+		_, err := svc.Send(ctx, a, bridge.SendInput{Message: "hi"})
+		return err
+	}
+	for _, at := range []time.Duration{0, 30 * time.Second} {
+		if err := send(at); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := send(40 * time.Second); bridge.KindOf(err) != bridge.ERateLimited {
+		t.Fatalf("third send in a minute: %v, want rate limited", err)
+	}
+	// 65 s: a minute after the first delete, the event at 0 goes.
+	if err := send(65 * time.Second); err != nil {
+		t.Fatal(err)
+	}
+	if n := storedEvents(t, db, a); n != 2 {
+		t.Fatalf("%d events stored at 65 s, want 2 (30 s, 65 s)", n)
+	}
+	// 100 s: the event at 30 s is past the window, stored but not
+	// counted (a delete is due only at 125 s).
+	if err := send(100 * time.Second); err != nil {
+		t.Fatal(err)
+	}
+	if n := storedEvents(t, db, a); n != 3 {
+		t.Fatalf("%d events stored at 100 s, want 3 (30 s, 65 s, 100 s)", n)
+	}
+	if err := send(110 * time.Second); bridge.KindOf(err) != bridge.ERateLimited {
+		t.Fatalf("a send at 110 s after 65 s and 100 s: %v, want rate limited", err)
+	}
+	// 126 s: the events before 66 s go.
+	if err := send(126 * time.Second); err != nil {
+		t.Fatal(err)
+	}
+	if n := storedEvents(t, db, a); n != 2 {
+		t.Fatalf("%d events stored at 126 s, want 2 (100 s, 126 s)", n)
+	}
+}

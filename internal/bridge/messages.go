@@ -41,11 +41,12 @@ func (s *Service) Send(ctx context.Context, c Caller, in SendInput) (Sent, error
 		if err := s.checkSend(&in); err != nil {
 			return "", err
 		}
-		_, me, err := s.authorizeMember(tx, &c, now)
+		a, err := s.authorizeTeam(tx, &c, now)
 		if err != nil {
 			return "", err
 		}
-		to, err := s.recipient(tx, c, in.To)
+		me := a.me
+		to, err := recipient(a.members, c, in.To)
 		if err != nil {
 			return "", err
 		}
@@ -90,14 +91,10 @@ func (s *Service) Send(ctx context.Context, c Caller, in SendInput) (Sent, error
 	return out, err
 }
 
-// recipient resolves a send's `to`: in a two-member conversation it
-// defaults to the other member and a broadcast is refused as meaningless;
-// with more members it is required.
-func (s *Service) recipient(tx Tx, c Caller, to Member) (Member, error) {
-	members, err := tx.Members(c.ConversationID)
-	if err != nil {
-		return "", err
-	}
+// recipient resolves a send's `to` among the conversation's members: in a
+// two-member conversation it defaults to the other member and a broadcast
+// is refused as meaningless; with more members it is required.
+func recipient(members []Membership, c Caller, to Member) (Member, error) {
 	var others []string
 	for _, m := range members {
 		if m.Active() && m.Member != c.Session {
@@ -205,14 +202,22 @@ type Inbox struct {
 
 // describe fills each message's sender role, and the inbox's member list.
 func (s *Service) describe(tx Tx, in *Inbox) error {
+	return s.describeWith(tx, in, nil)
+}
+
+// describeWith is describe with the conversation's member list when the
+// transaction has already read it (nil: read it).
+func (s *Service) describeWith(tx Tx, in *Inbox, all []Membership) error {
 	// Every path that hands out messages comes here: a message whose MAC
 	// fails reaches the reader as a notice, never as its sender's words.
 	if err := s.screen(tx, in.Messages); err != nil {
 		return err
 	}
-	all, err := tx.Members(in.Conversation.ID)
-	if err != nil {
-		return err
+	if all == nil {
+		var err error
+		if all, err = tx.Members(in.Conversation.ID); err != nil {
+			return err
+		}
 	}
 	roles := map[Member]string{}
 	in.Members = in.Members[:0]
@@ -259,6 +264,20 @@ func (s *Service) CheckMessages(ctx context.Context, c Caller, in CheckInput) (I
 	var out Inbox
 	start := s.cfg.Now()
 	taking := !in.Peek && !in.History
+	// A check that will wait watches its inbox before it reads: when it
+	// finds nothing, the wait starts from this read instead of reading
+	// again (see waitStart). Only when the caller named its member: the
+	// topics name it.
+	var pre *waitStart
+	if taking && in.Wait > 0 && c.Session.Valid() {
+		pre = &waitStart{}
+		pre.changed, pre.stop = s.store.Watch(InboxTopics(c.ConversationID, c.Session)...)
+		defer func() {
+			if pre != nil {
+				pre.stop()
+			}
+		}()
+	}
 	// Peek, history and a check that finds nothing change nothing: they run
 	// as reads (callRead). A check with messages to take is a write.
 	err := s.callRead(ctx, tool, &c, func(tx Tx, now time.Time) (string, error) {
@@ -268,16 +287,26 @@ func (s *Service) CheckMessages(ctx context.Context, c Caller, in CheckInput) (I
 		if err := s.checkCheck(in); err != nil {
 			return "", err
 		}
-		conv, m, err := s.authorizeMember(tx, &c, now)
+		a, err := s.authorizeTeam(tx, &c, now)
 		if err != nil {
 			return "", err
 		}
-		if taking && m.Unread > 0 {
+		if taking && a.me.Unread > 0 {
 			return "", errMustWrite
 		}
-		return s.checkRead(tx, c, in, conv, &out)
+		if pre != nil {
+			pre.heartbeat = a.me.Heartbeat
+			if pre.reassignAfter, err = tx.ReassignAfter(c.ConversationID); err != nil {
+				return "", err
+			}
+		}
+		return s.checkRead(tx, c, in, a, &out)
 	})
 	if err == errMustWrite {
+		if pre != nil {
+			pre.stop() // there are messages: no wait from this read
+			pre = nil
+		}
 		err = s.callAs(ctx, tool, &c, true, func(tx Tx, now time.Time) (string, error) {
 			conv, _, err := s.authorizeMember(tx, &c, now)
 			if err != nil {
@@ -287,7 +316,7 @@ func (s *Service) CheckMessages(ctx context.Context, c Caller, in CheckInput) (I
 			if out.Messages, err = tx.TakeUnread(c.ConversationID, c.Session, now.UTC().Truncate(time.Millisecond), s.cfg.PageSize); err != nil {
 				return "", err
 			}
-			if out.Unread, err = tx.UnreadCount(c.ConversationID, c.Session); err != nil {
+			if out.Unread, err = s.unreadAfter(tx, c, len(out.Messages)); err != nil {
 				return "", err
 			}
 			if err := s.describe(tx, &out); err != nil {
@@ -305,7 +334,9 @@ func (s *Service) CheckMessages(ctx context.Context, c Caller, in CheckInput) (I
 		}
 		return out, err
 	}
-	out, err = s.wait(ctx, c, out, start.Add(in.Wait), start)
+	w := pre
+	pre = nil // wait releases it
+	out, err = s.wait(ctx, c, out, start.Add(in.Wait), start, w)
 	if err == nil && len(out.Messages) > 0 {
 		s.cfg.Events.MessagesDelivered(len(out.Messages))
 		now := s.cfg.Now()
@@ -318,9 +349,9 @@ func (s *Service) CheckMessages(ctx context.Context, c Caller, in CheckInput) (I
 
 // checkRead is the read-only part of CheckMessages: history, peek, or a
 // check whose inbox is empty.
-func (s *Service) checkRead(tx Tx, c Caller, in CheckInput, conv Conversation, out *Inbox) (string, error) {
+func (s *Service) checkRead(tx Tx, c Caller, in CheckInput, a authorized, out *Inbox) (string, error) {
 	var err error
-	out.Conversation, out.Member = conv, c.Session
+	out.Conversation, out.Member = a.conv, c.Session
 	switch {
 	case in.History:
 		limit := in.Limit
@@ -333,7 +364,7 @@ func (s *Service) checkRead(tx Tx, c Caller, in CheckInput, conv Conversation, o
 		if out.Unread, err = tx.UnreadCount(c.ConversationID, c.Session); err != nil {
 			return "", err
 		}
-		return fmt.Sprintf("history: %d messages after id %d", len(out.Messages), in.AfterID), s.describe(tx, out)
+		return fmt.Sprintf("history: %d messages after id %d", len(out.Messages), in.AfterID), s.describeWith(tx, out, a.members)
 	case in.Peek:
 		if out.Messages, err = tx.PeekUnread(c.ConversationID, c.Session, s.cfg.PageSize); err != nil {
 			return "", err
@@ -341,16 +372,26 @@ func (s *Service) checkRead(tx Tx, c Caller, in CheckInput, conv Conversation, o
 		if out.Unread, err = tx.UnreadCount(c.ConversationID, c.Session); err != nil {
 			return "", err
 		}
-		return fmt.Sprintf("peeked at %d unread messages", len(out.Messages)), s.describe(tx, out)
+		return fmt.Sprintf("peeked at %d unread messages", len(out.Messages)), s.describeWith(tx, out, a.members)
 	}
 	out.Messages, out.Unread = nil, 0
-	if err := s.describe(tx, out); err != nil {
+	if err := s.describeWith(tx, out, a.members); err != nil {
 		return "", err
 	}
 	if in.Wait > 0 {
 		return fmt.Sprintf("delivered 0 messages; waiting up to %s", in.Wait), nil
 	}
 	return deliveredText(nil, 0), nil
+}
+
+// unreadAfter is how many messages wait for the caller after a take of
+// `taken` in the same transaction: none when the take was less than a page
+// (it took every unread one), else the maintained counter.
+func (s *Service) unreadAfter(tx Tx, c Caller, taken int) (int, error) {
+	if taken < s.cfg.PageSize {
+		return 0, nil
+	}
+	return tx.UnreadCount(c.ConversationID, c.Session)
 }
 
 func deliveredText(msgs []Message, more int) string {
@@ -364,13 +405,26 @@ func deliveredText(msgs []Message, more int) string {
 	return t
 }
 
+// waitStart is what a waiting check_messages knows from its own read
+// before it waits: a watch of the caller's inbox taken before that read
+// (so no write after it is missed), the caller's stored heartbeat, and the
+// conversation's reassignment threshold (0 when unset). The wait's first
+// round starts from it instead of watching and reading again.
+type waitStart struct {
+	changed       <-chan struct{}
+	stop          func()
+	heartbeat     time.Time
+	reassignAfter time.Duration
+}
+
 // wait blocks until a message for the caller arrives, then takes it, as
 // the caller's check_messages would. It wakes on every write to the store
 // (by any process), re-checks with a read-only transaction, and writes
 // only to deliver, to keep the caller's heartbeat fresh, or to end. It
 // never takes messages for a caller that has gone: the taking transaction
-// commits only while ctx is live.
-func (s *Service) wait(ctx context.Context, c Caller, first Inbox, deadline, start time.Time) (Inbox, error) {
+// commits only while ctx is live. With pre, the first round is the check's
+// own read (see waitStart); pre's watch is released here.
+func (s *Service) wait(ctx context.Context, c Caller, first Inbox, deadline, start time.Time, pre *waitStart) (Inbox, error) {
 	const tool = "check_messages"
 	conv := first.Conversation
 	out := first
@@ -388,37 +442,58 @@ func (s *Service) wait(ctx context.Context, c Caller, first Inbox, deadline, sta
 	topics := InboxTopics(c.ConversationID, c.Session)
 	stop := func() {}
 	defer func() { stop() }()
-	for {
-		changed, stopNext := s.store.Watch(topics...)
-		stop()
-		stop = stopNext
+	for first := true; ; first = false {
+		var unread int
+		var heartbeat time.Time
+		var changed <-chan struct{}
+		var err error
 		now := s.cfg.Now()
 		ended := !now.Before(deadline)
-		var unread int
-		err := s.store.View(context.WithoutCancel(ctx), func(tx Tx) error {
-			cv, err := tx.Conversation(c.ConversationID)
-			if err != nil {
-				return err
-			}
-			if cv.Expired(now) {
-				return s.expired(cv)
-			}
-			conv = cv // extend_conversation may have moved the expiry
-			m, err := tx.Member(c.ConversationID, c.Session)
-			if err != nil {
-				return err
-			}
-			if !m.Active() {
-				return Errorf(EUnauthorized, "member %s left conversation %s (or was removed) while waiting: its token no longer works.", c.Session, c.ConversationID)
-			}
-			unread = m.Unread
-			if ra, err := tx.ReassignAfter(c.ConversationID); err != nil {
-				return err
-			} else if ra > 0 && ra/3 < beatEvery {
+		if first && pre != nil {
+			// The check's own read, under a watch taken before it, found
+			// nothing unread: the first round starts from that read.
+			changed, stop = pre.changed, pre.stop
+			heartbeat = pre.heartbeat
+			if ra := pre.reassignAfter; ra > 0 && ra/3 < beatEvery {
 				beatEvery = ra / 3
 			}
-			return nil
-		})
+		} else {
+			var stopNext func()
+			changed, stopNext = s.store.Watch(topics...)
+			stop()
+			stop = stopNext
+			now = s.cfg.Now()
+			ended = !now.Before(deadline)
+			err = s.store.View(context.WithoutCancel(ctx), func(tx Tx) error {
+				cv, err := tx.Conversation(c.ConversationID)
+				if err != nil {
+					return err
+				}
+				if cv.Expired(now) {
+					return s.expired(cv)
+				}
+				conv = cv // extend_conversation may have moved the expiry
+				m, err := tx.Member(c.ConversationID, c.Session)
+				if err != nil {
+					return err
+				}
+				if !m.Active() {
+					return Errorf(EUnauthorized, "member %s left conversation %s (or was removed) while waiting: its token no longer works.", c.Session, c.ConversationID)
+				}
+				unread, heartbeat = m.Unread, m.Heartbeat
+				// The conversation's threshold, on the first round and when a
+				// beat is due: a change to it is broadcast to every member,
+				// which ends this wait anyway.
+				if first || now.Sub(lastBeat) >= beatEvery {
+					if ra, err := tx.ReassignAfter(c.ConversationID); err != nil {
+						return err
+					} else if ra > 0 && ra/3 < beatEvery {
+						beatEvery = ra / 3
+					}
+				}
+				return nil
+			})
+		}
 		if err != nil {
 			return out, s.Refuse(ctx, tool, c.ConversationID, c.Session, err)
 		}
@@ -437,15 +512,19 @@ func (s *Service) wait(ctx context.Context, c Caller, first Inbox, deadline, sta
 			return out, nil
 		case unread > 0:
 			err := s.callAs(ctx, tool, &c, true, func(tx Tx, now time.Time) (string, error) {
-				if err := tx.Touch(c.ConversationID, c.Session, now); err != nil {
-					return "", err
+				// Heartbeats only move forward: one read just now that is
+				// younger than a second needs no write (as in authorize).
+				if at := now.UTC().Truncate(time.Millisecond); at.Sub(heartbeat) >= heartbeatEvery {
+					if err := tx.Touch(c.ConversationID, c.Session, at); err != nil {
+						return "", err
+					}
 				}
 				msgs, err := tx.TakeUnread(c.ConversationID, c.Session, now.UTC().Truncate(time.Millisecond), s.cfg.PageSize)
 				if err != nil {
 					return "", err
 				}
 				out.Messages = msgs
-				if out.Unread, err = tx.UnreadCount(c.ConversationID, c.Session); err != nil {
+				if out.Unread, err = s.unreadAfter(tx, c, len(msgs)); err != nil {
 					return "", err
 				}
 				if err := s.describe(tx, &out); err != nil {
@@ -497,9 +576,11 @@ func (s *Service) Peek(ctx context.Context, c Caller) (Inbox, error) {
 	var out Inbox
 	now := s.cfg.Now()
 	err := s.store.View(ctx, func(tx Tx) (err error) {
-		if out.Conversation, _, err = s.authenticate(tx, &c); err != nil {
+		a, err := s.authenticate(tx, &c)
+		if err != nil {
 			return err
 		}
+		out.Conversation = a.conv
 		if out.Conversation.Expired(now) {
 			return s.expired(out.Conversation)
 		}

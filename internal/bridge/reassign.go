@@ -142,8 +142,14 @@ var errMustReassign = errors.New("bridge: tasks must be reassigned first")
 
 // reopenSilent reopens the tasks of conv's silent assignees inside a
 // call's transaction; in a read-only attempt it only looks, and asks
-// callRead to reopen them first when one is due.
-func (s *Service) reopenSilent(tx Tx, conv string, now time.Time) error {
+// callRead to reopen them first when one is due. members is the
+// conversation's member list as the call read it: when no member has been
+// silent for the shortest threshold a conversation can have, no task can
+// be due and the store is not asked.
+func (s *Service) reopenSilent(tx Tx, conv string, members []Membership, now time.Time) error {
+	if !anySilent(members, now, min(MinReassignAfter, s.reassignAfter())) {
+		return nil
+	}
 	if rt, ok := tx.(*readTx); ok {
 		if rt.reassigned {
 			return nil // reopened just before this attempt; the next call sees anything newer
@@ -159,4 +165,16 @@ func (s *Service) reopenSilent(tx Tx, conv string, now time.Time) error {
 	}
 	_, err := s.reassignSilent(tx, conv, now)
 	return err
+}
+
+// anySilent reports whether a member's stored heartbeat is older than
+// `after` at now: the members side of Tx.StaleTasks, which finds nothing
+// otherwise (a conversation's threshold is never below MinReassignAfter).
+func anySilent(members []Membership, now time.Time, after time.Duration) bool {
+	for _, m := range members {
+		if !m.Heartbeat.IsZero() && m.Heartbeat.Before(now.Add(-after)) {
+			return true
+		}
+	}
+	return false
 }

@@ -102,6 +102,7 @@ func (c Config) SessionLimitsText() string {
 // Service applies the bridge's rules. It is safe for concurrent use.
 type Service struct {
 	seen     seenCache // endpoints recorded recently by this process
+	forgot   seenCache // rate-limit subjects whose old events this process deleted recently
 	store    Store
 	key      token.Key
 	auditKey []byte
@@ -325,37 +326,54 @@ func (s *Service) authorize(tx Tx, c Caller, now time.Time) (Conversation, error
 // authorizeMember is authorize for a caller that may leave the member to
 // its token: c.Session is set to the member the token belongs to.
 func (s *Service) authorizeMember(tx Tx, c *Caller, now time.Time) (Conversation, Membership, error) {
-	conv, m, err := s.authenticate(tx, c)
+	a, err := s.authorizeTeam(tx, c, now)
+	return a.conv, a.me, err
+}
+
+// authorized is what authorizeTeam read before the call's own writes: the
+// conversation, the caller's member row and every member the conversation
+// ever had (left ones included, in joining order).
+type authorized struct {
+	conv    Conversation
+	me      Membership
+	members []Membership
+}
+
+// authorizeTeam is authorizeMember that also returns the member list it
+// read, so a use case that needs it (a send's recipient) reads it once.
+func (s *Service) authorizeTeam(tx Tx, c *Caller, now time.Time) (authorized, error) {
+	a, err := s.authenticate(tx, c)
 	if err != nil {
-		return conv, m, err
+		return authorized{me: a.me}, err
 	}
-	if conv.Expired(now) {
-		return Conversation{}, m, s.expired(conv)
+	m := a.me
+	if a.conv.Expired(now) {
+		return authorized{me: m}, s.expired(a.conv)
 	}
 	if err := s.take(tx, c.ConversationID+"/"+string(c.Session), c.ConversationID, s.cfg.SessionLimits, now, "this member"); err != nil {
-		return Conversation{}, m, err
+		return authorized{me: m}, err
 	}
 	// Whichever call next touches the conversation reopens the tasks of
 	// silent assignees, before its own heartbeat counts: a member returning
 	// after the threshold finds its task reopened and is told so.
-	if err := s.reopenSilent(tx, c.ConversationID, now); err != nil {
-		return Conversation{}, m, err
+	if err := s.reopenSilent(tx, c.ConversationID, a.members, now); err != nil {
+		return authorized{me: m}, err
 	}
 	// Any authenticated call shows the member is alive; one heartbeat
 	// write a second is enough.
 	if at := now.UTC().Truncate(time.Millisecond); at.Sub(m.Heartbeat) >= heartbeatEvery {
 		if err := tx.Touch(c.ConversationID, c.Session, at); err != nil {
-			return Conversation{}, m, err
+			return authorized{me: m}, err
 		}
 	}
 	if s.cfg.Workdir != "" && s.seen.due(c.ConversationID+"/"+string(c.Session), now) {
 		e := Endpoint{Workdir: s.cfg.Workdir, ConversationID: c.ConversationID, Session: c.Session, SeenAt: now.UTC().Truncate(time.Millisecond)}
 		if err := tx.SeeEndpoint(e); err != nil {
-			return Conversation{}, m, err
+			return authorized{me: m}, err
 		}
 		tx.Signal(EndpointsTopic)
 	}
-	return conv, m, nil
+	return a, nil
 }
 
 // authenticate checks the caller's arguments, then finds the member whose
@@ -364,29 +382,31 @@ func (s *Service) authorizeMember(tx Tx, c *Caller, now time.Time) (Conversation
 // constant-time comparisons). An unknown conversation and a wrong token get
 // the same answer, so a stranger learns nothing about which conversations
 // exist. A member that left gets its own answer, but only with its token.
-func (s *Service) authenticate(tx Tx, c *Caller) (Conversation, Membership, error) {
+// The member list is read once, whole (at most MaxMembers rows), and
+// returned with the caller's row.
+func (s *Service) authenticate(tx Tx, c *Caller) (authorized, error) {
 	if err := s.checkShape(*c); err != nil {
-		return Conversation{}, Membership{}, err
+		return authorized{}, err
 	}
-	conv, err := tx.Conversation(c.ConversationID)
+	conv, members, err := tx.ConversationMembers(c.ConversationID)
 	if IsNotFound(err) {
-		return Conversation{}, Membership{}, s.badToken(*c)
+		return authorized{}, s.badToken(*c)
 	}
 	if err != nil {
-		return Conversation{}, Membership{}, err
+		return authorized{}, err
 	}
-	var candidates []Membership
+	candidates := members
 	if c.Session != "" {
-		m, err := tx.Member(c.ConversationID, c.Session)
-		if IsNotFound(err) {
-			return Conversation{}, Membership{}, s.badToken(*c)
+		candidates = nil
+		for i := range members {
+			if members[i].Member == c.Session {
+				candidates = members[i : i+1]
+				break
+			}
 		}
-		if err != nil {
-			return Conversation{}, Membership{}, err
+		if candidates == nil {
+			return authorized{}, s.badToken(*c)
 		}
-		candidates = []Membership{m}
-	} else if candidates, err = tx.Members(c.ConversationID); err != nil {
-		return Conversation{}, Membership{}, err
 	}
 	var left *Membership
 	for i, m := range candidates {
@@ -396,22 +416,22 @@ func (s *Service) authenticate(tx Tx, c *Caller) (Conversation, Membership, erro
 		// A member row written or changed without the key (a revived
 		// member, an older generation put back) never authenticates.
 		if ok, err := s.memberGenuine(tx, m); err != nil {
-			return Conversation{}, Membership{}, err
+			return authorized{}, err
 		} else if !ok {
-			return Conversation{}, Membership{}, MemberAltered(c.ConversationID, m.Member)
+			return authorized{}, MemberAltered(c.ConversationID, m.Member)
 		}
 		if !m.Active() {
 			left = &candidates[i]
 			continue
 		}
 		c.Session = m.Member
-		return conv, m, nil
+		return authorized{conv: conv, me: m, members: members}, nil
 	}
 	if left != nil {
-		return Conversation{}, Membership{}, Errorf(EUnauthorized, "member %s is no longer in conversation %s (it left or was removed at %s): its token no longer works. To take part again, ask a member for a new invite and call join_conversation with it.",
+		return authorized{}, Errorf(EUnauthorized, "member %s is no longer in conversation %s (it left or was removed at %s): its token no longer works. To take part again, ask a member for a new invite and call join_conversation with it.",
 			left.Member, c.ConversationID, FormatTime(left.LeftAt))
 	}
-	return Conversation{}, Membership{}, s.badToken(*c)
+	return authorized{}, s.badToken(*c)
 }
 
 // MemberAltered is the refusal for a member row whose MAC does not verify.
@@ -428,7 +448,8 @@ func (s *Service) badToken(c Caller) error {
 		who, c.ConversationID)
 }
 
-// seenCache limits endpoint writes to one per session a minute.
+// seenCache limits endpoint writes to one per session a minute (and
+// deletions of old rate-limit events to one per subject a minute).
 type seenCache struct {
 	mu   sync.Mutex
 	last map[string]time.Time
@@ -473,7 +494,14 @@ func (s *Service) take(tx LimitTx, subject, conversationID string, ws []limit.Wi
 				who, d.Window.Name(), wait, FormatTime(d.RetryAt)),
 		}
 	}
-	return tx.AddRequest(subject, conversationID, now, now.Add(-h))
+	// Events older than the horizon are never read again; deleting them
+	// once a minute per subject keeps the table bounded without a delete
+	// on every call.
+	var forget time.Time
+	if s.forgot.due(subject, now) {
+		forget = now.Add(-h)
+	}
+	return tx.AddRequest(subject, conversationID, now, forget)
 }
 
 // checkShape validates the caller's arguments without storage.
@@ -505,7 +533,7 @@ func (s *Service) checkShape(c Caller) error {
 // empty, sets it to the member the token belongs to, so the rest of a use
 // case (and its audit row) names the member. authorize verifies again.
 func (s *Service) identify(tx Tx, c *Caller) error {
-	_, _, err := s.authenticate(tx, c)
+	_, err := s.authenticate(tx, c)
 	return err
 }
 

@@ -95,6 +95,10 @@ type MemberTx interface {
 	// included, in joining order.
 	Members(conversationID string) ([]Membership, error)
 
+	// ConversationMembers returns the conversation (ENotFound when it does
+	// not exist) and what Members returns, in one read.
+	ConversationMembers(conversationID string) (Conversation, []Membership, error)
+
 	// RemoveMember records that a member left (or was removed) at `at`,
 	// with mac, the member row's MAC after the change (the service's
 	// transaction computes it: callers pass "").
@@ -192,8 +196,9 @@ type LimitTx interface {
 
 	// AddRequest records an accepted request of subject, which belongs to
 	// conversationID ("" for none: cleanup then forgets it by age), and
-	// forgets the subject's
-	// requests before forgetBefore.
+	// forgets the subject's requests before forgetBefore (none when it is
+	// zero: RequestTimes never returns them anyway, so forgetting is
+	// housekeeping the service does now and then).
 	AddRequest(subject, conversationID string, at, forgetBefore time.Time) error
 }
 

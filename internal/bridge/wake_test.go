@@ -4,6 +4,7 @@ import (
 	"context"
 	"path/filepath"
 	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -148,5 +149,72 @@ func TestWaitPendingByWorkdirFollowsNewSessions(t *testing.T) {
 	}
 	if !found {
 		t.Fatalf("pending: %+v", ps)
+	}
+}
+
+// afterView runs a function once, right after the next read transaction
+// ends: between a check's read and its wait.
+type afterView struct {
+	bridge.Store
+	mu   sync.Mutex
+	hook func()
+}
+
+func (s *afterView) View(ctx context.Context, fn func(bridge.Tx) error) error {
+	err := s.Store.View(ctx, fn)
+	s.mu.Lock()
+	h := s.hook
+	s.hook = nil
+	s.mu.Unlock()
+	if h != nil {
+		h()
+	}
+	return err
+}
+
+// A waiting check starts its wait from its own read: a message sent
+// between that read and the wait still wakes it (the watch was taken
+// before the read), and it is delivered.
+func TestWaitWakesForAMessageSentRightAfterItsRead(t *testing.T) {
+	ctx := context.Background()
+	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "b.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	store := &afterView{Store: db}
+	var key token.Key
+	key[0] = 7
+	cfg := bridge.DefaultConfig()
+	cfg.SessionLimits, cfg.CreateLimits, cfg.CreatorLimits = nil, nil, nil
+	svc := bridge.NewService(store, key, nil, cfg, nil)
+	t.Cleanup(func() { svc.Close() })
+	c, err := svc.CreateConversation(ctx, "backend", "frontend")
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := bridge.Caller{ConversationID: c.Conversation.ID, Session: "a", Token: c.TokenA}
+	b := bridge.Caller{ConversationID: c.Conversation.ID, Session: "b", Token: c.TokenB}
+	sent := make(chan error, 1)
+	store.mu.Lock()
+	store.hook = func() {
+		_, err := svc.Send(ctx, a, bridge.SendInput{Message: "right after your read"})
+		sent <- err
+	}
+	store.mu.Unlock()
+	const wait = 10 * time.Second
+	in, err := svc.CheckMessages(ctx, b, bridge.CheckInput{Wait: wait})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := <-sent; err != nil {
+		t.Fatal(err)
+	}
+	if len(in.Messages) != 1 || in.Messages[0].Body != "right after your read" {
+		t.Fatalf("%+v; want the message sent right after the check's read", in.Messages)
+	}
+	// Woken by the send, not found when the wait ran out.
+	if in.Waited >= wait/2 {
+		t.Fatalf("the check waited %s of %s: the send did not wake it", in.Waited, wait)
 	}
 }

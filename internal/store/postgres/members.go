@@ -134,3 +134,63 @@ func (t *tx) RedeemInvite(codeHash string, by bridge.Member, at time.Time, mac s
 	}
 	return tag.RowsAffected() == 1, nil
 }
+
+// ConversationMembers reads the conversation and its members in one round
+// trip (a LEFT JOIN, so a conversation without members still reads).
+func (t *tx) ConversationMembers(id string) (bridge.Conversation, []bridge.Membership, error) {
+	rows, err := t.tx.Query(t.ctx, `SELECT c.id, c.role_a, c.role_b, c.created_at, c.expires_at,
+		m.member_id, m.role, m.generation, m.status, m.heartbeat, m.joined_at, m.left_at, m.unread, m.mac
+		FROM conversations c LEFT JOIN members m ON m.conversation_id = c.id
+		WHERE c.id = $1 ORDER BY m.joined_at, m.member_id COLLATE "C"`, id)
+	if err != nil {
+		return bridge.Conversation{}, nil, t.fail("read conversation and members", err)
+	}
+	defer rows.Close()
+	var c bridge.Conversation
+	var out []bridge.Membership
+	found := false
+	for rows.Next() {
+		var member, role, status, mac *string
+		var generation, unread *int
+		var hb, joined, left *time.Time
+		if err := rows.Scan(&c.ID, &c.RoleA, &c.RoleB, &c.CreatedAt, &c.ExpiresAt,
+			&member, &role, &generation, &status, &hb, &joined, &left, &unread, &mac); err != nil {
+			return bridge.Conversation{}, nil, t.fail("read conversation and members", err)
+		}
+		c.CreatedAt, c.ExpiresAt, found = fromTS(c.CreatedAt), fromTS(c.ExpiresAt), true
+		if member == nil {
+			continue // no members
+		}
+		m := bridge.Membership{ConversationID: c.ID, Member: bridge.Member(*member), Role: deref(role), Status: deref(status), MAC: deref(mac)}
+		if generation != nil {
+			m.Generation = *generation
+		}
+		if unread != nil {
+			m.Unread = *unread
+		}
+		if joined != nil {
+			m.JoinedAt = fromTS(*joined)
+		}
+		if hb != nil {
+			m.Heartbeat = fromTS(*hb)
+		}
+		if left != nil {
+			m.LeftAt = fromTS(*left)
+		}
+		out = append(out, m)
+	}
+	if err := rows.Err(); err != nil {
+		return bridge.Conversation{}, nil, t.fail("read conversation and members", err)
+	}
+	if !found {
+		return bridge.Conversation{}, nil, bridge.ConversationNotFound(id)
+	}
+	return c, out, nil
+}
+
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
+}

@@ -22,7 +22,8 @@ type tx struct {
 	tx       *lazyTx
 	signals  *[]string // topics to raise at commit; nil in a read
 	locks    chainlock.Order
-	reserved int64 // the last id NextMessageID handed out
+	reserved int64      // the last id NextMessageID handed out
+	heads    auditHeads // chains' last rows as this transaction appended them
 }
 
 // Lock takes the chains' advisory locks, in ascending order, in one round
@@ -371,8 +372,10 @@ func (t *tx) RequestTimes(subject string, since time.Time) ([]time.Time, error) 
 }
 
 func (t *tx) AddRequest(subject, conversationID string, at, forgetBefore time.Time) error {
-	if _, err := t.exec("forget rate events", `DELETE FROM rate_events WHERE subject = $1 AND at < $2`, subject, ts(forgetBefore)); err != nil {
-		return err
+	if !forgetBefore.IsZero() {
+		if _, err := t.exec("forget rate events", `DELETE FROM rate_events WHERE subject = $1 AND at < $2`, subject, ts(forgetBefore)); err != nil {
+			return err
+		}
 	}
 	_, err := t.exec("add rate event", `INSERT INTO rate_events (subject, conversation_id, at) VALUES ($1, $2, $3)`, subject, conversationID, ts(at))
 	return err
@@ -427,6 +430,9 @@ func (t *tx) CloseSilences(conversationID string, s bridge.Session, heartbeat, a
 }
 
 func (t *tx) LastAudit(chain string) (int64, string, error) {
+	if h, ok := t.heads[chain]; ok {
+		return h.seq, h.digest, nil
+	}
 	var seq int64
 	var digest string
 	err := t.tx.QueryRow(t.ctx, `SELECT seq, digest FROM audit WHERE chain = $1 ORDER BY seq DESC LIMIT 1`, chain).Scan(&seq, &digest)
@@ -444,6 +450,9 @@ func (t *tx) AppendAudit(e bridge.AuditEntry) error {
 		`INSERT INTO audit (chain, seq, at, tool, conversation_id, session, outcome, error_kind, detail, refs, prev_digest, digest)
 		 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
 		e.Chain, e.Seq, ts(e.At), e.Tool, e.ConversationID, e.Session, e.Outcome, string(e.ErrorKind), e.Detail, e.Refs, e.PrevDigest, e.Digest)
+	if err == nil {
+		t.heads.set(e.Chain, e.Seq, e.Digest)
+	}
 	return err
 }
 
@@ -506,6 +515,7 @@ func (t *tx) EachAudit(chain *string, fn func(bridge.AuditEntry) error) error {
 }
 
 func (t *tx) DeleteAudit(chain string, through int64) (int, error) {
+	delete(t.heads, chain)
 	tag, err := t.exec("prune audit", `DELETE FROM audit WHERE chain = $1 AND seq <= $2`, chain, through)
 	if err != nil {
 		return 0, err

@@ -144,3 +144,44 @@ func (t *tx) RedeemInvite(codeHash string, by bridge.Member, at time.Time, mac s
 	n, err := r.RowsAffected()
 	return n == 1, err
 }
+
+// ConversationMembers reads the conversation and its members in one
+// statement (a LEFT JOIN, so a conversation without members still reads).
+func (t *tx) ConversationMembers(id string) (bridge.Conversation, []bridge.Membership, error) {
+	rows, err := t.query(`SELECT c.id, c.role_a, c.role_b, c.created_at, c.expires_at,
+		m.member_id, m.role, m.generation, m.status, m.heartbeat, m.joined_at, m.left_at, m.unread, m.mac
+		FROM conversations c LEFT JOIN members m ON m.conversation_id = c.id
+		WHERE c.id = ? ORDER BY m.joined_at, m.member_id`, id)
+	if err != nil {
+		return bridge.Conversation{}, nil, fmt.Errorf("read conversation and members: %w", err)
+	}
+	defer rows.Close()
+	var c bridge.Conversation
+	var out []bridge.Membership
+	found := false
+	for rows.Next() {
+		var created, expires int64
+		var member, role, status, mac sql.NullString
+		var generation, joined, unread, hb, left sql.NullInt64
+		if err := rows.Scan(&c.ID, &c.RoleA, &c.RoleB, &created, &expires,
+			&member, &role, &generation, &status, &hb, &joined, &left, &unread, &mac); err != nil {
+			return bridge.Conversation{}, nil, fmt.Errorf("read conversation and members: %w", err)
+		}
+		c.CreatedAt, c.ExpiresAt, found = fromMS(created), fromMS(expires), true
+		if !member.Valid {
+			continue // no members
+		}
+		out = append(out, bridge.Membership{
+			ConversationID: c.ID, Member: bridge.Member(member.String), Role: role.String, Generation: int(generation.Int64),
+			Status: status.String, Heartbeat: fromNullMS(hb), JoinedAt: fromMS(joined.Int64), LeftAt: fromNullMS(left),
+			Unread: int(unread.Int64), MAC: mac.String,
+		})
+	}
+	if err := rows.Err(); err != nil {
+		return bridge.Conversation{}, nil, fmt.Errorf("read conversation and members: %w", err)
+	}
+	if !found {
+		return bridge.Conversation{}, nil, bridge.ConversationNotFound(id)
+	}
+	return c, out, nil
+}

@@ -21,6 +21,7 @@ type tx struct {
 	stmts   *stmtCache
 	signals *[]string // topics to raise after the commit; nil in a read
 	locks   chainlock.Order
+	heads   auditHeads // chains' last rows as this transaction appended them
 }
 
 // Lock checks the order of the chains' locks; SQLite has one writer at a
@@ -338,14 +339,19 @@ func (t *tx) RequestTimes(subject string, since time.Time) ([]time.Time, error) 
 }
 
 func (t *tx) AddRequest(subject, conversationID string, at, forgetBefore time.Time) error {
-	if _, err := t.exec("forget rate events", `DELETE FROM rate_events WHERE subject = ? AND at < ?`, subject, ms(forgetBefore)); err != nil {
-		return err
+	if !forgetBefore.IsZero() {
+		if _, err := t.exec("forget rate events", `DELETE FROM rate_events WHERE subject = ? AND at < ?`, subject, ms(forgetBefore)); err != nil {
+			return err
+		}
 	}
 	_, err := t.exec("add rate event", `INSERT INTO rate_events (subject, conversation_id, at) VALUES (?, ?, ?)`, subject, conversationID, ms(at))
 	return err
 }
 
 func (t *tx) LastAudit(chain string) (int64, string, error) {
+	if h, ok := t.heads[chain]; ok {
+		return h.seq, h.digest, nil
+	}
 	var seq int64
 	var digest string
 	err := t.queryRow(`SELECT seq, digest FROM audit WHERE chain = ? ORDER BY seq DESC LIMIT 1`, chain).Scan(&seq, &digest)
@@ -363,6 +369,9 @@ func (t *tx) AppendAudit(e bridge.AuditEntry) error {
 		`INSERT INTO audit (chain, seq, at, tool, conversation_id, session, outcome, error_kind, detail, refs, prev_digest, digest)
 		 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		e.Chain, e.Seq, ms(e.At), e.Tool, e.ConversationID, e.Session, e.Outcome, string(e.ErrorKind), e.Detail, e.Refs, e.PrevDigest, e.Digest)
+	if err == nil {
+		t.heads.set(e.Chain, e.Seq, e.Digest)
+	}
 	return err
 }
 
@@ -426,6 +435,7 @@ func (t *tx) EachAudit(chain *string, fn func(bridge.AuditEntry) error) error {
 }
 
 func (t *tx) DeleteAudit(chain string, through int64) (int, error) {
+	delete(t.heads, chain)
 	r, err := t.exec("prune audit", `DELETE FROM audit WHERE chain = ? AND seq <= ?`, chain, through)
 	if err != nil {
 		return 0, err

@@ -5,7 +5,9 @@ package storetest
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"reflect"
 	"strings"
 	"sync"
 	"testing"
@@ -33,6 +35,7 @@ func Run(t *testing.T, newDB NewDB) {
 		{"ChainLocksInOrder", lockOrder},
 		{"RowMACsRoundTrip", rowMACs},
 		{"CleanupForgetsOldRateEvents", cleanupForgetsOldRateEvents},
+		{"RateEventsForgottenWhenAsked", rateEventsForgottenWhenAsked},
 		{"ViewIsReadOnly", viewIsReadOnly},
 		{"WatchWakesOtherHandles", watchWakesOtherHandles},
 		{"WatchWakesOnlyItsTopics", watchWakesOnlyItsTopics},
@@ -219,9 +222,30 @@ func auditLimit(t *testing.T, open func(t *testing.T) bridge.Store) {
 				return err
 			}
 		}
+		// Within the transaction, the head is the row just appended.
+		if seq, digest, err := tx.LastAudit(""); err != nil || seq != 5 || digest != "5" {
+			t.Errorf("global head inside the appending transaction: %d %s %v", seq, digest, err)
+		}
 		// Another chain numbers its rows from 1 again.
 		return tx.AppendAudit(bridge.AuditEntry{Chain: "conv_0000000000000001", Seq: 1, At: t0.Add(10 * time.Second), Tool: "t", Outcome: "ok", Refs: "m:7", PrevDigest: "p", Digest: "c1"})
 	})
+	// Pruning inside a transaction that appended: the head stays the
+	// newest stored row (rolled back, so the checks below see 5 rows).
+	errRollback := errors.New("roll back")
+	if err := db.Update(context.Background(), func(tx bridge.Tx) error {
+		if err := tx.AppendAudit(bridge.AuditEntry{Seq: 6, At: t0.Add(6 * time.Second), Tool: "t", Outcome: "ok", PrevDigest: "5", Digest: "6"}); err != nil {
+			return err
+		}
+		if _, err := tx.DeleteAudit("", 5); err != nil {
+			return err
+		}
+		if seq, digest, err := tx.LastAudit(""); err != nil || seq != 6 || digest != "6" {
+			t.Errorf("global head after a prune in the same transaction: %d %s %v", seq, digest, err)
+		}
+		return errRollback
+	}); err != errRollback {
+		t.Fatalf("update: %v", err)
+	}
 	view(t, db, func(tx bridge.Tx) error {
 		rows, err := tx.Audit(bridge.AuditFilter{Limit: 2})
 		if err != nil || len(rows) != 2 || rows[0].Seq != 5 || rows[1].Chain != "conv_0000000000000001" || rows[1].Refs != "m:7" {
@@ -386,6 +410,32 @@ func cleanupForgetsOldRateEvents(t *testing.T, open func(t *testing.T) bridge.St
 		times, err := tx.RequestTimes(subject, t0.Add(-time.Hour))
 		if err != nil || len(times) != 1 || !times[0].Equal(t0.Add(bridge.RateMemory)) {
 			t.Errorf("after cleanup: %v %v; want only the event younger than RateMemory", times, err)
+		}
+		return nil
+	})
+}
+
+func rateEventsForgottenWhenAsked(t *testing.T, open func(t *testing.T) bridge.Store) {
+	db := open(t)
+	const subject = "conv_0000000000000c01/a"
+	update(t, db, func(tx bridge.Tx) error {
+		if err := tx.AddRequest(subject, "", t0, t0.Add(-time.Hour)); err != nil {
+			return err
+		}
+		// A zero forgetBefore forgets nothing.
+		return tx.AddRequest(subject, "", t0.Add(2*time.Hour), time.Time{})
+	})
+	view(t, db, func(tx bridge.Tx) error {
+		if times, err := tx.RequestTimes(subject, t0.Add(-time.Hour)); err != nil || len(times) != 2 {
+			t.Errorf("after an add that forgets nothing: %v %v; want both events", times, err)
+		}
+		return nil
+	})
+	update(t, db, func(tx bridge.Tx) error { return tx.AddRequest(subject, "", t0.Add(3*time.Hour), t0.Add(time.Hour)) })
+	view(t, db, func(tx bridge.Tx) error {
+		times, err := tx.RequestTimes(subject, t0.Add(-time.Hour))
+		if err != nil || len(times) != 2 || !times[0].Equal(t0.Add(2*time.Hour)) {
+			t.Errorf("after an add that forgets before t0+1h: %v %v; want the two younger events", times, err)
 		}
 		return nil
 	})
@@ -762,6 +812,25 @@ func membersRoundTrip(t *testing.T, open func(t *testing.T) bridge.Store) {
 		}
 		if !all[0].Heartbeat.IsZero() || all[0].Status != bridge.StatusUnknown {
 			t.Errorf("a member that never called: %+v", all[0])
+		}
+		// The conversation and its members in one read: the same rows.
+		c, both, err := tx.ConversationMembers(conv)
+		if want, _ := tx.Conversation(conv); err != nil || c != want || !reflect.DeepEqual(both, all) {
+			t.Errorf("conversation and members:\n%+v %+v %v\nwant\n%+v %+v", c, both, err, want, all)
+		}
+		if _, _, err := tx.ConversationMembers("conv_000000000000dead"); !bridge.IsNotFound(err) {
+			t.Errorf("unknown conversation: got %v, want not found", err)
+		}
+		return nil
+	})
+	// A conversation without members still reads, with none.
+	const empty = "conv_0000000000000b0e"
+	update(t, h1, func(tx bridge.Tx) error {
+		return tx.CreateConversation(bridge.Conversation{ID: empty, RoleA: "x", RoleB: "y", CreatedAt: t0, ExpiresAt: t0.Add(time.Hour)})
+	})
+	view(t, h2, func(tx bridge.Tx) error {
+		if c, ms, err := tx.ConversationMembers(empty); err != nil || c.ID != empty || !c.ExpiresAt.Equal(t0.Add(time.Hour)) || len(ms) != 0 {
+			t.Errorf("a conversation without members: %+v %+v %v", c, ms, err)
 		}
 		return nil
 	})
