@@ -172,7 +172,11 @@ func (s *Service) reopenSilent(tx Tx, conv string, members []Membership, now tim
 // otherwise (a conversation's threshold is never below MinReassignAfter).
 func anySilent(members []Membership, now time.Time, after time.Duration) bool {
 	for _, m := range members {
-		if !m.Heartbeat.IsZero() && m.Heartbeat.Before(now.Add(-after)) {
+		last := m.Heartbeat
+		if last.IsZero() {
+			last = m.JoinedAt // never called: silent since it joined
+		}
+		if last.Before(now.Add(-after)) {
 			return true
 		}
 	}

@@ -309,9 +309,10 @@ type TaskTx interface {
 	SaveTask(t Task, wasState string, wasAssignee Member) (bool, error)
 
 	// StaleTasks returns the tasks of a conversation in state working or
-	// input_required whose assignee's heartbeat is older than now minus the
-	// conversation's threshold (def when it has none), and whose
-	// reassigned_for is not that heartbeat: each with the heartbeat.
+	// input_required whose assignee's heartbeat (its joining time if it
+	// never called) is older than now minus the conversation's threshold
+	// (def when it has none), and whose reassigned_for is not that
+	// heartbeat: each with the heartbeat.
 	StaleTasks(conversationID string, now time.Time, def time.Duration) ([]StaleTask, error)
 
 	// ReassignAfter returns the conversation's threshold; 0 when unset.

@@ -556,3 +556,30 @@ func TestWaitOnSeveralConversationsReopensASilentAssigneesTask(t *testing.T) {
 	}
 	t.Fatal("the waiting member never reopened the task")
 }
+
+// A task handed at creation to a member that never made a call reopens
+// once the member has been silent since joining for the threshold: no
+// call at all is the longest silence.
+func TestTaskOfAMemberThatNeverCalledReopens(t *testing.T) {
+	ctx := context.Background()
+	r := newTaskRig(t, "w1")
+	// The two-seat shape: seat b exists from the start, before any call.
+	c, err := r.svc.CreateConversation(ctx, "lead", "reviewer")
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := bridge.Caller{ConversationID: c.Conversation.ID, Session: "a", Token: c.TokenA}
+	must[bridge.TaskResult](t)(r.svc.CreateTask(ctx, a, bridge.NewTask{Title: "review", Assignee: "b"}))
+	r.advance(5*time.Minute + time.Millisecond)
+	msgs := r.inbox(t, a) // this call reopens it
+	if len(msgs) != 1 || !strings.Contains(msgs[0].Body, "its assignee b has made no call since") {
+		t.Fatalf("creator told: %+v", msgs)
+	}
+	if k := must[[]bridge.Task](t)(r.svc.AdminTasks(ctx, bridge.TaskFilter{ConversationID: a.ConversationID}))[0]; k.State != bridge.TaskOpen || k.Assignee != "" {
+		t.Fatalf("task of a member that never called: %+v", k)
+	}
+	r.advance(time.Hour)
+	if msgs := r.inbox(t, a); len(msgs) != 0 {
+		t.Fatalf("reopened again: %+v", msgs)
+	}
+}

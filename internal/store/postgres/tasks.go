@@ -118,12 +118,13 @@ func (t *tx) SaveTask(k bridge.Task, wasState string, wasAssignee bridge.Member)
 
 func (t *tx) StaleTasks(conversationID string, now time.Time, def time.Duration) ([]bridge.StaleTask, error) {
 	// Members first: while every assignee is alive no task is read.
-	rows, err := t.tx.Query(t.ctx, `SELECT `+taskColumns+`, m.heartbeat FROM members m
+	// A member that never called has been silent since it joined.
+	rows, err := t.tx.Query(t.ctx, `SELECT `+taskColumns+`, coalesce(m.heartbeat, m.joined_at) FROM members m
 		JOIN tasks t ON t.conversation_id = m.conversation_id AND t.assignee = m.member_id
-		WHERE m.conversation_id = $1 AND m.heartbeat IS NOT NULL
-		  AND m.heartbeat < $2::timestamptz - coalesce((SELECT reassign_after_ms FROM task_settings WHERE conversation_id = $1), $3::bigint) * interval '1 millisecond'
+		WHERE m.conversation_id = $1
+		  AND coalesce(m.heartbeat, m.joined_at) < $2::timestamptz - coalesce((SELECT reassign_after_ms FROM task_settings WHERE conversation_id = $1), $3::bigint) * interval '1 millisecond'
 		  AND t.state IN ('working', 'input_required')
-		  AND (t.reassigned_for IS NULL OR t.reassigned_for <> m.heartbeat)
+		  AND (t.reassigned_for IS NULL OR t.reassigned_for <> coalesce(m.heartbeat, m.joined_at))
 		ORDER BY t.id`, conversationID, ts(now), def.Milliseconds())
 	if err != nil {
 		return nil, t.fail("stale tasks", err)

@@ -130,13 +130,14 @@ func (t *tx) StaleTasks(conversationID string, now time.Time, def time.Duration)
 	// Members drive the search (CROSS JOIN fixes the order): while every
 	// assignee is alive the members row check is all it costs, however
 	// many tasks the conversation holds.
-	rows, err := t.query(`SELECT `+taskColumns+`, m.heartbeat FROM members m
+	// A member that never called has been silent since it joined.
+	rows, err := t.query(`SELECT `+taskColumns+`, coalesce(m.heartbeat, m.joined_at) FROM members m
 		CROSS JOIN tasks t INDEXED BY tasks_assignee
-		WHERE m.conversation_id = ? AND m.heartbeat IS NOT NULL
-		  AND m.heartbeat < ? - coalesce((SELECT reassign_after_ms FROM task_settings WHERE conversation_id = ?), ?)
+		WHERE m.conversation_id = ?
+		  AND coalesce(m.heartbeat, m.joined_at) < ? - coalesce((SELECT reassign_after_ms FROM task_settings WHERE conversation_id = ?), ?)
 		  AND t.conversation_id = m.conversation_id AND t.assignee = m.member_id
 		  AND t.state IN ('working', 'input_required')
-		  AND (t.reassigned_for IS NULL OR t.reassigned_for <> m.heartbeat)
+		  AND (t.reassigned_for IS NULL OR t.reassigned_for <> coalesce(m.heartbeat, m.joined_at))
 		ORDER BY t.id`, conversationID, ms(now), conversationID, def.Milliseconds())
 	if err != nil {
 		return nil, fmt.Errorf("stale tasks: %w", err)
