@@ -7,8 +7,12 @@
 // pattern also covers everything below what it matches: leasing src/auth
 // leases every file in it. Patterns are compared after cleaning, segment
 // by segment, never by string prefix, so src/auth does not cover
-// src/authz. The package is pure: the store keeps leases, the service
-// decides conflicts with Overlap.
+// src/authz, and without regard to letter case: on macOS and Windows
+// README.md and readme.md are one file, and a lease must not let two
+// writers at it (on Linux this can refuse a lease or a commit for two
+// names that differ only in case; a person can override the guard). The
+// package is pure: the store keeps leases, the service decides conflicts
+// with Overlap.
 package lease
 
 import (
@@ -72,7 +76,7 @@ func Clean(p string) (string, error) {
 // Covers reports whether the cleaned pattern covers the cleaned,
 // repository-relative file path.
 func Covers(pattern, file string) bool {
-	ps, fs := strings.Split(pattern, "/"), strings.Split(file, "/")
+	ps, fs := strings.Split(strings.ToLower(pattern), "/"), strings.Split(strings.ToLower(file), "/")
 	// Memoised on (pattern segment, file segment): a pattern of many '**'
 	// segments (an agent chooses it) costs at most len(ps)*len(fs) steps,
 	// never the exponential backtracking of a naive matcher.
@@ -107,7 +111,7 @@ func Covers(pattern, file string) bool {
 // wildcard segments whose literal parts agree), never false for two that
 // can: a lease is refused rather than risk two writers on one file.
 func Overlap(a, b string) bool {
-	as, bs := strings.Split(a, "/"), strings.Split(b, "/")
+	as, bs := strings.Split(strings.ToLower(a), "/"), strings.Split(strings.ToLower(b), "/")
 	memo := map[[2]int]bool{}
 	var rec func(i, j int) bool
 	rec = func(i, j int) bool {

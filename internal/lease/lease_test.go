@@ -133,3 +133,17 @@ func BenchmarkCoversManyDoubleStars(b *testing.B) {
 		Covers(p, f)
 	}
 }
+
+// Letter case does not separate files: on macOS and Windows README.md and
+// readme.md are one file.
+func TestCaseDoesNotSeparateFiles(t *testing.T) {
+	if !Covers("src/Auth/**", "src/auth/login.go") || !Covers("README.md", "readme.md") {
+		t.Error("Covers tells paths apart by case")
+	}
+	if !Overlap("src/AUTH/**", "src/auth/login.go") || !Overlap("Docs/*.MD", "docs/guide.md") {
+		t.Error("Overlap tells patterns apart by case")
+	}
+	if Overlap("src/auth/**", "src/authz/**") {
+		t.Error("case folding made src/auth overlap src/authz")
+	}
+}
