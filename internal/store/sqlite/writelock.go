@@ -43,16 +43,24 @@ func newWriteLock(dbPath string) (*writeLock, error) {
 	return &writeLock{f: f, sem: make(chan struct{}, 1), closed: make(chan struct{})}, nil
 }
 
-// lock waits for this writer's turn, at most WriteWait.
+// lock waits for this writer's turn, at most WriteWait. An uncontended
+// writer takes both locks without a timer or a goroutine: a write
+// transaction's fixed cost is paid by every send.
 func (l *writeLock) lock() error {
-	ctx, cancel := context.WithTimeout(context.Background(), WriteWait)
-	defer cancel()
+	var ctx context.Context
+	var cancel context.CancelFunc
 	select {
 	case l.sem <- struct{}{}:
-	case <-l.closed:
-		return errClosed
-	case <-ctx.Done():
-		return ErrBusy
+	default:
+		ctx, cancel = context.WithTimeout(context.Background(), WriteWait)
+		defer cancel()
+		select {
+		case l.sem <- struct{}{}:
+		case <-l.closed:
+			return errClosed
+		case <-ctx.Done():
+			return ErrBusy
+		}
 	}
 	select {
 	case <-l.closed:
@@ -60,12 +68,26 @@ func (l *writeLock) lock() error {
 		return errClosed
 	default:
 	}
+	took, err := tryLockFile(l.f)
+	switch {
+	case errors.Is(err, errLockUnsupported):
+		return nil // SQLite's own lock still serialises writers
+	case err != nil:
+		<-l.sem
+		return fmt.Errorf("write lock: %w", err)
+	case took:
+		return nil
+	}
+	if ctx == nil {
+		ctx, cancel = context.WithTimeout(context.Background(), WriteWait)
+		defer cancel()
+	}
 	done := make(chan error, 1)
 	go func() { done <- lockFile(l.f) }()
 	select {
 	case err := <-done:
 		if errors.Is(err, errLockUnsupported) {
-			return nil // SQLite's own lock still serialises writers
+			return nil
 		}
 		if err != nil {
 			<-l.sem

@@ -13,4 +13,6 @@ var errLockUnsupported = errors.New("file locks are not supported here")
 // writers, polling.
 func lockFile(*os.File) error { return errLockUnsupported }
 
+func tryLockFile(*os.File) (bool, error) { return false, errLockUnsupported }
+
 func unlockFile(*os.File) {}
