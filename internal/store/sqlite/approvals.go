@@ -86,23 +86,7 @@ func (t *tx) Approvals(f bridge.ApprovalFilter) ([]bridge.Approval, error) {
 	if len(where) > 0 {
 		q += ` WHERE ` + strings.Join(where, " AND ")
 	}
-	rows, err := t.query(q+` ORDER BY created_at, id`, args...)
-	if err != nil {
-		return nil, fmt.Errorf("list approvals: %w", err)
-	}
-	defer rows.Close()
-	var out []bridge.Approval
-	for rows.Next() {
-		a, err := scanApproval(rows)
-		if err != nil {
-			return nil, fmt.Errorf("list approvals: %w", err)
-		}
-		out = append(out, a)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("list approvals: %w", err)
-	}
-	return out, nil
+	return collect(t, "list approvals", scanApproval, q+` ORDER BY created_at, id`, args...)
 }
 
 func (t *tx) SaveApproval(a bridge.Approval) error {

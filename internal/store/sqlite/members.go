@@ -48,23 +48,7 @@ func (t *tx) Member(conversationID string, id bridge.Member) (bridge.Membership,
 }
 
 func (t *tx) Members(conversationID string) ([]bridge.Membership, error) {
-	rows, err := t.query(`SELECT `+memberColumns+` FROM members WHERE conversation_id = ? ORDER BY joined_at, member_id`, conversationID)
-	if err != nil {
-		return nil, fmt.Errorf("read members: %w", err)
-	}
-	defer rows.Close()
-	var out []bridge.Membership
-	for rows.Next() {
-		m, err := scanMember(rows)
-		if err != nil {
-			return nil, fmt.Errorf("read members: %w", err)
-		}
-		out = append(out, m)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("read members: %w", err)
-	}
-	return out, nil
+	return collect(t, "read members", scanMember, `SELECT `+memberColumns+` FROM members WHERE conversation_id = ? ORDER BY joined_at, member_id`, conversationID)
 }
 
 func (t *tx) RemoveMember(conversationID string, id bridge.Member, at time.Time, mac string) error {
@@ -116,23 +100,7 @@ func (t *tx) Invites(conversationID string) ([]bridge.Invite, error) {
 }
 
 func (t *tx) invites(query string, args ...any) ([]bridge.Invite, error) {
-	rows, err := t.query(query, args...)
-	if err != nil {
-		return nil, fmt.Errorf("read invites: %w", err)
-	}
-	defer rows.Close()
-	var out []bridge.Invite
-	for rows.Next() {
-		inv, err := scanInvite(rows)
-		if err != nil {
-			return nil, fmt.Errorf("read invites: %w", err)
-		}
-		out = append(out, inv)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("read invites: %w", err)
-	}
-	return out, nil
+	return collect(t, "read invites", scanInvite, query, args...)
 }
 
 func (t *tx) RedeemInvite(codeHash string, by bridge.Member, at time.Time, mac string) (bool, error) {

@@ -89,23 +89,7 @@ func (t *tx) Tasks(f bridge.TaskFilter) ([]bridge.Task, error) {
 		q += ` LIMIT ?`
 		args = append(args, f.Limit)
 	}
-	rows, err := t.query(q, args...)
-	if err != nil {
-		return nil, fmt.Errorf("list tasks: %w", err)
-	}
-	defer rows.Close()
-	var out []bridge.Task
-	for rows.Next() {
-		k, err := scanTask(rows)
-		if err != nil {
-			return nil, fmt.Errorf("list tasks: %w", err)
-		}
-		out = append(out, k)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("list tasks: %w", err)
-	}
-	return out, nil
+	return collect(t, "list tasks", func(r scanner) (bridge.Task, error) { return scanTask(r) }, q, args...)
 }
 
 func (t *tx) SaveTask(k bridge.Task, wasState string, wasAssignee bridge.Member) (bool, error) {
@@ -129,9 +113,13 @@ func (t *tx) SaveTask(k bridge.Task, wasState string, wasAssignee bridge.Member)
 func (t *tx) StaleTasks(conversationID string, now time.Time, def time.Duration) ([]bridge.StaleTask, error) {
 	// Members drive the search (CROSS JOIN fixes the order): while every
 	// assignee is alive the members row check is all it costs, however
-	// many tasks the conversation holds.
-	// A member that never called has been silent since it joined.
-	rows, err := t.query(`SELECT `+taskColumns+`, coalesce(m.heartbeat, m.joined_at) FROM members m
+	// many tasks the conversation holds. A member that never called has
+	// been silent since it joined.
+	return collect(t, "stale tasks", func(r scanner) (bridge.StaleTask, error) {
+		var hb int64
+		k, err := scanTask(r, &hb)
+		return bridge.StaleTask{Task: k, Heartbeat: fromMS(hb)}, err
+	}, `SELECT `+taskColumns+`, coalesce(m.heartbeat, m.joined_at) FROM members m
 		CROSS JOIN tasks t INDEXED BY tasks_assignee
 		WHERE m.conversation_id = ?
 		  AND coalesce(m.heartbeat, m.joined_at) < ? - coalesce((SELECT reassign_after_ms FROM task_settings WHERE conversation_id = ?), ?)
@@ -139,23 +127,6 @@ func (t *tx) StaleTasks(conversationID string, now time.Time, def time.Duration)
 		  AND t.state IN ('working', 'input_required')
 		  AND (t.reassigned_for IS NULL OR t.reassigned_for <> coalesce(m.heartbeat, m.joined_at))
 		ORDER BY t.id`, conversationID, ms(now), conversationID, def.Milliseconds())
-	if err != nil {
-		return nil, fmt.Errorf("stale tasks: %w", err)
-	}
-	defer rows.Close()
-	var out []bridge.StaleTask
-	for rows.Next() {
-		var hb int64
-		k, err := scanTask(rows, &hb)
-		if err != nil {
-			return nil, fmt.Errorf("stale tasks: %w", err)
-		}
-		out = append(out, bridge.StaleTask{Task: k, Heartbeat: fromMS(hb)})
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("stale tasks: %w", err)
-	}
-	return out, nil
 }
 
 func (t *tx) ReassignAfter(conversationID string) (time.Duration, error) {

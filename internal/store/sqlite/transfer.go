@@ -2,7 +2,6 @@ package sqlite
 
 import (
 	"database/sql"
-	"fmt"
 	"time"
 
 	"github.com/agent-bridge/agent-bridge/internal/bridge"
@@ -29,24 +28,12 @@ func (t *tx) ImportMessage(m *bridge.Message, to []bridge.Delivery) error {
 }
 
 func (t *tx) Deliveries(conversationID string) ([]bridge.Delivery, error) {
-	rows, err := t.query(`SELECT message_id, member_id, read_at FROM inbox WHERE conversation_id = ? ORDER BY message_id, member_id`, conversationID)
-	if err != nil {
-		return nil, fmt.Errorf("read deliveries: %w", err)
-	}
-	defer rows.Close()
-	var out []bridge.Delivery
-	for rows.Next() {
+	return collect(t, "read deliveries", func(r scanner) (bridge.Delivery, error) {
 		var d bridge.Delivery
 		var member string
 		var read sql.NullInt64
-		if err := rows.Scan(&d.MessageID, &member, &read); err != nil {
-			return nil, fmt.Errorf("read deliveries: %w", err)
-		}
+		err := r.Scan(&d.MessageID, &member, &read)
 		d.Member, d.ReadAt = bridge.Member(member), fromNullMS(read)
-		out = append(out, d)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("read deliveries: %w", err)
-	}
-	return out, nil
+		return d, err
+	}, `SELECT message_id, member_id, read_at FROM inbox WHERE conversation_id = ? ORDER BY message_id, member_id`, conversationID)
 }

@@ -58,6 +58,29 @@ func (t *tx) query(query string, args ...any) (*sql.Rows, error) {
 
 type scanner interface{ Scan(...any) error }
 
+// collect runs query and scans every row with scan, wrapping any error
+// with what: the loop every list read shares (pgx.CollectRows is its twin
+// in the PostgreSQL store).
+func collect[T any](t *tx, what string, scan func(scanner) (T, error), query string, args ...any) ([]T, error) {
+	rows, err := t.query(query, args...)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", what, err)
+	}
+	defer rows.Close()
+	var out []T
+	for rows.Next() {
+		v, err := scan(rows)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", what, err)
+		}
+		out = append(out, v)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("%s: %w", what, err)
+	}
+	return out, nil
+}
+
 func (t *tx) queryRow(query string, args ...any) *sql.Row {
 	if s := t.prepared(query); s != nil {
 		return s.QueryRowContext(t.ctx, args...)
@@ -112,23 +135,7 @@ func (t *tx) Conversation(id string) (bridge.Conversation, error) {
 }
 
 func (t *tx) Conversations() ([]bridge.Conversation, error) {
-	rows, err := t.query(`SELECT ` + conversationColumns + ` FROM conversations ORDER BY created_at, id`)
-	if err != nil {
-		return nil, fmt.Errorf("list conversations: %w", err)
-	}
-	defer rows.Close()
-	var out []bridge.Conversation
-	for rows.Next() {
-		c, err := scanConversation(rows)
-		if err != nil {
-			return nil, fmt.Errorf("list conversations: %w", err)
-		}
-		out = append(out, c)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("list conversations: %w", err)
-	}
-	return out, nil
+	return collect(t, "list conversations", scanConversation, `SELECT `+conversationColumns+` FROM conversations ORDER BY created_at, id`)
 }
 
 func (t *tx) AddMessage(m *bridge.Message) error {
@@ -319,23 +326,11 @@ func (t *tx) State(conversationID string, s bridge.Member) (bridge.SessionState,
 }
 
 func (t *tx) RequestTimes(subject string, since time.Time) ([]time.Time, error) {
-	rows, err := t.query(`SELECT at FROM rate_events WHERE subject = ? AND at >= ? ORDER BY at`, subject, ms(since))
-	if err != nil {
-		return nil, fmt.Errorf("read rate events: %w", err)
-	}
-	defer rows.Close()
-	var out []time.Time
-	for rows.Next() {
+	return collect(t, "read rate events", func(r scanner) (time.Time, error) {
 		var at int64
-		if err := rows.Scan(&at); err != nil {
-			return nil, fmt.Errorf("read rate events: %w", err)
-		}
-		out = append(out, fromMS(at))
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("read rate events: %w", err)
-	}
-	return out, nil
+		err := r.Scan(&at)
+		return fromMS(at), err
+	}, `SELECT at FROM rate_events WHERE subject = ? AND at >= ? ORDER BY at`, subject, ms(since))
 }
 
 func (t *tx) AddRequest(subject, conversationID string, at, forgetBefore time.Time) error {
@@ -557,27 +552,15 @@ func (t *tx) SeeEndpoint(e bridge.Endpoint) error {
 }
 
 func (t *tx) Endpoints(workdir string, since time.Time) ([]bridge.Endpoint, error) {
-	rows, err := t.query(`SELECT workdir, conversation_id, session, seen_at FROM endpoints
-		WHERE workdir = ? AND seen_at >= ? ORDER BY seen_at DESC`, workdir, ms(since))
-	if err != nil {
-		return nil, fmt.Errorf("read endpoints: %w", err)
-	}
-	defer rows.Close()
-	var out []bridge.Endpoint
-	for rows.Next() {
+	return collect(t, "read endpoints", func(r scanner) (bridge.Endpoint, error) {
 		var e bridge.Endpoint
 		var sess string
 		var seen int64
-		if err := rows.Scan(&e.Workdir, &e.ConversationID, &sess, &seen); err != nil {
-			return nil, fmt.Errorf("read endpoints: %w", err)
-		}
+		err := r.Scan(&e.Workdir, &e.ConversationID, &sess, &seen)
 		e.Session, e.SeenAt = bridge.Session(sess), fromMS(seen)
-		out = append(out, e)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("read endpoints: %w", err)
-	}
-	return out, nil
+		return e, err
+	}, `SELECT workdir, conversation_id, session, seen_at FROM endpoints
+		WHERE workdir = ? AND seen_at >= ? ORDER BY seen_at DESC`, workdir, ms(since))
 }
 
 func (t *tx) OpenSilence(conversationID string, s bridge.Session, heartbeat, at time.Time) (bool, error) {
