@@ -23,30 +23,11 @@ func TestHeldConversationDelaysOnlyItself(t *testing.T) {
 	holder, node := open(t, dsn), open(t, dsn) // two nodes
 	svc := bridge.NewService(node, key, nil, cfg, nil)
 	ctx := context.Background()
-	var convs [2]bridge.Caller
-	for i := range convs {
-		c, err := svc.CreateConversation(ctx, "backend", "frontend")
-		if err != nil {
-			t.Fatal(err)
-		}
-		convs[i] = bridge.Caller{ConversationID: c.Conversation.ID, Session: "a", Token: c.TokenA}
-	}
-	a, b := convs[0], convs[1]
+	a, b := newConversation(t, svc), newConversation(t, svc)
 
 	// The hook: a write transaction of conversation A on the other node,
 	// held open until released.
-	locked, release, held := make(chan struct{}), make(chan struct{}), make(chan error, 1)
-	go func() {
-		held <- holder.Update(ctx, func(tx bridge.Tx) error {
-			if err := tx.Lock(a.ConversationID); err != nil {
-				return err
-			}
-			close(locked)
-			<-release
-			return nil
-		})
-	}()
-	<-locked
+	release, held := holdLock(t, holder, a.ConversationID)
 
 	bctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
@@ -104,27 +85,8 @@ func TestQueuedWritersHoldNoConnection(t *testing.T) {
 	}
 	svc := bridge.NewService(db, key, nil, bridge.DefaultConfig(), nil)
 	ctx := context.Background()
-	var convs [2]bridge.Caller
-	for i := range convs {
-		c, err := svc.CreateConversation(ctx, "backend", "frontend")
-		if err != nil {
-			t.Fatal(err)
-		}
-		convs[i] = bridge.Caller{ConversationID: c.Conversation.ID, Session: "a", Token: c.TokenA}
-	}
-	a, b := convs[0], convs[1]
-	locked, release, held := make(chan struct{}), make(chan struct{}), make(chan error, 1)
-	go func() {
-		held <- db.Update(ctx, func(tx bridge.Tx) error {
-			if err := tx.Lock(a.ConversationID); err != nil {
-				return err
-			}
-			close(locked)
-			<-release
-			return nil
-		})
-	}()
-	<-locked
+	a, b := newConversation(t, svc), newConversation(t, svc)
+	release, held := holdLock(t, db, a.ConversationID)
 	const queued = 4 // more than the pool has room for
 	sentA := make(chan error, queued)
 	for i := 0; i < queued; i++ {
@@ -152,4 +114,38 @@ func TestQueuedWritersHoldNoConnection(t *testing.T) {
 			t.Fatalf("a queued send in A: %v", err)
 		}
 	}
+}
+
+// newConversation creates a conversation and returns its creator.
+func newConversation(t *testing.T, svc *bridge.Service) bridge.Caller {
+	t.Helper()
+	c, err := svc.CreateConversation(context.Background(), "backend", "frontend")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return bridge.Caller{ConversationID: c.Conversation.ID, Session: "a", Token: c.TokenA}
+}
+
+// holdLock opens a write transaction on db that holds conversation
+// conv's lock until release is closed; held then reports how it ended.
+func holdLock(t *testing.T, db bridge.Store, conv string) (release chan struct{}, held chan error) {
+	t.Helper()
+	locked := make(chan struct{})
+	release, held = make(chan struct{}), make(chan error, 1)
+	go func() {
+		held <- db.Update(context.Background(), func(tx bridge.Tx) error {
+			if err := tx.Lock(conv); err != nil {
+				return err
+			}
+			close(locked)
+			<-release
+			return nil
+		})
+	}()
+	select {
+	case <-locked:
+	case err := <-held:
+		t.Fatalf("hold the lock of %s: %v", conv, err)
+	}
+	return release, held
 }
