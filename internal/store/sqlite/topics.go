@@ -31,19 +31,31 @@ const FallbackInterval = 2 * time.Second
 // fsnotify), drops a file's watch when its last waiter leaves, and closes
 // the watcher itself when nothing waits. So a commit wakes only the
 // processes waiting on what it changed, and an idle process pays nothing.
+//
+// A file's watch outlives its last waiter by Linger: an agent that waits
+// again right after each message (the loop agents are told to run) keeps
+// one watch instead of opening and closing an inotify instance per
+// message.
 type topics struct {
-	dir string
-	hub signal.Hub
+	dir    string
+	hub    signal.Hub
+	linger time.Duration
 
 	mu      sync.Mutex
 	w       *fsnotify.Watcher
-	byFile  map[string]string // watched file -> topic
-	stopped chan struct{}     // closes the current watcher's loop
-	done    chan struct{}     // closed when that loop has ended
+	byFile  map[string]string    // watched file -> topic
+	idle    map[string]time.Time // watched files no waiter uses -> since when
+	sweeper *time.Timer          // armed while idle is not empty
+	stopped chan struct{}        // closes the current watcher's loop
+	done    chan struct{}        // closed when that loop has ended
 }
 
+// Linger is how long a topic file stays watched after its last waiter
+// left.
+const Linger = 2 * time.Second
+
 func newTopics(dbPath string) (*topics, error) {
-	t := &topics{dir: dbPath + "-notify.d", byFile: map[string]string{}}
+	t := &topics{dir: dbPath + "-notify.d", linger: Linger, byFile: map[string]string{}, idle: map[string]time.Time{}}
 	if err := os.MkdirAll(t.dir, 0o700); err != nil {
 		return nil, err
 	}
@@ -75,9 +87,17 @@ func (t *topics) raise(names []string) {
 	}
 }
 
-// watchFile starts watching topic's file (the hub's First).
+// watchFile starts watching topic's file (the hub's First), or keeps the
+// watch it still has.
 func (t *topics) watchFile(topic string) {
 	path := t.file(topic)
+	t.mu.Lock()
+	if _, ok := t.idle[path]; ok {
+		delete(t.idle, path)
+		t.mu.Unlock()
+		return
+	}
+	t.mu.Unlock()
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE, 0o600)
 	if err == nil {
 		f.Close()
@@ -100,14 +120,46 @@ func (t *topics) watchFile(topic string) {
 	t.byFile[path] = topic
 }
 
-// unwatchFile stops watching topic's file (the hub's Last), and the
-// watcher once no file is left.
+// unwatchFile marks topic's file idle (the hub's Last): the sweep stops
+// watching it Linger later, unless a waiter came back.
 func (t *topics) unwatchFile(topic string) {
 	path := t.file(topic)
 	t.mu.Lock()
-	if _, ok := t.byFile[path]; ok {
+	if _, ok := t.byFile[path]; !ok {
+		t.mu.Unlock()
+		return
+	}
+	t.idle[path] = time.Now()
+	if t.sweeper == nil {
+		t.sweeper = time.AfterFunc(t.linger, func() { t.sweep(time.Now()) })
+	}
+	t.mu.Unlock()
+	if t.linger <= 0 {
+		t.sweep(time.Now())
+	}
+}
+
+// sweep stops watching the files idle for Linger at now, and the watcher
+// once no file is left; it re-arms itself for files idle for less.
+func (t *topics) sweep(now time.Time) {
+	t.mu.Lock()
+	t.sweeper = nil
+	next := time.Duration(-1)
+	for path, since := range t.idle {
+		if left := t.linger - now.Sub(since); left > 0 {
+			if next < 0 || left < next {
+				next = left
+			}
+			continue
+		}
+		delete(t.idle, path)
 		delete(t.byFile, path)
-		t.w.Remove(path)
+		if t.w != nil {
+			t.w.Remove(path)
+		}
+	}
+	if next >= 0 {
+		t.sweeper = time.AfterFunc(next, func() { t.sweep(time.Now()) })
 	}
 	var stop, done chan struct{}
 	var w *fsnotify.Watcher
@@ -123,11 +175,12 @@ func (t *topics) unwatchFile(topic string) {
 	}
 }
 
-// watching reports how many files this process watches (for tests).
-func (t *topics) watching() (files int, watcher bool) {
+// watching reports how many files this process watches, and how many of
+// them no waiter uses (for tests).
+func (t *topics) watching() (files, idle int, watcher bool) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	return len(t.byFile), t.w != nil
+	return len(t.byFile), len(t.idle), t.w != nil
 }
 
 func (t *topics) loop(w *fsnotify.Watcher, stop, done chan struct{}) {
@@ -166,7 +219,11 @@ func (t *topics) close() {
 	t.mu.Lock()
 	w, stop, done := t.w, t.stopped, t.done
 	t.w = nil
-	t.byFile = map[string]string{}
+	t.byFile, t.idle = map[string]string{}, map[string]time.Time{}
+	if t.sweeper != nil {
+		t.sweeper.Stop()
+		t.sweeper = nil
+	}
 	t.mu.Unlock()
 	if w != nil {
 		close(stop)
