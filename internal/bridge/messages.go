@@ -428,6 +428,8 @@ func (s *Service) wait(ctx context.Context, c Caller, first Inbox, deadline, sta
 	const tool = "check_messages"
 	conv := first.Conversation
 	out := first
+	key := followKey(c.ConversationID, c.Session)
+	defer s.follows.waitBegins(key)()
 	s.waiters.Add(1)
 	defer s.waiters.Add(-1)
 	lastBeat := start
@@ -512,6 +514,7 @@ func (s *Service) wait(ctx context.Context, c Caller, first Inbox, deadline, sta
 			return out, nil
 		case unread > 0:
 			err := s.callAs(ctx, tool, &c, true, func(tx Tx, now time.Time) (string, error) {
+				s.follows.taking(key)
 				// Heartbeats only move forward: one read just now that is
 				// younger than a second needs no write (as in authorize).
 				if at := now.UTC().Truncate(time.Millisecond); at.Sub(heartbeat) >= heartbeatEvery {

@@ -112,6 +112,7 @@ type Service struct {
 	log      *slog.Logger
 	waiters  atomic.Int64 // check_messages calls blocked in wait
 	jr       journal      // what read-only calls still have to write: see journal.go
+	follows  follows      // inbox waits and followers: see inboxfollow.go
 
 	legacyMu   sync.Mutex  // one ensureSealed at a time
 	legacyDone atomic.Bool // legacy rows sealed, or none: see ensureSealed

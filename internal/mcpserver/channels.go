@@ -63,40 +63,74 @@ func (ch *channels) push(ctx context.Context, c bridge.Caller, newest int64, key
 		delete(ch.following, key)
 		ch.mu.Unlock()
 	}()
+	// While a check_messages wait of this process waits for the member,
+	// it takes what arrives: read the inbox again only for changes that no
+	// take of such a wait read after.
+	f := ch.svc.FollowInbox(c.ConversationID, c.Session)
+	defer f.Close()
 	topics := bridge.InboxTopics(c.ConversationID, c.Session)
-	for {
-		changed, stop := ch.svc.WatchTopics(topics...)
-		in, err := ch.svc.Peek(ctx, c)
-		if err != nil {
-			stop()
-			return // expired, removed, or a store failure: the next call follows again
-		}
-		for _, m := range in.Messages {
-			if m.ID <= newest {
-				continue
-			}
-			newest = m.ID
-			one := in
-			one.Messages = []bridge.Message{m}
-			content := inboxText(one, bridge.CheckInput{Peek: true}) +
-				"\n\nCall check_messages (conversation " + c.ConversationID + ") to acknowledge it; until then it stays unread."
-			from := string(m.From)
-			if m.System {
-				from = "bridge"
-			}
-			err := ch.srv.SendNotificationToSpecificClient(stdioSession, ChannelMethod, map[string]any{
-				"content": content,
-				"meta": map[string]string{
-					"conversation_id": c.ConversationID, "from": from, "message_id": strconv.FormatInt(m.ID, 10),
-					"action_type": m.ActionType, "to": string(c.Session),
-				},
-			})
-			if err != nil {
-				stop()
-				return // the client went away
+	// Each watch is taken before the previous one is released, so no
+	// change slips between.
+	changed, stop := ch.svc.WatchTopics(topics...)
+	defer func() { stop() }()
+	rewatch := func() {
+		next, stopNext := ch.svc.WatchTopics(topics...)
+		stop()
+		changed, stop = next, stopNext
+	}
+	for read := true; ; read = !f.Covered() {
+		if read {
+			var ok bool
+			if newest, ok = ch.pushNew(ctx, c, newest); !ok {
+				return // expired, removed, a store failure or the client gone: the next call follows again
 			}
 		}
 		<-changed
-		stop()
+		ended := f.Changed()
+		rewatch()
+		for ended != nil {
+			select {
+			case <-ended:
+				ended = nil
+			case <-changed:
+				ended = f.Changed()
+				rewatch()
+			}
+		}
 	}
+}
+
+// pushNew sends the member's unread messages newer than newest as channel
+// events; it returns the newest id sent, and false when following should
+// stop.
+func (ch *channels) pushNew(ctx context.Context, c bridge.Caller, newest int64) (int64, bool) {
+	in, err := ch.svc.Peek(ctx, c)
+	if err != nil {
+		return newest, false
+	}
+	for _, m := range in.Messages {
+		if m.ID <= newest {
+			continue
+		}
+		newest = m.ID
+		one := in
+		one.Messages = []bridge.Message{m}
+		content := inboxText(one, bridge.CheckInput{Peek: true}) +
+			"\n\nCall check_messages (conversation " + c.ConversationID + ") to acknowledge it; until then it stays unread."
+		from := string(m.From)
+		if m.System {
+			from = "bridge"
+		}
+		err := ch.srv.SendNotificationToSpecificClient(stdioSession, ChannelMethod, map[string]any{
+			"content": content,
+			"meta": map[string]string{
+				"conversation_id": c.ConversationID, "from": from, "message_id": strconv.FormatInt(m.ID, 10),
+				"action_type": m.ActionType, "to": string(c.Session),
+			},
+		})
+		if err != nil {
+			return newest, false
+		}
+	}
+	return newest, true
 }
