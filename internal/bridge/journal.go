@@ -379,15 +379,15 @@ func (s *Service) Close() error {
 // update runs fn in a write transaction (Store.Update) that also stores
 // the records queued for conversation conv, before fn's own rows, and
 // keeps the rate-limit events fn admits unseen until it commits.
-func (s *Service) update(ctx context.Context, conv string, fn func(Tx) error) error {
+func (s *Service) update(ctx context.Context, conv string, fn func(Tx) error, opts ...UpdateOption) error {
 	carried := s.jr.carry(conv)
-	err := s.updateCarrying(ctx, carried, fn)
+	err := s.updateCarrying(ctx, carried, fn, opts...)
 	if ce := (carryError{}); errors.As(err, &ce) {
 		// A queued record could not be stored: it waits for the next
 		// flush (updateCarrying queued it again), and this call goes on
 		// without it.
 		s.log.Error("write journal", "err", ce.error)
-		return s.updateCarrying(ctx, nil, fn)
+		return s.updateCarrying(ctx, nil, fn, opts...)
 	}
 	return err
 }
@@ -397,7 +397,7 @@ type carryError struct{ error }
 // updateCarrying runs fn in a write transaction that first stores carried.
 // The carried records and the events fn admits leave the journal (stored)
 // or wait again (not stored) before the stripes are released.
-func (s *Service) updateCarrying(ctx context.Context, carried []record, fn func(Tx) error) error {
+func (s *Service) updateCarrying(ctx context.Context, carried []record, fn func(Tx) error, opts ...UpdateOption) error {
 	j := &s.jr
 	var wtx *writeTx
 	var unlock func()
@@ -420,7 +420,7 @@ func (s *Service) updateCarrying(ctx context.Context, carried []record, fn func(
 			unlock = j.lockStripes(convs)
 		}
 		return nil
-	})
+	}, opts...)
 	if wtx != nil {
 		j.forget(wtx.held)
 	}

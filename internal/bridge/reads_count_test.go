@@ -33,8 +33,8 @@ func (s *readCounter) reset() map[string]int {
 	return n
 }
 
-func (s *readCounter) Update(ctx context.Context, fn func(bridge.Tx) error) error {
-	return s.Store.Update(ctx, func(tx bridge.Tx) error { return fn(&readCountingTx{tx, s}) })
+func (s *readCounter) Update(ctx context.Context, fn func(bridge.Tx) error, opts ...bridge.UpdateOption) error {
+	return s.Store.Update(ctx, func(tx bridge.Tx) error { return fn(&readCountingTx{tx, s}) }, opts...)
 }
 
 func (s *readCounter) View(ctx context.Context, fn func(bridge.Tx) error) error {

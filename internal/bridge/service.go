@@ -169,7 +169,8 @@ var errGone = Errorf(ECancelled, "the caller went away before the result could b
 // the audit row names c's conversation and member as they are when fn
 // returns. With live, the transaction commits only if ctx is still live
 // right before the commit, so a call that delivers messages marks nothing
-// read for a caller that has gone (the delivery rule).
+// read for a caller that has gone (the delivery rule), and it commits with
+// SyncLater.
 func (s *Service) callAs(ctx context.Context, tool string, c *Caller, live bool, fn func(tx Tx, now time.Time) (detail string, err error)) error {
 	if err := s.ensureSealed(ctx); err != nil {
 		return err
@@ -179,6 +180,12 @@ func (s *Service) callAs(ctx context.Context, tool string, c *Caller, live bool,
 	// A transaction, once begun, runs to its end even if the caller goes
 	// away: a send either commits or never happened.
 	wctx := context.WithoutCancel(ctx)
+	// A take need not wait for the disk: a power failure that undoes it
+	// leaves its messages unread, to be delivered again.
+	var opts []UpdateOption
+	if live {
+		opts = append(opts, SyncLater)
+	}
 	err := s.update(wctx, c.ConversationID, func(stx Tx) error {
 		tx := &sealTx{Tx: stx, s: s}
 		// A call naming a conversation runs under that conversation's
@@ -202,7 +209,7 @@ func (s *Service) callAs(ctx context.Context, tool string, c *Caller, live bool,
 			return errGone
 		}
 		return nil
-	})
+	}, opts...)
 	if err == nil || err == errNothing {
 		return err // errNothing: a check with nothing to record
 	}

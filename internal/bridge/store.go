@@ -11,7 +11,7 @@ import (
 // two conversations at once (PostgreSQL does), or one at a time (SQLite).
 // View runs fn in a read-only transaction.
 type Store interface {
-	Update(ctx context.Context, fn func(Tx) error) error
+	Update(ctx context.Context, fn func(Tx) error, opts ...UpdateOption) error
 	View(ctx context.Context, fn func(Tx) error) error
 	// Watch returns a channel closed after a later write, by this process
 	// or any other, that raised one of topics (Tx.Signal), and a function
@@ -20,6 +20,21 @@ type Store interface {
 	Watch(topics ...string) (ch <-chan struct{}, stop func())
 	Close() error
 }
+
+// UpdateOption changes how one Store.Update commits.
+type UpdateOption int
+
+// SyncLater lets an Update return once its commit is atomic and survives
+// any process crash, before it reaches the disk. The store makes it
+// durable soon after: SQLite with the next durable commit of any process,
+// or an fsync of its log within SyncLaterBound; PostgreSQL with its WAL
+// writer (within three wal_writer_delay, 600 ms by default). A power
+// failure in between undoes it. Only takes use it: undoing one leaves its
+// messages unread, to be delivered again, never lost.
+const SyncLater UpdateOption = 1
+
+// SyncLaterBound is how long a SyncLater commit may wait for the disk.
+const SyncLaterBound = time.Second
 
 // Tx is one transaction: every role below. Methods return *Error with
 // ENotFound where noted; any other error is a storage failure. A use case

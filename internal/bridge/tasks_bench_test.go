@@ -20,9 +20,9 @@ type countingStore struct {
 	updates atomic.Int64
 }
 
-func (c *countingStore) Update(ctx context.Context, fn func(bridge.Tx) error) error {
+func (c *countingStore) Update(ctx context.Context, fn func(bridge.Tx) error, opts ...bridge.UpdateOption) error {
 	c.updates.Add(1)
-	return c.Store.Update(ctx, fn)
+	return c.Store.Update(ctx, fn, opts...)
 }
 
 func benchService(b *testing.B) (*bridge.Service, *countingStore) {

@@ -390,13 +390,13 @@ type blockingStore struct {
 	release chan struct{}
 }
 
-func (s blockingStore) Update(ctx context.Context, fn func(bridge.Tx) error) error {
+func (s blockingStore) Update(ctx context.Context, fn func(bridge.Tx) error, opts ...bridge.UpdateOption) error {
 	select {
 	case s.entered <- struct{}{}:
 	default:
 	}
 	<-s.release
-	return s.Store.Update(ctx, fn)
+	return s.Store.Update(ctx, fn, opts...)
 }
 
 // On shutdown a call in flight may finish within the grace period; one

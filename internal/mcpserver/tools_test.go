@@ -417,12 +417,14 @@ func testRateLimitPerSession(t *testing.T, k kind) {
 // panicStore fails every transaction with a panic, as a bug would.
 type panicStore struct{ bridge.Store }
 
-func (panicStore) Update(context.Context, func(bridge.Tx) error) error { panic("boom") }
+func (panicStore) Update(context.Context, func(bridge.Tx) error, ...bridge.UpdateOption) error {
+	panic("boom")
+}
 
 // failStore fails every write, as a full disk would.
 type failStore struct{ bridge.Store }
 
-func (failStore) Update(context.Context, func(bridge.Tx) error) error {
+func (failStore) Update(context.Context, func(bridge.Tx) error, ...bridge.UpdateOption) error {
 	return errors.New("disk on fire")
 }
 

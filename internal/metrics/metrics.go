@@ -122,9 +122,9 @@ type timedStore struct {
 	m *Metrics
 }
 
-func (s timedStore) Update(ctx context.Context, fn func(bridge.Tx) error) error {
+func (s timedStore) Update(ctx context.Context, fn func(bridge.Tx) error, opts ...bridge.UpdateOption) error {
 	defer s.m.observeTx("write", time.Now())
-	return s.Store.Update(ctx, fn)
+	return s.Store.Update(ctx, fn, opts...)
 }
 
 func (s timedStore) View(ctx context.Context, fn func(bridge.Tx) error) error {

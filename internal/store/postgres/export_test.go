@@ -1,5 +1,11 @@
 package postgres
 
+import (
+	"context"
+
+	"github.com/agent-bridge/agent-bridge/internal/bridge"
+)
+
 // Migrations returns the schema steps, for the upgrade test.
 func Migrations() []string { return migrations }
 
@@ -12,4 +18,12 @@ func QueuedWriters(db *DB, chain string) int {
 		return g.refs
 	}
 	return 0
+}
+
+// SynchronousCommit returns the synchronous_commit setting in force in
+// the transaction t.
+func SynchronousCommit(t bridge.Tx) (string, error) {
+	var v string
+	err := t.(*tx).tx.QueryRow(context.Background(), "SHOW synchronous_commit").Scan(&v)
+	return v, err
 }

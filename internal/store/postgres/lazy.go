@@ -23,6 +23,8 @@ type lazyTx struct {
 	ctx   context.Context
 	ptx   pgx.Tx   // nil until begun
 	gates []string // chains whose in-process gate this transaction holds
+	// syncLater commits without waiting for the WAL flush (bridge.SyncLater).
+	syncLater bool
 }
 
 func lockSQL(chains []string) string {
@@ -54,6 +56,9 @@ func (l *lazyTx) begin(locks string) error {
 		return nil
 	}
 	opts := writeTx
+	if l.syncLater {
+		opts.BeginQuery += "; SET LOCAL synchronous_commit TO off"
+	}
 	opts.BeginQuery += locks
 	ptx, err := l.db.pool.BeginTx(l.ctx, opts)
 	if err != nil {

@@ -149,3 +149,28 @@ func holdLock(t *testing.T, db bridge.Store, conv string) (release chan struct{}
 	}
 	return release, held
 }
+
+// A SyncLater transaction commits without waiting for the WAL flush; every
+// other waits as the server is configured (on by default).
+func TestSyncLaterTurnsOffSynchronousCommitForItsTransaction(t *testing.T) {
+	db := open(t, newDatabase(t))
+	ctx := context.Background()
+	setting := func(opts ...bridge.UpdateOption) string {
+		var v string
+		err := db.Update(ctx, func(tx bridge.Tx) error {
+			var err error
+			v, err = postgres.SynchronousCommit(tx)
+			return err
+		}, opts...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	if v := setting(bridge.SyncLater); v != "off" {
+		t.Fatalf("a SyncLater transaction runs with synchronous_commit %s", v)
+	}
+	if v := setting(); v != "on" {
+		t.Fatalf("a transaction after it runs with synchronous_commit %s", v)
+	}
+}

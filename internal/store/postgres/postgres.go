@@ -26,6 +26,7 @@ import (
 	"fmt"
 	"hash/fnv"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -238,12 +239,14 @@ func (db *DB) migrate(ctx context.Context) error {
 }
 
 // Update runs fn in a write transaction, which takes the locks of the
-// chains it writes (bridge.Tx.Lock), and commits when fn returns nil. The commit is durable (as
-// the server's synchronous_commit makes it) when Update returns, and wakes
-// the waiters, on every node, of the topics it raised.
-func (db *DB) Update(ctx context.Context, fn func(bridge.Tx) error) error {
+// chains it writes (bridge.Tx.Lock), and commits when fn returns nil. The
+// commit is durable (as the server's synchronous_commit makes it) when
+// Update returns, or with bridge.SyncLater once the server's WAL writer
+// flushes it (synchronous_commit off for this transaction). It wakes the
+// waiters, on every node, of the topics it raised.
+func (db *DB) Update(ctx context.Context, fn func(bridge.Tx) error, opts ...bridge.UpdateOption) error {
 	var raised []string
-	l := &lazyTx{db: db, ctx: ctx}
+	l := &lazyTx{db: db, ctx: ctx, syncLater: slices.Contains(opts, bridge.SyncLater)}
 	err := l.run(func() error {
 		if err := fn(&tx{ctx: ctx, tx: l, signals: &raised}); err != nil {
 			return err

@@ -16,6 +16,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 
@@ -32,9 +33,12 @@ const BusyTimeout = 10000
 type DB struct {
 	path       string
 	writer     *sql.DB // BEGIN IMMEDIATE; one connection, so this process's writers queue here
+	lazy       *sql.DB // the same, synchronous=NORMAL: for bridge.SyncLater (see laterSync)
 	reader     *sql.DB // deferred, query-only transactions
 	writeStmts *stmtCache
+	lazyStmts  *stmtCache
 	readStmts  *stmtCache
+	later      laterSync
 	topics     *topics
 	wlock      *writeLock
 	file       os.FileInfo // the database file as opened: see checkFile
@@ -74,20 +78,27 @@ func Open(ctx context.Context, path string) (*DB, error) {
 		db.topics.close()
 		return nil, fmt.Errorf("open database %s: %w", abs, err)
 	}
-	if db.writer, err = sql.Open("sqlite", dsn(abs, "immediate", false)); err != nil {
+	db.later.wal = abs + "-wal"
+	// Connections open on first use: the lazy writer's only once a take
+	// commits.
+	var errW, errL, errR error
+	db.writer, errW = sql.Open("sqlite", dsn(abs, "immediate", "FULL", false))
+	db.lazy, errL = sql.Open("sqlite", dsn(abs, "immediate", "NORMAL", false))
+	db.reader, errR = sql.Open("sqlite", dsn(abs, "deferred", "FULL", true))
+	if err := errors.Join(errW, errL, errR); err != nil {
 		db.topics.close()
 		db.wlock.close()
+		for _, p := range []*sql.DB{db.writer, db.lazy, db.reader} {
+			if p != nil {
+				p.Close()
+			}
+		}
 		return nil, fmt.Errorf("open database %s: %w", abs, err)
 	}
 	db.writer.SetMaxOpenConns(1)
-	if db.reader, err = sql.Open("sqlite", dsn(abs, "deferred", true)); err != nil {
-		db.topics.close()
-		db.wlock.close()
-		db.writer.Close()
-		return nil, fmt.Errorf("open database %s: %w", abs, err)
-	}
+	db.lazy.SetMaxOpenConns(1)
 	db.reader.SetMaxOpenConns(4)
-	db.writeStmts, db.readStmts = newStmtCache(db.writer), newStmtCache(db.reader)
+	db.writeStmts, db.lazyStmts, db.readStmts = newStmtCache(db.writer), newStmtCache(db.lazy), newStmtCache(db.reader)
 	if err := db.migrate(ctx); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("open database %s: %w", abs, err)
@@ -97,12 +108,12 @@ func Open(ctx context.Context, path string) (*DB, error) {
 
 // dsn builds a modernc.org/sqlite URI. journal_mode=WAL is persistent in the
 // file; the other pragmas apply to each connection.
-func dsn(path, txlock string, queryOnly bool) string {
+func dsn(path, txlock, synchronous string, queryOnly bool) string {
 	r := strings.NewReplacer("%", "%25", "?", "%3f", "#", "%23")
 	q := []string{
 		fmt.Sprintf("_pragma=busy_timeout(%d)", BusyTimeout),
 		"_pragma=journal_mode(WAL)",
-		"_pragma=synchronous(FULL)",
+		"_pragma=synchronous(" + synchronous + ")",
 		"_pragma=foreign_keys(1)",
 		// Statement journals (a multi-row insert inside a transaction)
 		// and sorts stay in memory instead of temporary files.
@@ -125,13 +136,9 @@ func (db *DB) Close() error {
 	if db.wlock != nil {
 		errs = append(errs, db.wlock.close())
 	}
-	errs = append(errs, db.writeStmts.close(), db.readStmts.close())
-	if db.reader != nil {
-		errs = append(errs, db.reader.Close())
-	}
-	if db.writer != nil {
-		errs = append(errs, db.writer.Close())
-	}
+	db.later.close() // while the WAL is surely there
+	errs = append(errs, db.writeStmts.close(), db.lazyStmts.close(), db.readStmts.close())
+	errs = append(errs, db.reader.Close(), db.lazy.Close(), db.writer.Close())
 	return errors.Join(errs...)
 }
 
@@ -169,21 +176,33 @@ func (db *DB) migrate(ctx context.Context) error {
 }
 
 // Update runs fn in a write transaction (BEGIN IMMEDIATE) and commits when
-// fn returns nil. The commit is durable when Update returns.
-func (db *DB) Update(ctx context.Context, fn func(bridge.Tx) error) error {
+// fn returns nil. The commit is durable when Update returns, or with
+// bridge.SyncLater soon after (see laterSync).
+func (db *DB) Update(ctx context.Context, fn func(bridge.Tx) error, opts ...bridge.UpdateOption) error {
 	if err := db.wlock.lock(); err != nil {
 		return err
 	}
 	defer db.wlock.unlock()
+	pool, stmts := db.writer, db.writeStmts
+	lazy := slices.Contains(opts, bridge.SyncLater)
+	if lazy {
+		pool, stmts = db.lazy, db.lazyStmts
+	}
 	var raised []string
-	err := db.run(ctx, db.writer, db.writeStmts, false, func(t bridge.Tx) error {
+	err := db.run(ctx, pool, stmts, false, func(t bridge.Tx) error {
 		t.(*tx).signals = &raised
 		return fn(t)
 	})
-	if err == nil {
-		db.topics.raise(raised)
+	if err != nil {
+		return err
 	}
-	return err
+	if lazy {
+		db.later.lazy()
+	} else {
+		db.later.durable()
+	}
+	db.topics.raise(raised)
+	return nil
 }
 
 // Watch returns a channel closed after a later commit, by any process,
