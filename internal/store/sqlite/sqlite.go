@@ -99,7 +99,17 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	db.lazy.SetMaxOpenConns(1)
 	db.reader.SetMaxOpenConns(4)
 	db.writeStmts, db.lazyStmts, db.readStmts = newStmtCache(db.writer), newStmtCache(db.lazy), newStmtCache(db.reader)
-	if err := db.migrate(ctx); err != nil {
+	// The first connection turns a new file into WAL mode, which needs an
+	// exclusive lock; two processes doing it at once can deadlock, and
+	// SQLite then answers "database is locked" without waiting. Migrating
+	// under the write lock makes first opens take turns.
+	if err := db.wlock.lock(); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open database %s: %w", abs, err)
+	}
+	err = db.migrate(ctx)
+	db.wlock.unlock()
+	if err != nil {
 		db.Close()
 		return nil, fmt.Errorf("open database %s: %w", abs, err)
 	}
