@@ -10,7 +10,7 @@ import (
 
 func (t *tx) ImportMessage(m *bridge.Message, to []bridge.Delivery) error {
 	m.ReadAt = time.Time{} // delivery state comes from `to`
-	if _, err := t.insertMessage(m); err != nil {
+	if _, err := t.insertMessage(m, false); err != nil {
 		return err
 	}
 	for _, d := range to {

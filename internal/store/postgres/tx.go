@@ -110,40 +110,31 @@ func (t *tx) Conversations() ([]bridge.Conversation, error) {
 	return out, nil
 }
 
+// The message row, its inbox rows and the recipients' unread counters in
+// one statement, so a send costs one round trip for all three: $12 is the
+// recipient (Broadcast, "*", for every other active member), $13 the read
+// time (an import's; NULL, counted unread, for a send).
+const insertDelivered = `WITH m AS (
+	INSERT INTO messages (id, conversation_id, sender, recipient, reply_to, action_type, body, files, created_at, system, mac)
+	VALUES (COALESCE($1, nextval('messages_id_seq')), $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id
+), r AS (
+	SELECT member_id FROM members WHERE conversation_id = $2 AND (member_id = $12 OR ($12 = '*' AND left_at IS NULL AND member_id <> $3))
+), d AS (
+	INSERT INTO inbox (conversation_id, member_id, message_id, read_at)
+	SELECT $2, r.member_id, m.id, $13::timestamptz FROM m, r
+), u AS (
+	UPDATE members SET unread = unread + 1 WHERE $13::timestamptz IS NULL AND conversation_id = $2 AND member_id IN (SELECT member_id FROM r)
+)
+SELECT id FROM m`
+
 func (t *tx) AddMessage(m *bridge.Message) error {
-	readAt, err := t.insertMessage(m)
-	if err != nil {
-		return err
-	}
-	id, to := m.ID, m.To
-	// Fan out: one inbox row per recipient, and their counters, in two
-	// statements however many members there are.
-	if to == bridge.Broadcast {
-		if _, err := t.exec("deliver message", `INSERT INTO inbox (conversation_id, member_id, message_id, read_at)
-			SELECT conversation_id, member_id, $1, $2::timestamptz FROM members WHERE conversation_id = $3 AND left_at IS NULL AND member_id <> $4`,
-			id, readAt, m.ConversationID, string(m.From)); err != nil {
-			return err
-		}
-		if readAt == nil {
-			_, err = t.exec("count unread", `UPDATE members SET unread = unread + 1 WHERE conversation_id = $1 AND left_at IS NULL AND member_id <> $2`,
-				m.ConversationID, string(m.From))
-		}
-		return err
-	}
-	if _, err := t.exec("deliver message", `INSERT INTO inbox (conversation_id, member_id, message_id, read_at) VALUES ($1, $2, $3, $4)`,
-		m.ConversationID, string(to), id, readAt); err != nil {
-		return err
-	}
-	if readAt == nil {
-		_, err = t.exec("count unread", `UPDATE members SET unread = unread + 1 WHERE conversation_id = $1 AND member_id = $2`,
-			m.ConversationID, string(to))
-	}
+	_, err := t.insertMessage(m, true)
 	return err
 }
 
-// insertMessage stores m's row (not its delivery) and sets its ID and To;
-// it returns m.ReadAt as a column value.
-func (t *tx) insertMessage(m *bridge.Message) (*time.Time, error) {
+// insertMessage stores m's row, and with deliver its inbox rows and
+// counters, and sets its ID and To; it returns m.ReadAt as a column value.
+func (t *tx) insertMessage(m *bridge.Message, deliver bool) (*time.Time, error) {
 	files := m.Files
 	if files == nil {
 		files = []string{}
@@ -168,11 +159,14 @@ func (t *tx) insertMessage(m *bridge.Message) (*time.Time, error) {
 			return nil, err
 		}
 	}
+	args := []any{id0, m.ConversationID, string(m.From), string(to), replyTo, m.ActionType, m.Body, files, ts(m.CreatedAt), m.System, m.MAC}
+	query := `INSERT INTO messages (id, conversation_id, sender, recipient, reply_to, action_type, body, files, created_at, system, mac)
+		 VALUES (COALESCE($1, nextval('messages_id_seq')), $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id`
+	if deliver {
+		query, args = insertDelivered, append(args, string(to), readAt)
+	}
 	var id int64
-	err := t.tx.QueryRow(t.ctx, `INSERT INTO messages (id, conversation_id, sender, recipient, reply_to, action_type, body, files, created_at, system, mac)
-		 VALUES (COALESCE($1, nextval('messages_id_seq')), $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id`,
-		id0, m.ConversationID, string(m.From), string(to), replyTo, m.ActionType, m.Body, files, ts(m.CreatedAt), m.System, m.MAC).Scan(&id)
-	if err != nil {
+	if err := t.tx.QueryRow(t.ctx, query, args...).Scan(&id); err != nil {
 		return nil, t.fail("add message", err)
 	}
 	m.ID, m.To = id, to
