@@ -18,6 +18,9 @@ type Order struct {
 	any  bool
 }
 
+// Holds reports whether chain's lock is held.
+func (o *Order) Holds(chain string) bool { return o.held[chain] }
+
 // Take returns the chains not held yet, in the order to lock them, and
 // records them as held; it refuses (and records nothing) when one of them
 // sorts before a chain already held.

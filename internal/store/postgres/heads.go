@@ -1,10 +1,9 @@
 package postgres
 
 // auditHeads remembers, per chain, the last audit row this transaction
-// appended, so the next row of the same chain (a call's row after the
-// journal records it carries, several records of one conversation) needs
-// no query for its predecessor: within the transaction, under the chain's
-// lock, nothing else can append to it.
+// appended or read under the chain's lock (ConversationMembers), so the
+// next row of the same chain needs no query for its predecessor: within
+// the transaction, under the chain's lock, nothing else can append to it.
 type auditHeads map[string]auditHead
 
 type auditHead struct {

@@ -174,3 +174,51 @@ func TestSyncLaterTurnsOffSynchronousCommitForItsTransaction(t *testing.T) {
 		t.Fatalf("a transaction after it runs with synchronous_commit %s", v)
 	}
 }
+
+// Two nodes writing one conversation at once keep its audit chain whole:
+// the head a write reads with the conversation (ConversationMembers) is
+// read under the conversation's lock.
+func TestOneConversationFromTwoNodesKeepsItsChain(t *testing.T) {
+	dsn := newDatabase(t)
+	key, err := token.LoadOrCreate(t.TempDir() + "/key")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := bridge.DefaultConfig()
+	cfg.SessionLimits = nil
+	svcs := []*bridge.Service{bridge.NewService(open(t, dsn), key, nil, cfg, nil), bridge.NewService(open(t, dsn), key, nil, cfg, nil)}
+	ctx := context.Background()
+	c, err := svcs[0].CreateConversation(ctx, "backend", "frontend")
+	if err != nil {
+		t.Fatal(err)
+	}
+	callers := []bridge.Caller{
+		{ConversationID: c.Conversation.ID, Session: "a", Token: c.TokenA},
+		{ConversationID: c.Conversation.ID, Session: "b", Token: c.TokenB},
+	}
+	const perNode = 25
+	errs := make(chan error, 2)
+	for n := range svcs {
+		go func() {
+			for i := 0; i < perNode; i++ {
+				if _, err := svcs[n].Send(ctx, callers[n], bridge.SendInput{Message: fmt.Sprint("m", i)}); err != nil {
+					errs <- err
+					return
+				}
+			}
+			errs <- nil
+		}()
+	}
+	for range svcs {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	rep, err := svcs[1].VerifyAudit(ctx, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !rep.OK() || rep.Checked < 2*perNode {
+		t.Fatalf("%d rows checked; problems %+v", rep.Checked, rep.Problems)
+	}
+}

@@ -137,10 +137,16 @@ func (t *tx) RedeemInvite(codeHash string, by bridge.Member, at time.Time, mac s
 
 // ConversationMembers reads the conversation and its members in one round
 // trip (a LEFT JOIN, so a conversation without members still reads).
+// ConversationMembers also reads the head of the conversation's audit
+// chain, in the same round trip: a write that holds the chain's lock keeps
+// it, so the audit row it appends needs no query for its predecessor.
 func (t *tx) ConversationMembers(id string) (bridge.Conversation, []bridge.Membership, error) {
 	rows, err := t.tx.Query(t.ctx, `SELECT c.id, c.role_a, c.role_b, c.created_at, c.expires_at,
-		m.member_id, m.role, m.generation, m.status, m.heartbeat, m.joined_at, m.left_at, m.unread, m.mac
-		FROM conversations c LEFT JOIN members m ON m.conversation_id = c.id
+		m.member_id, m.role, m.generation, m.status, m.heartbeat, m.joined_at, m.left_at, m.unread, m.mac,
+		h.seq, h.digest
+		FROM conversations c
+		LEFT JOIN LATERAL (SELECT seq, digest FROM audit WHERE chain = c.id ORDER BY seq DESC LIMIT 1) h ON true
+		LEFT JOIN members m ON m.conversation_id = c.id
 		WHERE c.id = $1 ORDER BY m.joined_at, m.member_id COLLATE "C"`, id)
 	if err != nil {
 		return bridge.Conversation{}, nil, t.fail("read conversation and members", err)
@@ -148,13 +154,15 @@ func (t *tx) ConversationMembers(id string) (bridge.Conversation, []bridge.Membe
 	defer rows.Close()
 	var c bridge.Conversation
 	var out []bridge.Membership
+	var headSeq *int64
+	var headDigest *string
 	found := false
 	for rows.Next() {
 		var member, role, status, mac *string
 		var generation, unread *int
 		var hb, joined, left *time.Time
 		if err := rows.Scan(&c.ID, &c.RoleA, &c.RoleB, &c.CreatedAt, &c.ExpiresAt,
-			&member, &role, &generation, &status, &hb, &joined, &left, &unread, &mac); err != nil {
+			&member, &role, &generation, &status, &hb, &joined, &left, &unread, &mac, &headSeq, &headDigest); err != nil {
 			return bridge.Conversation{}, nil, t.fail("read conversation and members", err)
 		}
 		c.CreatedAt, c.ExpiresAt, found = fromTS(c.CreatedAt), fromTS(c.ExpiresAt), true
@@ -184,6 +192,13 @@ func (t *tx) ConversationMembers(id string) (bridge.Conversation, []bridge.Membe
 	}
 	if !found {
 		return bridge.Conversation{}, nil, bridge.ConversationNotFound(id)
+	}
+	if _, known := t.heads[id]; !known && t.signals != nil && t.locks.Holds(id) {
+		var seq int64
+		if headSeq != nil {
+			seq = *headSeq
+		}
+		t.heads.set(id, seq, deref(headDigest))
 	}
 	return c, out, nil
 }
