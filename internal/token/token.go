@@ -79,12 +79,7 @@ func (k Key) VerifyMember(conversationID, member string, generation int, tok str
 // MAC returns the hex HMAC of parts under a subkey for purpose, for values
 // the bridge stores only as a keyed hash (invite codes).
 func (k Key) MAC(purpose string, parts ...string) string {
-	sub := k.Sub(purpose)
-	m := hmac.New(sha256.New, sub)
-	for _, p := range parts {
-		fmt.Fprintf(m, "%d:%s", len(p), p)
-	}
-	return hex.EncodeToString(m.Sum(nil))
+	return hex.EncodeToString(macOf(k.Sub(purpose), parts))
 }
 
 // Sub derives an independent key for another purpose (for example the audit
@@ -93,11 +88,18 @@ func (k Key) Sub(purpose string) []byte {
 	return k.mac("agent-bridge subkey v1", purpose)
 }
 
-func (k Key) mac(parts ...string) []byte {
-	m := hmac.New(sha256.New, k[:])
+func (k Key) mac(parts ...string) []byte { return macOf(k[:], parts) }
+
+// macOf is HMAC-SHA256 under key of each part as "<byte length>:<part>":
+// the prefix makes ("ab","c") and ("a","bc") differ.
+func macOf(key []byte, parts []string) []byte {
+	m := hmac.New(sha256.New, key)
+	var buf []byte
 	for _, p := range parts {
-		// Length-prefix each part so ("ab","c") and ("a","bc") differ.
-		fmt.Fprintf(m, "%d:%s", len(p), p)
+		buf = strconv.AppendInt(buf[:0], int64(len(p)), 10)
+		buf = append(buf, ':')
+		buf = append(buf, p...)
+		m.Write(buf)
 	}
 	return m.Sum(nil)
 }

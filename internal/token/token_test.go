@@ -1,6 +1,9 @@
 package token
 
 import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
 	"os"
 	"path/filepath"
 	"strings"
@@ -129,5 +132,46 @@ func TestDeriveMemberGenerations(t *testing.T) {
 	}
 	if k.MAC("invite", "ABCD") == k.MAC("other", "ABCD") || k.MAC("invite", "ABCD") == k.MAC("invite", "ABCE") {
 		t.Fatal("MACs must separate purposes and inputs")
+	}
+}
+
+// The derivations are pinned to their wire format, written out here
+// independently of the code: HMAC-SHA256 under the key of each part as
+// "<byte length>:<part>", concatenated. Changing the format would change
+// every token issued and every stored MAC, so this test must fail first.
+func TestDerivationsFollowTheirFormat(t *testing.T) {
+	var k Key
+	for i := range k {
+		k[i] = byte(i * 7)
+	}
+	spec := func(key []byte, msg string) []byte {
+		m := hmac.New(sha256.New, key)
+		m.Write([]byte(msg))
+		return m.Sum(nil)
+	}
+	const conv = "conv_0123456789abcdef"
+	if got, want := k.Derive(conv, "a"), hex.EncodeToString(spec(k[:], "21:agent-bridge token v121:conv_0123456789abcdef1:a")); got != want {
+		t.Errorf("Derive = %s, want %s", got, want)
+	}
+	if got, want := k.DeriveMember(conv, "w-7", 3), hex.EncodeToString(spec(k[:], "21:agent-bridge token v221:conv_0123456789abcdef3:w-71:3")); got != want {
+		t.Errorf("DeriveMember = %s, want %s", got, want)
+	}
+	sub := spec(k[:], "22:agent-bridge subkey v15:audit")
+	if got := k.Sub("audit"); !hmac.Equal(got, sub) {
+		t.Errorf("Sub = %x, want %x", got, sub)
+	}
+	if got, want := k.MAC("audit", "x", "héllo"), hex.EncodeToString(spec(sub, "1:x6:héllo")); got != want {
+		t.Errorf("MAC = %s, want %s", got, want)
+	}
+}
+
+// Every call verifies a token: go test -bench Verify ./internal/token
+func BenchmarkVerifyMember(b *testing.B) {
+	var k Key
+	tok := k.DeriveMember("conv_0123456789abcdef", "w-7", 3)
+	for b.Loop() {
+		if !k.VerifyMember("conv_0123456789abcdef", "w-7", 3, tok) {
+			b.Fatal("token refused")
+		}
 	}
 }
