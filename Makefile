@@ -69,7 +69,7 @@ vet:
 
 # Benchmarks, a few minutes; compare runs with benchstat (BENCHCOUNT=6).
 # The micro benchmarks first; then issue 14's ratios, each measured in one
-# run (send/floor, backlog/empty, backlog/page), and the loads of N stdio
+# run (send/floor, send/same-work, backlog/empty, backlog/page), and the loads of N stdio
 # processes on one SQLite file (WaitingAgents: msg/s, send p50/p99 and CPU
 # per message for N = 2, 10, 50, 100, waiting and idle; StatusAgents), at a
 # fixed number of iterations.

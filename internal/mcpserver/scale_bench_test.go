@@ -6,7 +6,10 @@ package mcpserver_test
 //	go test -run '^$' -bench 'SendRatio|Backlog' -benchtime 300x ./internal/mcpserver
 //
 // BenchmarkSendRatio: send_to_partner p50 against the physical floor, an
-// MCP no-op round trip plus one durable commit (target 1.2x).
+// MCP no-op round trip plus one durable commit (target 1.2x); and against
+// the same work without the service: a bare mcp-go tool that takes the
+// same arguments and answers a send's result, plus one commit of the rows a
+// send stores (the message, its inbox row and counter, an audit row).
 // BenchmarkBacklogSend: a send into an inbox holding 100,000 unread
 // messages against a send into an empty one (target 1.5x).
 // BenchmarkBacklogCheck: check_messages taking a page from 100,000 unread
@@ -31,41 +34,73 @@ const benchText = "benchmark message of a typical length, a sentence or two."
 func BenchmarkSendRatio(b *testing.B) {
 	h := newHarnessWith(b, nil) // as served: no output validation
 	c := h.create()
-	noopSrv := server.NewMCPServer("noop", "1")
-	noopSrv.AddTool(mcp.NewTool("noop", mcp.WithString("message")), func(ctx context.Context, req mcp.CallToolRequest) (*mcp.CallToolResult, error) {
+	ctx := context.Background()
+	sendReq := toolReq("send_to_partner", c.as("a", map[string]any{"message": benchText}))
+	sent, err := h.c.CallTool(ctx, sendReq)
+	if err != nil || sent.IsError {
+		b.Fatal(err, sent)
+	}
+	bare := server.NewMCPServer("noop", "1")
+	bare.AddTool(mcp.NewTool("noop", mcp.WithString("message")), func(ctx context.Context, req mcp.CallToolRequest) (*mcp.CallToolResult, error) {
 		return mcp.NewToolResultText("ok"), nil
 	})
-	noop := connect(b, noopSrv)
+	// The same bytes both ways: a send's arguments in, a send's result out.
+	bare.AddTool(mcp.NewTool("echo"), func(ctx context.Context, req mcp.CallToolRequest) (*mcp.CallToolResult, error) {
+		return sent, nil
+	})
+	noop := connect(b, bare)
 	noopReq := toolReq("noop", map[string]any{"message": benchText})
-	// The commit goes to a database of its own on the same disk: the
-	// floor's commit, not a contender for the send's lock.
-	db, err := sqlite.Open(context.Background(), filepath.Join(b.TempDir(), "floor.db"))
+	echoReq := toolReq("echo", c.as("a", map[string]any{"message": benchText}))
+	// The floor's commit goes to a database of its own on the same disk:
+	// the floor's commit, not a contender for the send's lock. The rows'
+	// commit goes to the send's database, in a chain of its own.
+	db, err := sqlite.Open(ctx, filepath.Join(b.TempDir(), "floor.db"))
 	if err != nil {
 		b.Fatal(err)
 	}
 	b.Cleanup(func() { db.Close() })
-	sendReq := toolReq("send_to_partner", c.as("a", map[string]any{"message": benchText}))
-	ctx := context.Background()
-	var noops, commits, sends []time.Duration
+	seq := int64(0)
+	rows := func(at time.Time) error {
+		seq++
+		return h.db.Update(ctx, func(tx bridge.Tx) error {
+			m := bridge.Message{ConversationID: c.id, From: "a", To: "b", ActionType: "info", Body: benchText, CreatedAt: at}
+			if err := tx.AddMessage(&m); err != nil {
+				return err
+			}
+			return tx.AppendAudit(bridge.AuditEntry{Chain: "floor", Seq: seq, At: at, Tool: "send_to_partner", ConversationID: c.id,
+				Session: "a", Outcome: bridge.OutcomeOK, Detail: "message to b, info, 57 chars, 0 files", PrevDigest: "p", Digest: "d"})
+		})
+	}
+	var noops, commits, echoes, rowCommits, sends []time.Duration
 	for b.Loop() {
 		t0 := time.Now()
 		if _, err := noop.CallTool(ctx, noopReq); err != nil {
 			b.Fatal(err)
 		}
 		t1 := time.Now()
-		at := time.Now()
-		if err := db.Update(ctx, func(tx bridge.Tx) error { return tx.AddRequest("floor", "", at, at) }); err != nil {
+		if err := db.Update(ctx, func(tx bridge.Tx) error { return tx.AddRequest("floor", "", t1, t1) }); err != nil {
 			b.Fatal(err)
 		}
 		t2 := time.Now()
+		if _, err := noop.CallTool(ctx, echoReq); err != nil {
+			b.Fatal(err)
+		}
+		t3 := time.Now()
+		if err := rows(t3); err != nil {
+			b.Fatal(err)
+		}
+		t4 := time.Now()
 		noops, commits = append(noops, t1.Sub(t0)), append(commits, t2.Sub(t1))
+		echoes, rowCommits = append(echoes, t3.Sub(t2)), append(rowCommits, t4.Sub(t3))
 		sends = append(sends, timed(b, h, sendReq))
 	}
 	floor := p50(noops) + p50(commits)
+	same := p50(echoes) + p50(rowCommits)
 	b.ReportMetric(p50(noops), "noop-p50-ns")
 	b.ReportMetric(p50(commits), "commit-p50-ns")
 	b.ReportMetric(p50(sends), "send-p50-ns")
 	b.ReportMetric(p50(sends)/floor, "send/floor")
+	b.ReportMetric(p50(sends)/same, "send/same-work")
 }
 
 // backlog adds n unread messages from a to b in one transaction.
