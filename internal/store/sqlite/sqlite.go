@@ -208,8 +208,6 @@ func (db *DB) Update(ctx context.Context, fn func(bridge.Tx) error, opts ...brid
 	}
 	if lazy {
 		db.later.lazy()
-	} else {
-		db.later.durable()
 	}
 	db.topics.raise(raised)
 	return nil

@@ -12,8 +12,11 @@ import (
 // laterSync makes the commits of bridge.SyncLater durable. Such a commit
 // runs on a connection with synchronous=NORMAL: its frames reach the WAL
 // file (so any process crash keeps them) but are not fsynced. The next
-// durable commit fsyncs the WAL, and with it every earlier frame; when none
-// comes within bridge.SyncLaterBound, laterSync fsyncs the WAL itself.
+// durable commit of any process fsyncs the WAL, and with it every earlier
+// frame; whether or not one came, laterSync fsyncs the WAL itself
+// bridge.SyncLaterBound after the first SyncLater commit it has not synced
+// (a commit that wrote nothing syncs nothing, so it cannot be counted on):
+// at most one fsync a second, off the write path.
 type laterSync struct {
 	wal string // path of the database's -wal file
 
@@ -32,14 +35,6 @@ func (l *laterSync) lazy() {
 	if l.timer == nil && !l.closed {
 		l.timer = time.AfterFunc(bridge.SyncLaterBound, l.sync)
 	}
-}
-
-// durable records a durable commit of this process: it synced every
-// frame written before it.
-func (l *laterSync) durable() {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.pending = false
 }
 
 // sync fsyncs the WAL if a SyncLater commit is still pending.
