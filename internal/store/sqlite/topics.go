@@ -37,9 +37,8 @@ const FallbackInterval = 2 * time.Second
 // one watch instead of opening and closing an inotify instance per
 // message.
 type topics struct {
-	dir    string
-	hub    signal.Hub
-	linger time.Duration
+	dir string
+	hub signal.Hub
 
 	mu      sync.Mutex
 	w       *fsnotify.Watcher
@@ -55,7 +54,7 @@ type topics struct {
 const Linger = 2 * time.Second
 
 func newTopics(dbPath string) (*topics, error) {
-	t := &topics{dir: dbPath + "-notify.d", linger: Linger, byFile: map[string]string{}, idle: map[string]time.Time{}}
+	t := &topics{dir: dbPath + "-notify.d", byFile: map[string]string{}, idle: map[string]time.Time{}}
 	if err := os.MkdirAll(t.dir, 0o700); err != nil {
 		return nil, err
 	}
@@ -131,12 +130,9 @@ func (t *topics) unwatchFile(topic string) {
 	}
 	t.idle[path] = time.Now()
 	if t.sweeper == nil {
-		t.sweeper = time.AfterFunc(t.linger, func() { t.sweep(time.Now()) })
+		t.sweeper = time.AfterFunc(Linger, func() { t.sweep(time.Now()) })
 	}
 	t.mu.Unlock()
-	if t.linger <= 0 {
-		t.sweep(time.Now())
-	}
 }
 
 // sweep stops watching the files idle for Linger at now, and the watcher
@@ -146,7 +142,7 @@ func (t *topics) sweep(now time.Time) {
 	t.sweeper = nil
 	next := time.Duration(-1)
 	for path, since := range t.idle {
-		if left := t.linger - now.Sub(since); left > 0 {
+		if left := Linger - now.Sub(since); left > 0 {
 			if next < 0 || left < next {
 				next = left
 			}
