@@ -135,11 +135,10 @@ func (t *tx) RedeemInvite(codeHash string, by bridge.Member, at time.Time, mac s
 	return tag.RowsAffected() == 1, nil
 }
 
-// ConversationMembers reads the conversation and its members in one round
-// trip (a LEFT JOIN, so a conversation without members still reads).
-// ConversationMembers also reads the head of the conversation's audit
-// chain, in the same round trip: a write that holds the chain's lock keeps
-// it, so the audit row it appends needs no query for its predecessor.
+// ConversationMembers reads the conversation, its members (a LEFT JOIN, so
+// a conversation without members still reads) and the head of its audit
+// chain in one round trip. A write that holds the chain's lock keeps the
+// head, so the audit row it appends needs no query for its predecessor.
 func (t *tx) ConversationMembers(id string) (bridge.Conversation, []bridge.Membership, error) {
 	rows, err := t.tx.Query(t.ctx, `SELECT c.id, c.role_a, c.role_b, c.created_at, c.expires_at,
 		m.member_id, m.role, m.generation, m.status, m.heartbeat, m.joined_at, m.left_at, m.unread, m.mac,
