@@ -272,6 +272,40 @@ func TestKill9LosesNoAcknowledgedMessage(t *testing.T) {
 	t.Logf("%d acknowledged sends over 5 kills, %d delivered", len(s.acked), len(got))
 }
 
+// A take commits without waiting for the disk, but a crash of the process
+// that made it keeps it: messages taken just before kill -9 are not
+// delivered again, by a waiting take or by a plain one.
+func TestKill9AfterATakeDeliversNothingTwice(t *testing.T) {
+	home, db := t.TempDir(), filepath.Join(t.TempDir(), "b.db")
+	sender := launch(t, home, home, nil, db)
+	a, b := create(sender)
+	for round, wait := range []bool{false, true} {
+		body := fmt.Sprint("taken in round ", round)
+		receiver := launch(t, home, home, nil, db)
+		args := b.args(nil)
+		if wait {
+			args["wait_seconds"] = 30
+		}
+		got := make(chan map[string]any, 1)
+		go func() { got <- receiver.ok("check_messages", args) }()
+		sender.ok("send_to_partner", a.args(map[string]any{"message": body}))
+		res := <-got
+		if msgs := res["messages"].([]any); len(msgs) == 0 {
+			// The plain check ran before the send: take it now.
+			res = receiver.ok("check_messages", b.args(nil))
+		}
+		if msgs := res["messages"].([]any); len(msgs) != 1 || msgs[0].(map[string]any)["message"] != body {
+			t.Fatalf("round %d: took %v", round, res["messages"])
+		}
+		receiver.kill9()
+		after := launch(t, home, home, nil, db)
+		if again := bodies(after, b); len(again) != 0 {
+			t.Fatalf("round %d: delivered again after kill -9 of the process that took it: %q", round, again)
+		}
+		after.close()
+	}
+}
+
 // sender sends numbered messages through one process until stopped,
 // keeping the bodies that were acknowledged: a call cut off by a kill is
 // not.
