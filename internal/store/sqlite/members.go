@@ -114,25 +114,34 @@ func (t *tx) RedeemInvite(codeHash string, by bridge.Member, at time.Time, mac s
 }
 
 // ConversationMembers reads the conversation and its members in one
-// statement (a LEFT JOIN, so a conversation without members still reads).
+// statement (a LEFT JOIN, so a conversation without members still reads),
+// with the head of its audit chain and the next message id. A write,
+// which holds SQLite's one write lock, keeps both: the audit row and the
+// message it adds need no statement to read them again.
 func (t *tx) ConversationMembers(id string) (bridge.Conversation, []bridge.Membership, error) {
 	rows, err := t.query(`SELECT c.id, c.role_a, c.role_b, c.created_at, c.expires_at,
-		m.member_id, m.role, m.generation, m.status, m.heartbeat, m.joined_at, m.left_at, m.unread, m.mac
-		FROM conversations c LEFT JOIN members m ON m.conversation_id = c.id
-		WHERE c.id = ? ORDER BY m.joined_at, m.member_id`, id)
+		m.member_id, m.role, m.generation, m.status, m.heartbeat, m.joined_at, m.left_at, m.unread, m.mac,
+		h.seq, h.digest, (SELECT coalesce(max(id), 0) + 1 FROM messages)
+		FROM conversations c
+		LEFT JOIN (SELECT seq, digest FROM audit WHERE chain = ? ORDER BY seq DESC LIMIT 1) h
+		LEFT JOIN members m ON m.conversation_id = c.id
+		WHERE c.id = ? ORDER BY m.joined_at, m.member_id`, id, id)
 	if err != nil {
 		return bridge.Conversation{}, nil, fmt.Errorf("read conversation and members: %w", err)
 	}
 	defer rows.Close()
 	var c bridge.Conversation
 	var out []bridge.Membership
+	var headSeq sql.NullInt64
+	var headDigest sql.NullString
+	var nextID int64
 	found := false
 	for rows.Next() {
 		var created, expires int64
 		var member, role, status, mac sql.NullString
 		var generation, joined, unread, hb, left sql.NullInt64
 		if err := rows.Scan(&c.ID, &c.RoleA, &c.RoleB, &created, &expires,
-			&member, &role, &generation, &status, &hb, &joined, &left, &unread, &mac); err != nil {
+			&member, &role, &generation, &status, &hb, &joined, &left, &unread, &mac, &headSeq, &headDigest, &nextID); err != nil {
 			return bridge.Conversation{}, nil, fmt.Errorf("read conversation and members: %w", err)
 		}
 		c.CreatedAt, c.ExpiresAt, found = fromMS(created), fromMS(expires), true
@@ -150,6 +159,12 @@ func (t *tx) ConversationMembers(id string) (bridge.Conversation, []bridge.Membe
 	}
 	if !found {
 		return bridge.Conversation{}, nil, bridge.ConversationNotFound(id)
+	}
+	if t.signals != nil { // a write
+		if _, known := t.heads[id]; !known {
+			t.heads.set(id, headSeq.Int64, headDigest.String)
+		}
+		t.nextID = nextID
 	}
 	return c, out, nil
 }

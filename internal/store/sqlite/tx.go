@@ -21,7 +21,8 @@ type tx struct {
 	stmts   *stmtCache
 	signals *[]string // topics to raise after the commit; nil in a read
 	locks   chainlock.Order
-	heads   auditHeads // chains' last rows as this transaction appended them
+	heads   auditHeads // chains' last rows as this transaction appended or read them
+	nextID  int64      // the next message id, read with a conversation (0: ask)
 }
 
 // Lock checks the order of the chains' locks; SQLite has one writer at a
@@ -201,6 +202,7 @@ func (t *tx) insertMessage(m *bridge.Message) (readAt any, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("add message: %w", err)
 	}
+	t.nextID = 0 // this id is taken: ask again
 	m.ID, m.To = id, to
 	return readAt, nil
 }
@@ -208,6 +210,10 @@ func (t *tx) insertMessage(m *bridge.Message) (readAt any, err error) {
 // NextMessageID is max(id)+1: the one writer holds the lock until it has
 // inserted the message.
 func (t *tx) NextMessageID() (int64, error) {
+	if id := t.nextID; id != 0 {
+		t.nextID = 0 // read once: the message stored with it moves the next
+		return id, nil
+	}
 	var id int64
 	if err := t.queryRow(`SELECT coalesce(max(id), 0) + 1 FROM messages`).Scan(&id); err != nil {
 		return 0, fmt.Errorf("next message id: %w", err)

@@ -52,6 +52,7 @@ func Run(t *testing.T, newDB NewDB) {
 		{"ImportMessageDeliversAsTold", importMessageDelivers},
 		{"TasksClaimOnceAndGoStalePerEpisode", tasksClaimAndStale},
 		{"LeasesLiveRenewedAndCleanedUp", leasesLiveAndCleanup},
+		{"WriteAfterReadingAConversation", writeAfterReadingConversation},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, newDB(t)) })
@@ -1119,4 +1120,69 @@ func importMessageDelivers(t *testing.T, open func(t *testing.T) bridge.Store) {
 		}
 		return nil
 	})
+}
+
+// A write that reads its conversation first (as every call does) and
+// then stores messages and audit rows gets fresh ids for each message and
+// chains each row to the one before, whatever the store kept from that
+// read; another handle's writes in between are seen.
+func writeAfterReadingConversation(t *testing.T, open func(t *testing.T) bridge.Store) {
+	h1, h2 := open(t), open(t)
+	const conv = "conv_0000000000000c01"
+	addConversation(t, h1, conv, t0.Add(time.Hour))
+	appendRow := func(tx bridge.Tx, tool string) (bridge.AuditEntry, error) {
+		seq, prev, err := tx.LastAudit(conv)
+		if err != nil {
+			return bridge.AuditEntry{}, err
+		}
+		e := bridge.AuditEntry{Chain: conv, Seq: seq + 1, At: t0, Tool: tool, ConversationID: conv, Outcome: bridge.OutcomeOK, PrevDigest: prev, Digest: tool}
+		return e, tx.AppendAudit(e)
+	}
+	write := func(s bridge.Store, tool string) (ids []int64, rows []bridge.AuditEntry) {
+		update(t, s, func(tx bridge.Tx) error {
+			if err := tx.Lock(conv); err != nil {
+				return err
+			}
+			if _, _, err := tx.ConversationMembers(conv); err != nil {
+				return err
+			}
+			// One message takes its id from the store, the next asks for
+			// one first (as sealed messages do).
+			for i := 0; i < 2; i++ {
+				var id int64
+				if i == 1 {
+					var err error
+					if id, err = tx.NextMessageID(); err != nil {
+						return err
+					}
+				}
+				m := bridge.Message{ID: id, ConversationID: conv, From: "a", To: "b", ActionType: "info", Body: tool, CreatedAt: t0}
+				if err := tx.AddMessage(&m); err != nil {
+					return err
+				}
+				ids = append(ids, m.ID)
+				e, err := appendRow(tx, fmt.Sprint(tool, i))
+				if err != nil {
+					return err
+				}
+				rows = append(rows, e)
+			}
+			return nil
+		})
+		return ids, rows
+	}
+	ids1, rows1 := write(h1, "first")
+	ids2, rows2 := write(h2, "second")
+	ids := append(ids1, ids2...)
+	rows := append(rows1, rows2...)
+	for i := 1; i < len(ids); i++ {
+		if ids[i] <= ids[i-1] {
+			t.Fatalf("message ids %v do not increase", ids)
+		}
+	}
+	for i, e := range rows {
+		if e.Seq != int64(i+1) || (i > 0 && e.PrevDigest != rows[i-1].Digest) {
+			t.Fatalf("audit row %d: seq %d after %q; rows %+v", i, e.Seq, e.PrevDigest, rows)
+		}
+	}
 }
