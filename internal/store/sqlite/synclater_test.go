@@ -21,13 +21,13 @@ func TestSyncLaterCommitsWithoutFsync(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	n := 0
+	commits := 0
 	level := func(opts ...bridge.UpdateOption) int {
 		var v int
-		n++
+		commits++
 		err := db.Update(ctx, func(btx bridge.Tx) error {
 			at := time.Now()
-			if err := btx.AddRequest(fmt.Sprint("subject ", n), "", at, time.Time{}); err != nil {
+			if err := btx.AddRequest(fmt.Sprint("subject ", commits), "", at, time.Time{}); err != nil {
 				return err
 			}
 			return btx.(*tx).queryRow("PRAGMA synchronous").Scan(&v)
@@ -50,13 +50,14 @@ func TestSyncLaterCommitsWithoutFsync(t *testing.T) {
 	}
 	defer other.Close()
 	level(bridge.SyncLater)
+	var read int
 	if err := other.View(ctx, func(btx bridge.Tx) error {
-		return btx.(*tx).queryRow("SELECT count(*) FROM rate_events").Scan(&n)
+		return btx.(*tx).queryRow("SELECT count(*) FROM rate_events").Scan(&read)
 	}); err != nil {
 		t.Fatal(err)
 	}
-	if n != 3 {
-		t.Fatalf("another process reads %d rate events, want 3", n)
+	if read != commits {
+		t.Fatalf("another process reads %d rate events, want %d", read, commits)
 	}
 }
 
